@@ -1,0 +1,81 @@
+"""Write the contract JSON (../shared/CONTRACT.md): exact keys, nulls, numbers; provenance added."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from extractor.numbers import as_json_number
+from extractor.schemas import ExtractionResult, Form, FundRow
+
+FUND_KEYS = ("initial", "full_year", "executed")
+IND_KEYS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
+
+
+def _fund(row: FundRow, total: bool) -> dict[str, Any]:
+    keys = FUND_KEYS + (("weight", "rate", "score") if total else ())
+    return {k: as_json_number(getattr(row, k)) for k in keys}
+
+
+def _refs(sources: dict) -> dict[str, Any]:
+    return {k: v.model_dump(exclude_none=True) for k, v in sources.items()}
+
+
+def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
+    """One form in the contract shape."""
+    out: dict[str, Any] = {
+        "year": form.year,
+        "project_name": form.project_name,
+        "department": form.department,
+        "implementing_unit": form.implementing_unit,
+        "project_lead": form.project_lead,
+        "phone": form.phone,
+        "funds": {
+            "total": _fund(form.funds.total, True),
+            "fiscal": _fund(form.funds.fiscal, False),
+            "carryover": _fund(form.funds.carryover, False),
+            "other": _fund(form.funds.other, False),
+        },
+        "goal_expected": form.goal_expected,
+        "goal_actual": form.goal_actual,
+        "indicators": [],
+        "total_weight": as_json_number(form.total_weight),
+        "total_score": as_json_number(form.total_score),
+        "flags": [],
+    }
+    for ind in form.indicators:
+        d = {k: as_json_number(getattr(ind, k)) for k in IND_KEYS}
+        if ind.nature is not None:
+            d["nature"] = ind.nature
+        if ind.unit is not None:
+            d["unit"] = ind.unit
+        if provenance:
+            d["provenance"] = _refs(ind.sources)
+        out["indicators"].append(d)
+    out["is_fragment"] = form.is_fragment
+    out["funds_unit"] = form.funds.unit
+    out["confidence"] = round(form.confidence, 3)
+    out["warnings"] = list(form.warnings)
+    out["template_rows"] = len(form.template_rows)
+    if provenance:
+        out["pages"] = list(form.pages) if form.pages else None
+        out["provenance"] = _refs(form.sources)
+        out["funds_provenance"] = {k: _refs(getattr(form.funds, k).sources)
+                                   for k in ("total", "fiscal", "carryover", "other")}
+    return out
+
+
+def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[str, Any]:
+    """A whole file in the contract shape."""
+    out: dict[str, Any] = {"source": res.source, "forms": [form_to_contract(f, provenance) for f in res.forms]}
+    out["status"] = res.status
+    if res.error:
+        out["error"] = res.error
+    if res.warnings:
+        out["warnings"] = res.warnings
+    return out
+
+
+def dumps(obj: Any) -> str:
+    """JSON text, Chinese kept readable."""
+    return json.dumps(obj, ensure_ascii=False, indent=1)

@@ -1,0 +1,78 @@
+"""Open any supported input and turn it into a :class:`~extractor.document.Document`.
+
+Text files are decoded as UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK; PDF, Word
+and Excel files go to their own readers. Every failure is an :class:`IngestError` whose Chinese
+message names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from extractor.document import Document, Page
+from extractor.errors import IngestError, UnsupportedFormat
+from extractor.layout_text import rows_from_text
+
+TEXT_EXT = {".txt", ".text", ".md", ".csv", ".tsv"}
+SUPPORTED = TEXT_EXT | {".pdf", ".docx", ".xlsx", ".xlsm"}
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Decode text bytes, detecting UTF-8/UTF-16/GB18030."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise IngestError(path, "文本编码无法识别（不是UTF-8或GBK/GB18030）",
+                          "请用记事本或WPS另存为UTF-8编码后重试") from exc
+
+
+def read_text_file(path: str) -> Document:
+    """A text dump: one page."""
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise IngestError(path, "文件为空", "请确认导出是否成功，或换用原始PDF/Word文件")
+    text = decode_text(data, path).replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        raise IngestError(path, "文件内容不是文本（含二进制数据）", "请确认文件类型与扩展名一致")
+    return Document(path, "txt", [Page(1, text, rows_from_text(text, 1))])
+
+
+def ingest(path: str) -> Document:
+    """Read one file of any supported type."""
+    p = Path(path)
+    if not p.exists():
+        raise IngestError(path, "文件不存在", "请检查路径是否正确")
+    if p.is_dir():
+        raise IngestError(path, "这是一个文件夹，不是文件", "请指定文件，或使用批量处理")
+    ext = p.suffix.lower()
+    if os.path.getsize(path) == 0:
+        raise IngestError(path, "文件为空（0字节）", "请确认导出或下载是否完整")
+    if ext in TEXT_EXT:
+        return read_text_file(path)
+    if ext == ".pdf":
+        from extractor.ingest_pdf import read_pdf
+        return read_pdf(path)
+    if ext == ".docx":
+        from extractor.ingest_office import read_docx
+        return read_docx(path)
+    if ext in (".xlsx", ".xlsm"):
+        from extractor.ingest_office import read_xlsx
+        return read_xlsx(path)
+    if ext == ".doc":
+        raise UnsupportedFormat(path, "不支持旧版Word（.doc）格式",
+                                "请用Word或WPS打开后另存为.docx，或运行 libreoffice --headless --convert-to docx 文件名.doc")
+    if ext == ".xls":
+        raise UnsupportedFormat(path, "不支持旧版Excel（.xls）格式", "请用Excel或WPS另存为.xlsx后重试")
+    if ext in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"):
+        raise UnsupportedFormat(path, "暂不支持图片格式（扫描件识别尚未启用）", "请提供带文字层的PDF、Word或Excel文件")
+    raise UnsupportedFormat(path, f"不支持的文件类型“{ext or '无扩展名'}”",
+                            "支持的类型：.txt .pdf .docx .xlsx")

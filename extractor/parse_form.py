@@ -1,0 +1,273 @@
+"""Turn one segment's rows into a :class:`~extractor.schemas.Form`, every value traced to its cell.
+
+The form is read top to bottom: header fields (label, then the next filled cell), the 项目资金
+table (columns named by its header, rows by their labels), the 年度总体目标, the 绩效指标 table
+(:mod:`extractor.parse_indicators`) and the 总分 row.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+
+from extractor.document import Cell, Page, Row
+from extractor.labels import (
+    field_label,
+    fund_column,
+    fund_row_label,
+    funds_unit,
+    indicator_column,
+    is_total_label,
+    split_label_value,
+    starts_row,
+)
+from extractor.numbers import clean, number_or_text, parse_number
+from extractor.parse_indicators import is_header_row, parse_indicator_rows
+from extractor.schemas import Form, FundRow, SourceRef
+from extractor.segment import Segment
+
+DEFAULT_FUND_COLUMNS = ["initial", "full_year", "executed", "weight", "rate", "score"]
+
+
+class Locator:
+    """Turns a cell into a SourceRef (page, line, span, box)."""
+
+    def __init__(self, pages: list[Page]) -> None:
+        self._starts: dict[int, list[int]] = {}
+        for p in pages:
+            starts = [0]
+            text = p.text
+            i = text.find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = text.find("\n", i + 1)
+            self._starts[p.number] = starts
+
+    def __call__(self, row: Row, cell: Cell) -> SourceRef:
+        line = row.line
+        starts = self._starts.get(row.page)
+        if starts and cell.start >= 0:
+            line = bisect_right(starts, cell.start)
+        return SourceRef(page=row.page, line=line,
+                         start=cell.start if cell.start >= 0 else None,
+                         end=cell.end if cell.end >= 0 else None,
+                         bbox=cell.bbox, confidence=cell.confidence)
+
+
+def merge_soft_rows(rows: list[Row]) -> list[Row]:
+    """Join Word-dump rows that an empty paragraph split in two."""
+    widths = [len(r.cells) for r in rows if r.exact]
+    width = max(widths) if widths else 0
+    out: list[Row] = []
+    for r in rows:
+        if (out and r.soft_break and r.exact and out[-1].exact and r.cells and r.cells[0].text
+                and not starts_row(r.cells[0].text) and len(out[-1].cells) + len(r.cells) <= width):
+            prev = out[-1]
+            out[-1] = Row(prev.cells + r.cells, prev.page, prev.line, prev.soft_break, True)
+        else:
+            out.append(r)
+    return out
+
+
+def _expand_label_cells(row: Row) -> Row:
+    """``项目名称：XXX`` in one cell becomes two cells."""
+    if not any("：" in c.text or ":" in c.text for c in row.cells):
+        return row
+    cells: list[Cell] = []
+    for c in row.cells:
+        sv = split_label_value(c.text) if c.text else None
+        if sv and not field_label(c.text):
+            value = sv[1]
+            vstart = c.start + c.text.rfind(value) if c.start >= 0 else -1
+            cells.append(Cell(c.text[: len(c.text) - len(value)].rstrip(), c.start, vstart, c.bbox, c.confidence))
+            cells.append(Cell(value, vstart, c.end, c.bbox, c.confidence))
+        else:
+            cells.append(c)
+    return Row(cells, row.page, row.line, row.soft_break, row.exact)
+
+
+def _is_label(text: str) -> bool:
+    return bool(field_label(text) or fund_row_label(text) or clean(text) in ("项目资金", "年度总体目标"))
+
+
+class _FormBuilder:
+    def __init__(self, seg: Segment, locate: Callable[[Row, Cell], SourceRef]) -> None:
+        self.seg = seg
+        self.locate = locate
+        self.form = Form(year=seg.year, is_fragment=seg.is_fragment)
+        self.fund_cols: list[str] | None = None
+        self.goal_header: Row | None = None
+        self.goal_cells: list[tuple[Row, Cell]] = []
+
+    # -- header fields --
+    def header_fields(self, row: Row) -> None:
+        cells = row.cells
+        for i, c in enumerate(cells):
+            role = field_label(c.text) if c.text else None
+            if not role or getattr(self.form, role) is not None or role in self.form.sources:
+                continue
+            for v in cells[i + 1:]:
+                if not v.text:
+                    continue
+                if _is_label(v.text):
+                    break
+                setattr(self.form, role, v.text)
+                self.form.sources[role] = self.locate(row, v)
+                break
+            else:
+                self.form.sources.setdefault(role, self.locate(row, c))
+
+    # -- funds --
+    def funds_header(self, row: Row) -> bool:
+        cols = [fund_column(c.text) for c in row.cells if c.text]
+        cols = [c for c in cols if c]
+        if len(cols) < 3:
+            return False
+        self.fund_cols = cols
+        for c in row.cells:
+            unit = funds_unit(c.text) if c.text else None
+            if unit:
+                self.form.funds.unit = unit
+        return True
+
+    def fund_row(self, row: Row, key: str, label_idx: int) -> None:
+        cols = self.fund_cols or DEFAULT_FUND_COLUMNS
+        values = list(row.cells[label_idx + 1:])
+        while values and not values[-1].text:
+            values.pop()
+        while len(values) > len(cols) and values and not values[0].text:
+            values.pop(0)
+        target: FundRow = getattr(self.form.funds, key)
+        if target.sources:
+            return  # the first row with this label wins
+        for col, cell in zip(cols, values):
+            if col in ("initial", "full_year", "executed"):
+                setattr(target, col, number_or_text(cell.text))
+            elif col in ("weight", "rate", "score"):
+                setattr(target, col, parse_number(cell.text))
+            if cell.text:
+                target.sources[col] = self.locate(row, cell)
+        target.sources.setdefault("label", self.locate(row, row.cells[label_idx]))
+
+    # -- goals --
+    def goal_row(self, row: Row) -> None:
+        for c in row.cells:
+            t = clean(c.text)
+            if not t or t in ("年度总体目标", "预期目标", "实际完成情况", "实际完成", "总体目标", "年度目标"):
+                continue
+            self.goal_cells.append((row, c))
+
+    def finish_goals(self) -> None:
+        if not self.goal_cells:
+            return
+        if len(self.goal_cells) == 1 and self.goal_header is not None:
+            row, cell = self.goal_cells[0]
+            exp_i = act_i = None
+            for i, hc in enumerate(self.goal_header.cells):
+                t = clean(hc.text)
+                if t == "预期目标":
+                    exp_i = i
+                elif t.startswith("实际完成"):
+                    act_i = i
+            idx = row.cells.index(cell)
+            if exp_i is not None and act_i is not None and abs(idx - act_i) < abs(idx - exp_i):
+                self._set("goal_actual", row, cell)
+                return
+        self._set("goal_expected", *self.goal_cells[0])
+        if len(self.goal_cells) >= 2:
+            rest = self.goal_cells[1:]
+            self._set("goal_actual", *rest[0])
+            if len(rest) > 1:
+                self.form.goal_actual = "".join(c.text for _, c in rest)
+
+    def _set(self, key: str, row: Row, cell: Cell) -> None:
+        setattr(self.form, key, cell.text)
+        self.form.sources[key] = self.locate(row, cell)
+
+    # -- total --
+    def total_row(self, row: Row, label_idx: int) -> None:
+        nums = [(i, c, parse_number(c.text)) for i, c in enumerate(row.cells) if i > label_idx and c.text]
+        nums = [(i, c, v) for i, c, v in nums if v is not None]
+        if len(nums) >= 2:
+            (_, cw, w), (_, cs, s) = nums[0], nums[1]
+            self.form.total_weight, self.form.total_score = w, s
+            self.form.sources["total_weight"] = self.locate(row, cw)
+            self.form.sources["total_score"] = self.locate(row, cs)
+        elif nums:
+            _, c, v = nums[0]
+            key = "total_weight" if v == 100 else "total_score"
+            setattr(self.form, key, v)
+            self.form.sources[key] = self.locate(row, c)
+
+
+def parse_segment(seg: Segment, locate: Callable[[Row, Cell], SourceRef]) -> Form:
+    """Read one form."""
+    b = _FormBuilder(seg, locate)
+    rows = [_expand_label_cells(r) for r in merge_soft_rows(seg.rows)]
+    ind_header: Row | None = None
+    ind_rows: list[Row] = []
+    section = "head"
+    for row in rows:
+        texts = [c.text for c in row.cells]
+        first_i = next((i for i, t in enumerate(texts) if t), None)
+        if first_i is None:
+            continue
+        first = texts[first_i]
+        if is_total_label(first) and section in ("indicators", "goals", "funds", "head"):
+            b.total_row(row, first_i)
+            section = "done"
+            continue
+        if section != "indicators" and is_header_row(row) and any(
+                indicator_column(t) in ("name", "level1", "level2") for t in texts if t):
+            ind_header = row
+            section = "indicators"
+            continue
+        if section == "indicators":
+            ind_rows.append(row)
+            continue
+        if section == "done":
+            continue
+        if b.funds_header(row):
+            section = "funds"
+            continue
+        fund_hit = next(((i, fund_row_label(t)) for i, t in enumerate(texts[:4]) if t and fund_row_label(t)), None)
+        if fund_hit and section in ("head", "funds"):
+            b.fund_row(row, fund_hit[1], fund_hit[0])
+            section = "funds"
+            continue
+        norm = [clean(t) for t in texts if t]
+        if "预期目标" in norm or "年度总体目标" in norm:
+            b.goal_header = row if "预期目标" in norm else b.goal_header
+            section = "goals"
+            b.goal_row(row)
+            continue
+        if section == "goals":
+            b.goal_row(row)
+            continue
+        b.header_fields(row)
+    b.finish_goals()
+    if ind_rows or ind_header is not None:
+        inds, templates = parse_indicator_rows(ind_rows, ind_header, locate)
+        b.form.indicators = inds
+        b.form.template_rows = templates
+    _warn(b.form, ind_header is not None)
+    pages = [r.page for r in seg.rows]
+    b.form.pages = (min(pages), max(pages)) if pages else None
+    return b.form
+
+
+def _warn(form: Form, has_header: bool) -> None:
+    w = form.warnings
+    if form.project_name is None and not form.is_fragment:
+        w.append("未找到项目名称")
+    if form.is_fragment:
+        w.append("表格残片：缺少项目名称等表头，可能是上一页表格的续表")
+    if not form.funds.total.sources and not form.is_fragment:
+        w.append("未找到项目资金表的“年度资金总额”行")
+    if not has_header and not form.is_fragment:
+        w.append("未找到绩效指标表表头")
+    if not form.indicators:
+        w.append("绩效指标表中没有已填写的指标")
+    if form.total_weight is None and form.total_score is None:
+        w.append("未找到总分行")
+    form.confidence = max(0.2, 1.0 - 0.15 * len(w))

@@ -1,0 +1,107 @@
+"""Typed records for a 项目支出绩效自评表 and where each value came from.
+
+The Chinese field descriptions double as the LLM's instructions, so they say what a person
+filling the field should write. Models only: no parsing logic lives here.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Amount = float | str | None
+
+
+class SourceRef(BaseModel):
+    """Where a value was read: page, line and character span in the page text, or a box."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, description="页码，从1开始；纯文本和Word文件视为第1页")
+    line: int | None = Field(None, description="页文本中的行号，从1开始")
+    start: int | None = Field(None, description="值在页文本中的起始字符位置")
+    end: int | None = Field(None, description="值在页文本中的结束字符位置（不含）")
+    bbox: tuple[float, float, float, float] | None = Field(
+        None, description="PDF页面坐标中的单元格边框 (x0, y0, x1, y1)，单位为点")
+    confidence: float | None = Field(None, description="OCR识别置信度（0-1），非OCR来源为空")
+
+
+class FundRow(BaseModel):
+    """One row of the 项目资金 table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    initial: Amount = Field(None, description="年初预算数，按表头单位（通常为万元）记数字；空或“—”为null")
+    full_year: Amount = Field(None, description="全年预算数（调整后预算数）")
+    executed: Amount = Field(None, description="全年执行数")
+    weight: float | None = Field(None, description="分值，仅“年度资金总额”行填写")
+    rate: float | None = Field(None, description="执行率，百分数的数字部分，如“100%”记为100")
+    score: float | None = Field(None, description="得分，仅“年度资金总额”行填写")
+    sources: dict[str, SourceRef] = Field(default_factory=dict, description="各字段的来源位置")
+
+
+class Funds(BaseModel):
+    """The 项目资金 table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str | None = Field(None, description="表头注明的金额单位，如“万元”")
+    total: FundRow = Field(default_factory=FundRow, description="年度资金总额")
+    fiscal: FundRow = Field(default_factory=FundRow, description="其中：当年财政拨款")
+    carryover: FundRow = Field(default_factory=FundRow, description="上年结转资金")
+    other: FundRow = Field(default_factory=FundRow, description="其他资金")
+
+
+class Indicator(BaseModel):
+    """One filled row of the 绩效指标 table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level1: str | None = Field(None, description="一级指标，如“产出指标”；合并单元格向下填充")
+    level2: str | None = Field(None, description="二级指标，如“数量指标”；合并单元格向下填充")
+    name: str | None = Field(None, description="三级指标名称，按原文")
+    target: str | None = Field(None, description="年度指标值，按原文，如“≥300项”")
+    actual: str | None = Field(None, description="实际完成值，按原文")
+    weight: float | None = Field(None, description="分值（权重），数字")
+    score: float | None = Field(None, description="得分，数字")
+    deviation: str | None = Field(None, description="偏差原因分析及改进措施，按原文；空为null")
+    nature: str | None = Field(None, description="指标性质（≥、≤、=、定性），四川等地表格有此列")
+    unit: str | None = Field(None, description="度量单位，四川等地表格有此列")
+    sources: dict[str, SourceRef] = Field(default_factory=dict, description="各字段的来源位置")
+
+
+class Form(BaseModel):
+    """One 项目支出绩效自评表 (or a table fragment with no 项目名称)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int | None = Field(None, description="表头“（2023年度）”中的年度")
+    project_name: str | None = Field(None, description="项目名称；表格残片无项目名称时为null")
+    department: str | None = Field(None, description="主管部门，按原文（可能是代码）")
+    implementing_unit: str | None = Field(None, description="实施单位")
+    project_lead: str | None = Field(None, description="项目负责人")
+    phone: str | None = Field(None, description="联系电话")
+    funds: Funds = Field(default_factory=Funds, description="项目资金表")
+    goal_expected: str | None = Field(None, description="年度总体目标：预期目标")
+    goal_actual: str | None = Field(None, description="年度总体目标：实际完成情况")
+    indicators: list[Indicator] = Field(default_factory=list, description="绩效指标表中已填写的各行，自上而下")
+    total_weight: float | None = Field(None, description="总分行的分值")
+    total_score: float | None = Field(None, description="总分行的得分")
+    is_fragment: bool = Field(False, description="是否为缺少表头的表格残片")
+    template_rows: list[SourceRef] = Field(default_factory=list, description="未填写的模板行（如“指标1：”）的位置")
+    warnings: list[str] = Field(default_factory=list, description="解析中发现的问题（中文）")
+    confidence: float = Field(1.0, description="解析置信度（0-1）")
+    pages: tuple[int, int] | None = Field(None, description="表格所在的起止页码")
+    sources: dict[str, SourceRef] = Field(default_factory=dict, description="表级字段的来源位置")
+
+
+class ExtractionResult(BaseModel):
+    """Everything read from one input file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="输入文件名")
+    kind: str | None = Field(None, description="文件类型：txt、pdf、docx、xlsx")
+    status: str = Field("ok", description="ok 或 failed")
+    error: str | None = Field(None, description="失败原因（中文）")
+    forms: list[Form] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
