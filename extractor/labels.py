@@ -16,7 +16,7 @@ from extractor.numbers import clean
 _FIELD_PATTERNS = {
     "project_name": r"项目名称",
     "department": r"(?:主管部门|主管单位|预算部门|主管部门及代码|主管部门\(单位\)|部门名称|主管部门名称)",
-    "implementing_unit": r"(?:实施单位|项目实施单位|执行单位|实施单位名称)",
+    "implementing_unit": r"(?:实施单位|项目实施单位|执行单位|实施单位名称|预算单位|项目单位)",
     "project_lead": r"(?:项目负责人?|项目负责人姓名|负责人)",
     "phone": r"(?:联系电话|电话|联系方式)",
 }
@@ -74,11 +74,11 @@ def fund_column(text: str) -> str | None:
         return "full_year"
     if re.match(r"^(全年执行|执行数|实际支出|预算执行数|全年实际支出|实际执行)", t):
         return "executed"
-    if t in ("分值", "权重", "分数"):
+    if re.match(r"^(分值|权重|分数)", t):
         return "weight"
-    if t.startswith("执行率") or t == "预算执行率":
+    if t.startswith(("执行率", "预算执行率")):
         return "rate"
-    if t in ("得分", "自评分", "自评得分", "评分"):
+    if re.match(r"^(得分|自评分|自评得分|评分)", t):
         return "score"
     return None
 
@@ -110,9 +110,9 @@ def indicator_column(text: str) -> str | None:
         return "unit"
     if re.match(r"^(实际完成值|完成值|实际值|全年实际值|全年完成值|实际完成|实际达成值|实际完成指标值)", t) and "情况" not in t:
         return "actual"
-    if t in ("分值", "权重", "指标分值", "权重分", "权重(%)", "分值(权重)"):
+    if re.match(r"^(分值|权重|指标分值|标准分)", t):
         return "weight"
-    if t in ("得分", "自评分", "自评得分", "评分", "实际得分"):
+    if re.match(r"^(得分|自评分|自评得分|评分|实际得分|自评分值)", t):
         return "score"
     if re.search(r"偏差原因|未完成原因|原因分析|改进措施|偏差分析", t):
         return "deviation"
@@ -168,7 +168,7 @@ def is_template_name(text: str) -> bool:
 
 
 _TITLE_RE = re.compile(r"自评表|自评情况表|绩效评价表")
-_YEAR_RE = re.compile(r"[(（]\s*(20\d{2})\s*年度?\s*[)）]|(20\d{2})\s*年度")
+_YEAR_RE = re.compile(r"[(（]\s*(20\d{2})\s*年度?\s*[)）]|(20\d{2})\s*年度|年度\s*[:：]\s*(20\d{2})")
 
 
 def heading_year(text: str) -> int | None:
@@ -185,6 +185,8 @@ def heading_year(text: str) -> int | None:
         return int(m.group(2))
     if m.group(1):
         return int(m.group(1))
+    if m.group(3):
+        return int(m.group(3))
     return None
 
 

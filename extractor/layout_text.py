@@ -63,6 +63,9 @@ def _split_tabs(line: str, start: int) -> list[Cell]:
     return cells
 
 
+_BR = re.compile(r"<br\s*/?>", re.I)
+
+
 def _split_pipes(line: str, start: int) -> list[Cell]:
     s = line.strip()
     off = start + line.index(s[0]) if s else start
@@ -73,7 +76,10 @@ def _split_pipes(line: str, start: int) -> list[Cell]:
     cells = []
     pos = off
     for part in s.split("|"):
-        cells.append(_cell(part, pos, pos + len(part)))
+        c = _cell(part, pos, pos + len(part))
+        if "<" in c.text:
+            c.text = _BR.sub("", c.text)  # line breaks inside a Markdown cell
+        cells.append(c)
         pos += len(part) + 1
     return cells
 

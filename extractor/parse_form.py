@@ -119,11 +119,13 @@ class _FormBuilder:
 
     # -- funds --
     def funds_header(self, row: Row) -> bool:
-        cols = [fund_column(c.text) for c in row.cells if c.text]
-        cols = [c for c in cols if c]
-        if len(cols) < 3:
+        texts = [c.text for c in row.cells if c.text]
+        roles = [fund_column(t) for t in texts]
+        if sum(1 for r in roles if r) < 3:
             return False
-        self.fund_cols = cols
+        first = next(i for i, r in enumerate(roles) if r)
+        # unknown columns after the first known one keep their place
+        self.fund_cols = [r or "other" for r in roles[first:]]
         for c in row.cells:
             unit = funds_unit(c.text) if c.text else None
             if unit:

@@ -37,15 +37,15 @@ class Header:
     def from_row(cls, row: Row | None) -> "Header":
         if row is None:
             return cls(["level1", "level2"], list(DEFAULT_AFTER), 9)
-        roles = [indicator_column(c.text) for c in row.cells]
-        roles_nonempty = [r for r in roles if r]
+        # unknown non-empty columns keep their place ("other") so later columns stay aligned
+        roles_nonempty = [indicator_column(c.text) or "other" for c in row.cells if c.text]
         if "name" in roles_nonempty:
             i = roles_nonempty.index("name")
             before = [r for r in roles_nonempty[:i] if r in ("level1", "level2")]
             after = [r for r in roles_nonempty[i + 1:] if r != "label"]
         else:
             before = [r for r in roles_nonempty if r in ("level1", "level2")]
-            after = [r for r in roles_nonempty if r not in ("level1", "level2", "label")]
+            after = [r for r in roles_nonempty if r not in ("level1", "level2", "label", "other")]
         return cls(before or ["level1", "level2"], after or list(DEFAULT_AFTER), len(row.cells))
 
 

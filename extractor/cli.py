@@ -1,0 +1,157 @@
+"""Command line: ``extractor extract|review|eval``. Thin: parses options, calls the stages, prints
+a Chinese summary. Everything a user reads here is in Chinese."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from extractor import __version__
+from extractor.batch import BatchReport, expand_inputs, run_batch
+from extractor.schemas import ExtractionResult
+
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+
+
+def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool) -> BatchReport:
+    files = expand_inputs(paths)
+    if not files:
+        raise click.ClickException("没有找到可处理的文件（支持 .txt .pdf .docx .xlsx）。请检查路径。")
+    out_dir = Path(out)
+    if len(files) > 1 and not quiet:
+        with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=console, transient=True) as progress:
+            task = progress.add_task("", total=len(files))
+
+            def done(path: Path, _res: ExtractionResult) -> None:
+                progress.update(task, advance=1, description=path.name)
+
+            rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done)
+    else:
+        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast)
+    if not quiet:
+        _print_summary(rep, out_dir)
+    return rep
+
+
+def _print_summary(rep: BatchReport, out_dir: Path) -> None:
+    ok = len(rep.results) - len(rep.failures)
+    console.print(f"共处理 {len(rep.results)} 个文件（成功 {ok}，失败 {len(rep.failures)}），"
+                  f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，用时 {rep.seconds:.1f} 秒。")
+    table = Table(show_header=True, header_style="bold")
+    for col in ("文件", "状态", "自评表", "残片", "说明"):
+        table.add_column(col)
+    shown = 0
+    for path, res, _out in rep.results:
+        if res.status == "ok" and shown >= 30:
+            continue
+        n_frag = sum(1 for f in res.forms if f.is_fragment)
+        note = res.error or "；".join(res.warnings) or ""
+        low = [f.project_name or "残片" for f in res.forms if f.confidence < 0.7]
+        if low:
+            note = (note + "；" if note else "") + f"需人工复核：{'、'.join(low[:3])}{'等' if len(low) > 3 else ''}"
+        table.add_row(path.name, "成功" if res.status == "ok" else "[red]失败[/red]",
+                      str(len(res.forms) - n_frag), str(n_frag), note)
+        shown += 1
+    console.print(table)
+    if rep.failures:
+        console.print("[red]以下文件未能处理（其余文件已正常完成）：[/red]")
+        for path, res in rep.failures:
+            console.print(f"  · {res.error}")
+    console.print(f"结果已写入：{out_dir}（每个输入一个JSON，汇总见 _batch.json）")
+
+
+def _exit_code(rep: BatchReport, fail_fast: bool) -> int:
+    if rep.failures and (fail_fast or len(rep.failures) == len(rep.results)):
+        return 1
+    return 0
+
+
+_common = [
+    click.argument("paths", nargs=-1, required=True, type=click.Path()),
+    click.option("-o", "--out", default="out", show_default=True, help="输出文件夹"),
+    click.option("--no-provenance", is_flag=True, help="导出时不附带来源位置信息"),
+    click.option("--fail-fast", is_flag=True, help="遇到第一个失败的文件即停止"),
+    click.option("-q", "--quiet", is_flag=True, help="不显示进度和汇总"),
+]
+
+
+def common_options(f):  # type: ignore[no-untyped-def]
+    """The options every extracting command shares."""
+    for opt in reversed(_common):
+        f = opt(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="extractor")
+def main() -> None:
+    """项目支出绩效自评表抽取与审核工具。"""
+
+
+@main.command()
+@common_options
+def extract(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bool, quiet: bool) -> None:
+    """从文本、PDF、Word、Excel文件中抽取全部自评表，每个输入写出一个JSON。"""
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet)
+    sys.exit(_exit_code(rep, fail_fast))
+
+
+@main.command()
+@common_options
+def review(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bool, quiet: bool) -> None:
+    """抽取并审核（目前与 extract 相同；审核规则将在后续版本加入 flags）。"""
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet)
+    sys.exit(_exit_code(rep, fail_fast))
+
+
+@main.command(name="eval")
+@click.argument("sets", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--formats", default="all", show_default=True,
+              help="评测的文件形式：orig（原始输入）及 docx、xlsx、pdf（由标准答案渲染），逗号分隔，或 all")
+@click.option("-v", "--verbose", is_flag=True, help="显示逐字段统计和所有不一致之处")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="把结果另存为JSON")
+def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str | None) -> None:
+    """在评测集上运行抽取并按 score_export.py 的口径打分（逐文件及总体）。"""
+    from extractor.evaluate import RENDERABLE, evaluate, find_sets
+    from extractor.scoring import Score
+
+    fmts = ("orig", *RENDERABLE) if formats == "all" else tuple(x.strip() for x in formats.split(",") if x.strip())
+    bad = [f for f in fmts if f not in ("orig", *RENDERABLE)]
+    if bad:
+        raise click.ClickException(f"不支持的形式：{bad}；可选 orig、docx、xlsx、pdf")
+    set_dirs = [Path(s) for s in sets] or find_sets()
+    results = evaluate(set_dirs, fmts)
+    total = Score()
+    by_fmt: dict[str, Score] = {}
+    rows = []
+    for case, fmt, s in results:
+        total.add(s)
+        by_fmt.setdefault(fmt, Score()).add(s)
+        name = f"{case.set_name}/{case.input_path.name}" + ("" if fmt == "orig" else f" → {fmt}")
+        console.print(f"{name}: {s.summary_line()}")
+        if verbose:
+            console.print(s.report())
+            for m in s.mismatches[:50]:
+                console.print(f"    {m}")
+        rows.append({"set": case.set_name, "file": case.input_path.name, "format": fmt,
+                     "field_accuracy": round(s.field_accuracy, 4), "rows_f1": round(s.rows_prf[2], 4),
+                     "mismatches": s.mismatches})
+    console.print("—— 按文件形式汇总 ——")
+    for fmt, s in by_fmt.items():
+        console.print(f"{fmt}: {s.summary_line()}")
+    console.print("—— 总体 ——")
+    console.print(total.report())
+    if json_out:
+        Path(json_out).write_text(json.dumps({"cases": rows, "overall": total.summary_line()}, ensure_ascii=False,
+                                             indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
