@@ -17,7 +17,7 @@ from extractor.export import result_to_contract
 from extractor.scoring import Score, score
 
 ROOT = Path(__file__).resolve().parent.parent
-RENDERABLE = ("docx", "xlsx", "pdf")
+RENDERABLE = ("docx", "xlsx", "pdf", "md", "flat.txt")
 
 
 @dataclass
@@ -52,11 +52,11 @@ def find_sets(root: Path | None = None) -> list[Path]:
 def _rendered(case: Case, fmt: str, render_dir: Path) -> Path:
     from extractor.fixtures import render_all
 
-    out = render_dir / case.set_name / f"{case.gold_path.name.removesuffix('.gold.json')}.{fmt}"
+    stem = case.gold_path.name.removesuffix(".gold.json")
+    out = render_dir / case.set_name / f"{stem}.{fmt}"
     if not out.exists() or out.stat().st_mtime < case.gold_path.stat().st_mtime:
         gold = json.loads(case.gold_path.read_text(encoding="utf-8"))
-        gold["source"] = out.name
-        render_all(gold, out.parent, (fmt,))
+        render_all(gold, out.parent, (fmt,), stem=stem)
     return out
 
 

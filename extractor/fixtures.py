@@ -222,14 +222,59 @@ def render_pdf(forms: list[dict[str, Any]], path: str | Path) -> None:
     Path(str(path) + ".tmp").replace(path)
 
 
-def render_all(gold: dict[str, Any], out_dir: str | Path, formats: tuple[str, ...] = ("docx", "xlsx", "pdf")) -> dict[str, Path]:
-    """Render one gold file into each format; returns format -> path."""
+# ---- text layouts: Markdown pipe tables and a form flattened onto one line --------------------
+def _grid_text_rows(form: dict[str, Any]) -> list[list[str]]:
+    """The grid as 9 texts a row: a merged cell's text in its first slot, covered slots empty."""
+    out = []
+    for row in form_grid(form):
+        texts: list[str] = []
+        for text, cs, rs in row:
+            texts.append("" if rs == 0 else text)
+            texts.extend([""] * (cs - 1))
+        out.append(texts)
+    return out
+
+
+def render_markdown(forms: list[dict[str, Any]], path: str | Path) -> None:
+    """Markdown, as a PDF-to-Markdown converter writes it: a heading, then a pipe table."""
+    lines: list[str] = []
+    for form in forms:
+        titles = _titles(form)
+        if titles:
+            lines.append("# " + "".join(titles))
+            lines.append("")
+        for k, row in enumerate(_grid_text_rows(form)):
+            lines.append("| " + " | ".join(t.replace("|", "｜") for t in row) + " |")
+            if k == 0:
+                lines.append("|" + "---|" * len(row))
+        lines.append("")
+    Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def render_flat(forms: list[dict[str, Any]], path: str | Path) -> None:
+    """Each form on one line, cells separated by single spaces (a table copied from a web page)."""
+    lines: list[str] = []
+    for form in forms:
+        lines.extend(_titles(form))
+        cells = [t for row in _grid_text_rows(form) for t in row if t]
+        lines.append(" ".join(cells))
+        lines.append("")
+    Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+RENDERERS = {"docx": render_docx, "xlsx": render_xlsx, "pdf": render_pdf, "md": render_markdown,
+             "flat.txt": render_flat}
+
+
+def render_all(gold: dict[str, Any], out_dir: str | Path, formats: tuple[str, ...] = ("docx", "xlsx", "pdf"),
+               stem: str | None = None) -> dict[str, Path]:
+    """Render one gold file into each format; returns format -> path (``<stem>.<format>``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = Path(gold["source"]).stem
+    stem = stem or Path(gold["source"]).stem
     made = {}
     for fmt in formats:
         p = out_dir / f"{stem}.{fmt}"
-        {"docx": render_docx, "xlsx": render_xlsx, "pdf": render_pdf}[fmt](gold["forms"], p)
+        RENDERERS[fmt](gold["forms"], p)
         made[fmt] = p
     return made

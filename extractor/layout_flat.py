@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 from extractor.document import Cell, Row
+from extractor.labels import level_kind
+from extractor.numbers import clean
 
 _LABELS = [
     r"项目名称", r"主管部门(?:及代码)?", r"实施单位", r"项目负责人", r"联系电话",
@@ -20,8 +22,15 @@ _LABELS = [
 _LABEL_RE = re.compile("|".join(f"(?:{p})" for p in _LABELS))
 _TOKEN = re.compile(r"\S+")
 _NUM = re.compile(r"^[0-9０-９]+(?:[.．][0-9０-９]+)?$")
-_KEYWORD = re.compile(r"^(?:产出|效益|满意度|成本|数量|质量|时效|经济效益|社会效益|生态效益|可持续影响|"
-                      r"服务对象满意度|经济成本|社会成本|生态环境成本)指标$")
+class _Keyword:
+    """A first/second-level label token (``产出指标``, ``服务对象满意度标``…), never a bare ``指标``."""
+
+    @staticmethod
+    def match(text: str) -> bool:
+        return bool(level_kind(text)) and clean(text) != "指标"
+
+
+_KEYWORD = _Keyword()
 _GOAL_HEAD = re.compile(r"^\s*(预期目标)\s*(实际完成情况)?\s*")
 
 
@@ -29,41 +38,84 @@ def _tokens(text: str, base: int) -> list[Cell]:
     return [Cell(m.group(), base + m.start(), base + m.end()) for m in _TOKEN.finditer(text)]
 
 
+_NAME_START = re.compile(r"^指标\s*\d+\s*[:：]")
+_TEMPLATE = re.compile(r"^(指标\s*\d*\s*[:：]?|[…\.。·]+)$")
+_REASON = re.compile(r"^(无|原因|偏差|由于|因|未|受|已整改|改进)")
+
+
+def _is_num(c: Cell) -> bool:
+    return bool(_NUM.match(c.text))
+
+
+def _row_from(cur: list[Cell], page: int, line: int) -> list[Row]:
+    """One indicator row from its tokens: [levels…] name… target actual weight score [deviation]."""
+    head: list[Cell] = []
+    k = 0
+    while k < len(cur) and _KEYWORD.match(cur[k].text) and len(head) < 2:
+        head.append(cur[k])
+        k += 1
+    body = cur[k:]
+    if body and all(_TEMPLATE.match(c.text) for c in body):
+        # unfilled template rows: one row each, levels on the first
+        out = [Row([Cell(""), *head, body[0]], page, line)]
+        out += [Row([Cell(""), Cell(""), Cell(""), c], page, line) for c in body[1:]]
+        return out
+    if not body:
+        return [Row([Cell(""), *head], page, line)]
+    run = 0
+    while run < len(body) and _is_num(body[len(body) - 1 - run]):
+        run += 1
+    dev: list[Cell] = []
+    if run == 0 and len(body) >= 6 and _is_num(body[-2]) and _is_num(body[-3]) and _REASON.match(body[-1].text):
+        dev, body, run = [body[-1]], body[:-1], 2
+    if run >= 2 and len(body) >= 5:
+        name_parts, tail = body[:-4], body[-4:]
+    elif run >= 2:
+        name_parts, tail = body[:1], body[1:]
+    else:
+        name_parts, tail = body[:1], body[1:]
+    name = Cell("".join(c.text for c in name_parts), name_parts[0].start, name_parts[-1].end)
+    return [Row([Cell(""), *head, name, *tail, *dev], page, line)]
+
+
 def _indicator_rows(cells: list[Cell], page: int, line: int) -> list[Row]:
-    """Cut the indicator tokens into rows: a row ends after a run of >= 2 bare numbers."""
+    """Cut the indicator tokens into rows: at a level label, at ``指标N：``, or after 分值 得分."""
     rows: list[Row] = []
     cur: list[Cell] = []
+    joined: list[Cell] = []
+    for c in cells:  # "指标 1:" split by a space is one token
+        if joined and joined[-1].text == "指标" and re.match(r"^\d+\s*[:：]", c.text):
+            joined[-1] = Cell(joined[-1].text + c.text, joined[-1].start, c.end)
+        else:
+            joined.append(c)
+    cells = joined
+
+    def content() -> int:
+        return sum(1 for c in cur if not _KEYWORD.match(c.text))
+
     i = 0
     while i < len(cells):
-        cur.append(cells[i])
-        j = i
-        while j + 1 < len(cells) and _NUM.match(cells[j + 1].text) and _NUM.match(cells[i].text):
-            j += 1
-            cur.append(cells[j])
-        run = sum(1 for c in reversed(cur) if _NUM.match(c.text)) if _NUM.match(cells[j].text) else 0
-        i = j + 1
-        if run >= 2 and len(cur) >= 5:
-            # leading keywords are their own cells; the name is what sits between them and
-            # the last four values (target, actual, weight, score)
-            k = 0
-            head: list[Cell] = []
-            while k < len(cur) and _KEYWORD.match(cur[k].text) and len(head) < 2:
-                head.append(cur[k])
-                k += 1
-            body = cur[k:]
-            name_parts, tail = body[:-4], body[-4:]
-            if not name_parts:
-                name_parts, tail = body[:1], body[1:]
-            name = Cell("".join(c.text for c in name_parts), name_parts[0].start, name_parts[-1].end)
-            cells_out = [Cell("")] + head + [name] + tail
-            # deviation: a following token that reads like a reason, not a new row
-            if i < len(cells) and re.search(r"^(无|原因|偏差|由于|未|因)", cells[i].text) and not _KEYWORD.match(cells[i].text):
-                cells_out.append(cells[i])
-                i += 1
-            rows.append(Row(cells_out, page, line))
+        c = cells[i]
+        starts_name = bool(_NAME_START.match(c.text)) or (
+            c.text == "指标" and i + 1 < len(cells) and re.match(r"^\d+\s*[:：]", cells[i + 1].text))
+        if content() and (_KEYWORD.match(c.text) or starts_name or _TEMPLATE.match(c.text)):
+            rows.extend(_row_from(cur, page, line))
             cur = []
+        cur.append(c)
+        i += 1
+        nxt = cells[i] if i < len(cells) else None
+        if _is_num(c) and (nxt is None or not _is_num(nxt)):
+            run = 0
+            while run < len(cur) and _is_num(cur[len(cur) - 1 - run]):
+                run += 1
+            if run >= 2 and content() >= 5:
+                if nxt is not None and _REASON.match(nxt.text) and not _KEYWORD.match(nxt.text):
+                    cur.append(nxt)
+                    i += 1
+                rows.extend(_row_from(cur, page, line))
+                cur = []
     if cur:
-        rows.append(Row(cur, page, line))
+        rows.extend(_row_from(cur, page, line))
     return rows
 
 

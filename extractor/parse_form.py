@@ -96,6 +96,7 @@ class _FormBuilder:
         self.locate = locate
         self.form = Form(year=seg.year, is_fragment=seg.is_fragment)
         self.fund_cols: list[str] | None = None
+        self.fund_grid: tuple[int, dict[int, str]] | None = None  # exact header: width, column -> role
         self.goal_header: Row | None = None
         self.goal_cells: list[tuple[Row, Cell]] = []
 
@@ -126,6 +127,10 @@ class _FormBuilder:
         first = next(i for i, r in enumerate(roles) if r)
         # unknown columns after the first known one keep their place
         self.fund_cols = [r or "other" for r in roles[first:]]
+        if row.exact:
+            self.fund_grid = (len(row.cells), {i: fund_column(c.text) or "other" for i, c in enumerate(row.cells)
+                                               if c.text and i >= next(k for k, c2 in enumerate(row.cells)
+                                                                       if c2.text and fund_column(c2.text))})
         for c in row.cells:
             unit = funds_unit(c.text) if c.text else None
             if unit:
@@ -134,15 +139,20 @@ class _FormBuilder:
 
     def fund_row(self, row: Row, key: str, label_idx: int) -> None:
         cols = self.fund_cols or DEFAULT_FUND_COLUMNS
-        values = list(row.cells[label_idx + 1:])
-        while values and not values[-1].text:
-            values.pop()
-        while len(values) > len(cols) and values and not values[0].text:
-            values.pop(0)
         target: FundRow = getattr(self.form.funds, key)
         if target.sources:
             return  # the first row with this label wins
-        for col, cell in zip(cols, values):
+        if row.exact and self.fund_grid and self.fund_grid[0] == len(row.cells):
+            # same grid as the header: read by column
+            pairs = [(role, row.cells[i]) for i, role in self.fund_grid[1].items() if i > label_idx]
+        else:
+            values = list(row.cells[label_idx + 1:])
+            while values and not values[-1].text:
+                values.pop()
+            while len(values) > len(cols) and values and not values[0].text:
+                values.pop(0)
+            pairs = list(zip(cols, values))
+        for col, cell in pairs:
             if col in ("initial", "full_year", "executed"):
                 setattr(target, col, number_or_text(cell.text))
             elif col in ("weight", "rate", "score"):
