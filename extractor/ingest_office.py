@@ -58,7 +58,8 @@ def read_docx(path: str) -> Document:
     except zipfile.BadZipFile as exc:
         raise IngestError(path, "Word文件已损坏或不是.docx格式", "请用Word或WPS打开后另存为.docx") from exc
     except Exception as exc:  # python-docx raises several types for broken packages
-        raise IngestError(path, f"Word文件无法打开（{type(exc).__name__}）", "请用Word或WPS打开后另存为.docx") from exc
+        raise IngestError(path, f"Word文件已损坏或无法打开（{type(exc).__name__}）",
+                          "请用Word或WPS打开后另存为.docx；如设置了打开密码，请先去除") from exc
     tb = _TextBuilder()
     rows: list[Row] = []
     body = d.element.body
@@ -116,7 +117,7 @@ def read_xlsx(path: str) -> Document:
     except zipfile.BadZipFile as exc:
         raise IngestError(path, "Excel文件已损坏或不是.xlsx格式", "请用Excel或WPS打开后另存为.xlsx") from exc
     except Exception as exc:  # openpyxl raises several types for broken or protected files
-        raise IngestError(path, f"Excel文件无法打开（{type(exc).__name__}）",
+        raise IngestError(path, f"Excel文件已损坏或无法打开（{type(exc).__name__}）",
                           "如文件设置了打开密码，请先去除密码；否则请另存为.xlsx后重试") from exc
     out = Document(path, "xlsx")
     for n, ws in enumerate(wb.worksheets, start=1):

@@ -149,10 +149,12 @@ def split_flat_line(line: str, start: int, page: int, number: int) -> list[Row] 
             body = rest[body_off:]
             texts = [p for p in re.split(r"\s+", body.strip()) if p]
             if len(texts) >= 2:
-                # the widest gap separates the expected goal from the actual result
-                gaps = [(len(m2.group()), m2.start(), m2.end()) for m2 in re.finditer(r"\s+", body.strip())]
-                w, a, b = max(gaps, key=lambda g2: (g2[0], -g2[1]))
+                # the expected goal and the actual result are split at the widest gap, preferring a
+                # gap after a sentence end, then the one nearest the middle
                 stripped = body.strip()
+                gaps = [(len(m2.group()), m2.start(), m2.end()) for m2 in re.finditer(r"\s+", stripped)]
+                mid = len(stripped) / 2
+                w, a, b = max(gaps, key=lambda g2: (g2[0], stripped[g2[1] - 1] in "。；;！!）)", -abs(g2[1] - mid)))
                 off = base + body_off + (len(body) - len(body.lstrip()))
                 rows.append(Row([Cell(""), Cell(stripped[:a], off, off + a),
                                  Cell(stripped[b:], off + b, off + len(stripped))], page, number))

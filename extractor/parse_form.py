@@ -218,7 +218,7 @@ def parse_segment(seg: Segment, locate: Callable[[Row, Cell], SourceRef]) -> For
     rows = [_expand_label_cells(r) for r in merge_soft_rows(seg.rows)]
     ind_header: Row | None = None
     ind_rows: list[Row] = []
-    section = "head"
+    section = "indicators" if seg.is_fragment else "head"
     for row in rows:
         texts = [c.text for c in row.cells]
         first_i = next((i for i, t in enumerate(texts) if t), None)
@@ -229,7 +229,7 @@ def parse_segment(seg: Segment, locate: Callable[[Row, Cell], SourceRef]) -> For
             b.total_row(row, first_i)
             section = "done"
             continue
-        if section != "indicators" and is_header_row(row) and any(
+        if (section != "indicators" or (seg.is_fragment and not ind_rows)) and is_header_row(row) and any(
                 indicator_column(t) in ("name", "level1", "level2") for t in texts if t):
             ind_header = row
             section = "indicators"

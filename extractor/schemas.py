@@ -103,5 +103,5 @@ class ExtractionResult(BaseModel):
     kind: str | None = Field(None, description="文件类型：txt、pdf、docx、xlsx")
     status: str = Field("ok", description="ok 或 failed")
     error: str | None = Field(None, description="失败原因（中文）")
-    forms: list[Form] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    forms: list[Form] = Field(default_factory=list, description="文件中找到的全部自评表及表格残片，按出现顺序")
+    warnings: list[str] = Field(default_factory=list, description="文件级提示（中文）")

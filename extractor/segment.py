@@ -7,6 +7,7 @@ appear when no form is open are a fragment of their own, never merged into a nei
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractor.document import Row
@@ -57,7 +58,8 @@ def _looks_like_tail(row: Row) -> bool:
         return False
     kw = any(level_kind(t) and clean(t).endswith("指标") for t in texts[:3])
     nums = sum(1 for t in texts[-4:] if parse_number(t) is not None)
-    return kw and nums >= 1
+    numbered = bool(re.match(r"^指标\s*\d+\s*[:：]\S", clean(texts[0])))
+    return (kw and nums >= 1) or (numbered and nums >= 2 and len(texts) >= 4)
 
 
 def _row_year(row: Row) -> int | None:
