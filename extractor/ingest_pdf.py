@@ -16,7 +16,15 @@ import pymupdf
 
 from extractor.document import Cell, Document, Page, Row
 from extractor.errors import IngestError
-from extractor.labels import field_label, fund_column, fund_row_label, indicator_column, is_total_label, level_kind
+from extractor.labels import (
+    field_label,
+    fund_column,
+    fund_row_label,
+    indicator_column,
+    is_page_marker,
+    is_total_label,
+    level_kind,
+)
 from extractor.numbers import clean
 
 _TOL = 1.5
@@ -53,10 +61,10 @@ def _join_chars(chars: list[tuple[float, float, float, float, str]]) -> str:
     return "".join("".join(c[4] for c in sorted(ln, key=lambda c: c[0])) for ln in lines).strip()
 
 
-def _vertical_rules(page: pymupdf.Page) -> list[tuple[float, float, float]]:
+def _vertical_rules(drawings: list[dict]) -> list[tuple[float, float, float]]:
     """(x, y0, y1) of every thin vertical stroke or filled bar on the page."""
     out = []
-    for d in page.get_drawings():
+    for d in drawings:
         for item in d["items"]:
             if item[0] == "l":
                 p1, p2 = item[1], item[2]
@@ -137,11 +145,12 @@ def _grid_score(rows: list[tuple[float, list[Cell]]]) -> tuple[int, int]:
     return good, bad
 
 
-def _find_grid(page: pymupdf.Page, chars, rules) -> tuple[list, list[tuple[float, list[Cell]]]]:
+def _find_grid(page: pymupdf.Page, chars, drawings: list[dict]) -> tuple[list, list[tuple[float, list[Cell]]]]:
     """Tables on a page: the ruled grid, or the refined grid when the ruled one fused rows."""
     best = None
+    rules = _vertical_rules(drawings)
     for refine in (False, True):
-        tables = list(page.find_tables(use_layout=False, refine=refine))
+        tables = list(page.find_tables(use_layout=False, refine=refine, paths=drawings))
         rows = [r for t in tables for r in _table_rows(t, chars, rules)]
         good, bad = _grid_score(rows)
         cand = (good - 3 * bad, tables, rows)
@@ -164,7 +173,7 @@ def _text_lines(page: pymupdf.Page, tables) -> list[tuple[float, list[Cell]]]:
             if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
                 continue
             text = "".join(s["text"] for s in line.get("spans", [])).strip()
-            if text:
+            if text and not is_page_marker(text):
                 out.append((y0, [Cell(text, bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)))]))
     return out
 
@@ -208,7 +217,7 @@ def read_pdf(path: str, *, min_chars: int = 20) -> Document:
             if len(chars) < min_chars:
                 empty_pages.append(page.number + 1)
             try:
-                tables, table_rows = _find_grid(page, chars, _vertical_rules(page)) if chars else ([], [])
+                tables, table_rows = _find_grid(page, chars, page.get_drawings()) if chars else ([], [])
             except Exception:  # a malformed page must not stop the document
                 tables, table_rows = [], []
                 out.warnings.append(f"第{page.number + 1}页表格检测失败，按纯文本读取")

@@ -204,3 +204,11 @@ def starts_row(text: str) -> bool:
     t = clean(text)
     return bool(field_label(t) or fund_row_label(t) or is_total_label(t)
                 or any(t.startswith(x) for x in ROW_START_LABELS))
+
+
+_PAGE_MARK = re.compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
+
+
+def is_page_marker(text: str) -> bool:
+    """A page number line (``- 2 -``, ``— 1 —``, ``第1页 共3页``) printed between table parts."""
+    return bool(_PAGE_MARK.match(text.strip().replace("\f", "")))

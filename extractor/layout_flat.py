@@ -99,7 +99,11 @@ def _indicator_rows(cells: list[Cell], page: int, line: int) -> list[Row]:
         starts_name = bool(_NAME_START.match(c.text)) or (
             c.text == "指标" and i + 1 < len(cells) and re.match(r"^\d+\s*[:：]", cells[i + 1].text))
         if content() and (_KEYWORD.match(c.text) or starts_name or _TEMPLATE.match(c.text)):
-            rows.extend(_row_from(cur, page, line))
+            if (len(cur) == 1 and rows and rows[-1].cells and _is_num(rows[-1].cells[-1])
+                    and not _TEMPLATE.match(cur[0].text)):
+                rows[-1].cells.append(cur[0])  # a lone text after 分值 得分: that row's deviation
+            else:
+                rows.extend(_row_from(cur, page, line))
             cur = []
         cur.append(c)
         i += 1

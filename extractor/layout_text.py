@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 
 from extractor.document import Cell, Row
+from extractor.labels import is_page_marker
 from extractor.layout_flat import split_flat_line
 
-_WS = " \t\r\u3000\xa0"
+_WS = " \t\r\u3000\xa0\f\v"
 _PIPE_SEP = re.compile(r"^\|?[\s:\-|]+\|?$")
 _SPACE_RUN = re.compile(r"[ \u3000\xa0]{2,}")
 # A line that starts a new heading even though it has no tab (it never continues a Word cell).
@@ -38,7 +39,7 @@ def _lines(text: str) -> list[tuple[int, int, str]]:
 
 
 def _is_blank(line: str) -> bool:
-    return line.strip(" \r\u3000\xa0") == ""
+    return line.strip(" \r\u3000\xa0\f\v") == "" or is_page_marker(line)
 
 
 def _has_inner_tab(line: str) -> bool:

@@ -172,6 +172,19 @@ class _FormBuilder:
     def finish_goals(self) -> None:
         if not self.goal_cells:
             return
+        hdr = self.goal_header
+        if hdr is not None and hdr.exact:
+            # a grid whose merged cells repeat their text: read the goals by the header's columns
+            exp_i = next((i for i, c in enumerate(hdr.cells) if clean(c.text) == "预期目标"), None)
+            act_i = next((i for i, c in enumerate(hdr.cells) if clean(c.text).startswith("实际完成")), None)
+            data = [r for r, _ in self.goal_cells if r is not hdr]
+            row = data[0] if data else None
+            if (row is not None and row.exact and len(row.cells) == len(hdr.cells) and exp_i is not None
+                    and act_i is not None and all(r is row for r in data)):
+                for key, i in (("goal_expected", exp_i), ("goal_actual", act_i)):
+                    if row.cells[i].text:
+                        self._set(key, row, row.cells[i])
+                return
         if len(self.goal_cells) == 1 and self.goal_header is not None:
             row, cell = self.goal_cells[0]
             exp_i = act_i = None

@@ -165,6 +165,7 @@ def parse_indicator_rows(rows: list[Row], header_row: Row | None, locate: Locate
         parsed.append(_Parsed(ind, e1, e2, _row_number(name), False, row.exact))
 
     _carry_back_late_labels(parsed)
+    _infer_levels_from_family(parsed)
     inds = [p.ind for p in parsed if not p.template]
     templates = [p.ind.sources["name"] for p in parsed if p.template and "name" in p.ind.sources]
     return inds, templates
@@ -190,3 +191,44 @@ def _carry_back_late_labels(parsed: list[_Parsed]) -> None:
             pending = k
         if p.number is not None:
             prev_num = p.number
+
+
+_FAMILY = {
+    "产出": ("数量", "质量", "时效", "进度", "成本"),
+    "效益": ("经济效益", "社会效益", "生态效益", "环境效益", "可持续影响", "可持续发展"),
+    "满意度": ("服务对象满意度", "满意度", "社会公众满意度", "公众满意度"),
+    "成本": ("经济成本", "社会成本", "生态环境成本", "生态成本", "环境成本"),
+}
+
+
+def _core(text: str | None) -> str:
+    return strip_points(text or "").removesuffix("指标").removesuffix("标")
+
+
+def _infer_levels_from_family(parsed: list[_Parsed]) -> None:
+    """PDF dumps print a merged label mid-group, so fill-down can be wrong at a group's edges.
+
+    Rows before the first printed label take that label. A row whose first level came from
+    fill-down and whose second level belongs to another printed first level's family
+    (社会效益指标 under 效益指标) takes that first level. Exact grids are left as printed.
+    """
+    rows = [p for p in parsed if not p.template and not p.exact]
+    if not rows:
+        return
+    first_l1 = next((p.ind.level1 for p in rows if p.explicit_l1), None)
+    first_l2 = next((p.ind.level2 for p in rows if p.explicit_l2), None)
+    for p in rows:
+        if p.ind.level1 is None and first_l1:
+            p.ind.level1 = first_l1
+        if p.ind.level2 is None and first_l2:
+            p.ind.level2 = first_l2
+    printed = {_core(p.explicit_l1): p.explicit_l1 for p in parsed if p.explicit_l1}
+    for p in rows:
+        if p.explicit_l1 or not p.ind.level2:
+            continue
+        l2 = _core(p.ind.level2)
+        fam = next((f for f, members in _FAMILY.items() if l2 in members and f in printed), None)
+        if fam is None and l2 in _FAMILY["成本"]:
+            fam = "产出" if "产出" in printed else None
+        if fam and _core(p.ind.level1) != fam:
+            p.ind.level1 = printed[fam]
