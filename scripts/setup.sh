@@ -12,7 +12,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test]'
+  echo "正在安装依赖（首次运行需要一两分钟）……" >&2
+  if ! .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test]' > .venv/install.log 2>&1; then
+    cat .venv/install.log >&2
+    echo "依赖安装失败，详见上方输出（.venv/install.log）。" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
