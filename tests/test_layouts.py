@@ -167,3 +167,16 @@ def test_provenance_spans_point_at_the_value(tmp_path: Path) -> None:
     assert text.splitlines()[tref.line - 1].count("≥80公里") == 1
     ex = f.funds.total.sources["executed"]
     assert text[ex.start:ex.end] == "113.8699 68"
+
+
+def test_pdf_values_carry_page_and_box(rendered) -> None:
+    import pymupdf
+
+    path = rendered[("001_cc20b351adbf8378", "pdf")]
+    res = process_file(path)
+    form = res.forms[1]
+    ref = form.indicators[0].sources["name"]
+    assert ref.bbox is not None and ref.page == 2
+    with pymupdf.open(str(path)) as doc:
+        text = doc[ref.page - 1].get_textbox(pymupdf.Rect(ref.bbox))
+    assert "".join(text.split()) == "".join(form.indicators[0].name.split())
