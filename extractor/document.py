@@ -59,3 +59,26 @@ class Document:
     def rows(self) -> list[Row]:
         """All rows of all pages, in order."""
         return [r for p in self.pages for r in p.rows]
+
+
+def page_from_cells(number: int, rows: list[tuple[list[Cell], bool]]) -> Page:
+    """A page whose text is rebuilt from cell rows (tab between cells, one row a line).
+
+    Used for PDF and Excel input: each cell gets its span in that text, so provenance works the
+    same way as for text dumps. ``rows`` holds (cells, exact) in reading order.
+    """
+    parts: list[str] = []
+    out: list[Row] = []
+    pos = 0
+    for line_no, (cells, exact) in enumerate(rows, start=1):
+        for k, c in enumerate(cells):
+            if k:
+                parts.append("\t")
+                pos += 1
+            c.start, c.end = pos, pos + len(c.text)
+            parts.append(c.text)
+            pos += len(c.text)
+        parts.append("\n")
+        pos += 1
+        out.append(Row(cells, number, line_no, exact=exact))
+    return Page(number, "".join(parts), out)

@@ -85,6 +85,16 @@ def form_grid(form: dict[str, Any]) -> Grid:
     return g
 
 
+def placed(grid: Grid):
+    """(row, column, text, colspan, rowspan) of every cell that starts in the grid (covered slots skipped)."""
+    for ri, row in enumerate(grid):
+        col = 0
+        for text, cs, rs in row:
+            if rs:
+                yield ri, col, text, cs, rs
+            col += cs
+
+
 def _titles(form: dict[str, Any]) -> list[str]:
     if form.get("project_name") is None:
         return []
@@ -108,18 +118,11 @@ def render_docx(forms: list[dict[str, Any]], path: str | Path) -> None:
         grid = form_grid(form)
         table = d.add_table(rows=len(grid), cols=9)
         table.style = "Table Grid"
-        for ri, row in enumerate(grid):
-            col = 0
-            for text, cs, rs in row:
-                if rs == 0:
-                    col += cs
-                    continue
-                cell = table.cell(ri, col)
-                end = table.cell(ri + rs - 1, col + cs - 1)
-                if cs > 1 or rs > 1:
-                    cell = cell.merge(end)
-                cell.text = text
-                col += cs
+        for ri, col, text, cs, rs in placed(grid):
+            cell = table.cell(ri, col)
+            if cs > 1 or rs > 1:
+                cell = cell.merge(table.cell(ri + rs - 1, col + cs - 1))
+            cell.text = text
     d.save(str(path))
 
 
@@ -147,21 +150,16 @@ def render_xlsx(forms: list[dict[str, Any]], path: str | Path, *, numbers_as_num
             ws.cell(r0, 1, t)
             r0 += 1
         grid = form_grid(form)
-        for ri, row in enumerate(grid):
-            col = 1
-            for text, cs, rs in row:
-                if rs == 0:
-                    col += cs
-                    continue
-                c = ws.cell(r0 + ri, col)
-                v = _xl_value(text) if numbers_as_numbers and text else text
-                c.value = v if v != "" else None
-                if isinstance(v, float) and text.endswith("%"):
-                    c.number_format = "0%"
-                if cs > 1 or rs > 1:
-                    ws.merge_cells(start_row=r0 + ri, start_column=col, end_row=r0 + ri + rs - 1,
-                                   end_column=col + cs - 1)
-                col += cs
+        for ri, col0, text, cs, rs in placed(grid):
+            col = col0 + 1
+            c = ws.cell(r0 + ri, col)
+            v = _xl_value(text) if numbers_as_numbers and text else text
+            c.value = v if v != "" else None
+            if isinstance(v, float) and text.endswith("%"):
+                c.number_format = "0%"
+            if cs > 1 or rs > 1:
+                ws.merge_cells(start_row=r0 + ri, start_column=col, end_row=r0 + ri + rs - 1,
+                               end_column=col + cs - 1)
         r0 += len(grid) + 2
     wb.save(str(path))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import zipfile
 
-from extractor.document import Cell, Document, Page, Row
+from extractor.document import Cell, Document, Page, Row, page_from_cells
 from extractor.errors import IngestError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -129,10 +129,7 @@ def read_xlsx(path: str) -> Document:
                     if (r, c) == (rng.min_row, rng.min_col):
                         continue
                     (covered_left if c > rng.min_col else covered_above).add((r, c))
-        parts: list[str] = []
-        pos = 0
-        rows: list[Row] = []
-        line = 1
+        rows: list[tuple[list[Cell], bool]] = []
         for r_idx, xrow in enumerate(ws.iter_rows(), start=1):
             cells: list[Cell] = []
             for cell in xrow:
@@ -141,20 +138,9 @@ def read_xlsx(path: str) -> Document:
                     continue
                 text = "" if key in covered_above else _xl_text(cell)
                 cells.append(Cell(text))
-            if not any(c.text for c in cells):
-                continue  # trailing empty cells are kept: columns must line up across rows
-            for k, c in enumerate(cells):
-                if k:
-                    parts.append("\t")
-                    pos += 1
-                c.start, c.end = pos, pos + len(c.text)
-                parts.append(c.text)
-                pos += len(c.text)
-            parts.append("\n")
-            pos += 1
-            rows.append(Row(cells, n, line, exact=True))
-            line += 1
-        out.pages.append(Page(n, "".join(parts), rows))
+            if any(c.text for c in cells):  # trailing empty cells are kept: columns must line up
+                rows.append((cells, True))
+        out.pages.append(page_from_cells(n, rows))
     if not any(p.rows for p in out.pages):
         raise IngestError(path, "Excel文件中没有内容", "请确认工作表是否为空")
     return out

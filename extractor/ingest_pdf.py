@@ -14,7 +14,7 @@ from bisect import bisect_right
 
 import pymupdf
 
-from extractor.document import Cell, Document, Page, Row
+from extractor.document import Cell, Document, page_from_cells
 from extractor.errors import IngestError
 from extractor.labels import (
     field_label,
@@ -178,26 +178,6 @@ def _text_lines(page: pymupdf.Page, tables) -> list[tuple[float, list[Cell]]]:
     return out
 
 
-def _page_from_rows(number: int, items: list[tuple[float, list[Cell]]], exact_ids: set[int]) -> Page:
-    """Rebuild the page text (cells tab-separated, rows on lines) and give cells their spans."""
-    items.sort(key=lambda it: it[0])
-    parts: list[str] = []
-    rows: list[Row] = []
-    pos = 0
-    for line_no, (_y, cells) in enumerate(items, start=1):
-        for k, c in enumerate(cells):
-            if k:
-                parts.append("\t")
-                pos += 1
-            c.start, c.end = pos, pos + len(c.text)
-            parts.append(c.text)
-            pos += len(c.text)
-        parts.append("\n")
-        pos += 1
-        rows.append(Row(cells, number, line_no, exact=id(cells) in exact_ids))
-    return Page(number, "".join(parts), rows)
-
-
 def read_pdf(path: str, *, min_chars: int = 20) -> Document:
     """A PDF with a text layer."""
     try:
@@ -224,7 +204,8 @@ def read_pdf(path: str, *, min_chars: int = 20) -> Document:
             items: list[tuple[float, list[Cell]]] = list(table_rows)
             exact = {id(cells) for _y, cells in table_rows}
             items.extend(_text_lines(page, tables))
-            p = _page_from_rows(page.number + 1, items, exact)
+            items.sort(key=lambda it: it[0])
+            p = page_from_cells(page.number + 1, [(cells, id(cells) in exact) for _y, cells in items])
             p.width, p.height = page.rect.width, page.rect.height
             out.pages.append(p)
         if empty_pages and len(empty_pages) == doc.page_count:
