@@ -7,10 +7,12 @@ message names the file and says what to do.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from pathlib import Path
 
-from extractor.document import Document, Page
+from extractor.document import Cell, Document, Page, page_from_cells
 from extractor.errors import IngestError, UnsupportedFormat
 from extractor.layout_text import rows_from_text
 
@@ -36,14 +38,25 @@ def decode_text(data: bytes, path: str) -> str:
 
 
 def read_text_file(path: str) -> Document:
-    """A text dump: one page."""
+    """A text dump: one page. A ``.csv`` is read as a grid (an Excel sheet saved as CSV)."""
     data = Path(path).read_bytes()
     if not data.strip():
         raise IngestError(path, "文件为空", "请确认导出是否成功，或换用原始PDF/Word文件")
     text = decode_text(data, path).replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise IngestError(path, "文件内容不是文本（含二进制数据）", "请确认文件类型与扩展名一致")
+    if path.lower().endswith(".csv"):
+        return _read_csv(path, text)
     return Document(path, "txt", [Page(1, text, rows_from_text(text, 1))])
+
+
+def _read_csv(path: str, text: str) -> Document:
+    rows: list[tuple[list[Cell], bool]] = []
+    for rec in csv.reader(io.StringIO(text)):
+        cells = [Cell(v.strip()) for v in rec]
+        if any(c.text for c in cells):
+            rows.append((cells, True))
+    return Document(path, "csv", [page_from_cells(1, rows)])
 
 
 def ingest(path: str) -> Document:

@@ -180,3 +180,14 @@ def test_pdf_values_carry_page_and_box(rendered) -> None:
     with pymupdf.open(str(path)) as doc:
         text = doc[ref.page - 1].get_textbox(pymupdf.Rect(ref.bbox))
     assert "".join(text.split()) == "".join(form.indicators[0].name.split())
+
+
+def test_csv_saved_from_excel(tmp_path: Path) -> None:
+    import csv
+
+    rows = [line.split("\t") for line in BEIJING_FORM.splitlines() if line.strip()]
+    p = tmp_path / "form.csv"
+    with p.open("w", encoding="gbk", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    f, _ = _only_form(p)
+    assert f.project_name == "乡村道路养护项目" and len(f.indicators) == 5 and f.total_score == 97.49
