@@ -295,4 +295,12 @@ def _warn(form: Form, has_header: bool) -> None:
         w.append("绩效指标表中没有已填写的指标")
     if form.total_weight is None and form.total_score is None:
         w.append("未找到总分行")
+    names = {"total": "年度资金总额", "fiscal": "当年财政拨款", "carryover": "上年结转资金", "other": "其他资金"}
+    cols = {"initial": "年初预算数", "full_year": "全年预算数", "executed": "全年执行数"}
+    for key, label in names.items():
+        row = getattr(form.funds, key)
+        for col, cname in cols.items():
+            v = getattr(row, col)
+            if isinstance(v, str):
+                w.append(f"资金表“{label}/{cname}”不是数字：{v}（已按原文保留）")
     form.confidence = max(0.2, 1.0 - 0.15 * len(w))
