@@ -114,18 +114,59 @@ def _table_rows(table, chars, rules) -> list[tuple[float, list[Cell]]]:
     boxes.sort(key=lambda b: b[2][1])
     y0s = [b[2][1] for b in boxes]
     buckets: dict[tuple[int, int], list] = {}
+    orphans = []
     for ch in inside:
         k = bisect_right(y0s, ch[1] + 0.01)
         for ri, si, (x0, y0, x1, y1) in reversed(boxes[:k]):
             if x0 - _TOL <= ch[0] <= x1 + _TOL and y0 - _TOL <= ch[1] <= y1 + _TOL:
                 buckets.setdefault((ri, si), []).append(ch)
                 break
+        else:
+            if ch[4].strip():
+                orphans.append(ch)
     out: list[tuple[float, list[Cell]]] = []
     for ri, slots in enumerate(layout):
         cells = [Cell(_join_chars(buckets.get((ri, si), [])), bbox=tuple(round(v, 2) for v in b)) if b else Cell("")
                  for si, b in enumerate(slots)]
         y = rows[ri].bbox[1] if rows[ri].bbox else 0
         out.append((y, cells))
+    out.extend(_orphan_rows(orphans, xs + [tx1]))
+    out.sort(key=lambda it: it[0])
+    return out
+
+
+def _orphan_rows(chars, edges: list[float]) -> list[tuple[float, list[Cell]]]:
+    """Rows the grid missed (a rule drawn short): text inside the table but in no cell.
+
+    Characters are banded into lines and each is placed in the grid column under it, so the
+    text is kept as a row in the grid's columns instead of being dropped.
+    """
+    if not chars:
+        return []
+    chars.sort(key=lambda c: c[1])
+    bands: list[list] = [[chars[0]]]
+    for ch in chars[1:]:
+        if ch[1] - bands[-1][-1][1] < 6:
+            bands[-1].append(ch)
+        else:
+            bands.append([ch])
+    out = []
+    ncols = len(edges) - 1
+    for band in bands:
+        cols: dict[int, list] = {}
+        for ch in band:
+            ci = max(0, min(ncols - 1, bisect_right(edges, ch[0]) - 1))
+            cols.setdefault(ci, []).append(ch)
+        y0 = min(c[3] for c in band)
+        cells = []
+        for ci in range(ncols):
+            got = cols.get(ci)
+            if got:
+                box = (min(c[2] for c in got), y0, max(c[2] for c in got) + 8, max(c[1] for c in got) + 4)
+                cells.append(Cell(_join_chars(got), bbox=tuple(round(v, 2) for v in box)))
+            else:
+                cells.append(Cell(""))
+        out.append((y0, cells))
     return out
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 
 from extractor.document import Cell, Row
-from extractor.labels import is_page_marker
+from extractor.labels import is_page_marker, is_template_name, level_kind, starts_row
 from extractor.layout_flat import split_flat_line
 
 _WS = " \t\r\u3000\xa0\f\v"
 _PIPE_SEP = re.compile(r"^\|?[\s:\-|]+\|?$")
 _SPACE_RUN = re.compile(r"[ \u3000\xa0]{2,}")
+NUMBER = re.compile(r"^[-+]?[\d,，.．%％]+$")
 # A line that starts a new heading even though it has no tab (it never continues a Word cell).
 _HEADING = re.compile(r"自评表|评价表|^[（(]\s*\d{4}\s*年度?\s*[)）]$|^\d+\s*[.、．]\s*\S")
 
@@ -95,6 +96,32 @@ def _split_spaces(line: str, start: int) -> list[Cell]:
     if pos < len(line):
         cells.append(_cell(line[pos:], start + pos, start + len(line)))
     return [c for c in cells if c.text] or [_cell(line, start, start + len(line))]
+
+
+def _merge_wrapped(prev: tuple[Row, int], cells: list[Cell], line_start: int) -> bool:
+    """Join a layout-preserving line that only continues cells of the line above (a wrapped cell).
+
+    Every piece must start under a cell of the row above (same character column, +-2), hold no
+    bare number and no label; then each piece is appended to the cell it sits under.
+    """
+    row, prev_start = prev
+    if not cells or len(cells) >= len(row.cells) or len(row.cells) < 2:
+        return False
+    cols = [(c.start - prev_start, c) for c in row.cells if c.text]
+    targets = []
+    for c in cells:
+        t = c.text
+        if NUMBER.match(t) or is_template_name(t) or starts_row(t) or level_kind(t) or t.startswith("指标"):
+            return False
+        col = c.start - line_start
+        hit = next((pc for pcol, pc in cols if abs(pcol - col) <= 2), None)
+        if hit is None or hit in targets:
+            return False
+        targets.append(hit)
+    for c, pc in zip(cells, targets):
+        pc.text += c.text
+        pc.end = c.end
+    return True
 
 
 def _word_block(block: list[tuple[int, int, str]], page: int, soft: bool) -> Row | None:
@@ -172,6 +199,7 @@ def rows_from_text(text: str, page: int = 1) -> list[Row]:
                     c.end = start + len(ln.rstrip(_WS))
                 continue
         prev_word = False
+        plain_rows: list[tuple[Row, int]] = []
         for n, start, ln in block:
             if "\t" in ln:
                 rows.append(Row(_split_tabs(ln, start), page, n))
@@ -183,6 +211,10 @@ def rows_from_text(text: str, page: int = 1) -> list[Row]:
                 flat = split_flat_line(ln, start, page, n)
                 if flat is not None:
                     rows.extend(flat)
+                elif plain_rows and plain_rows[-1][0] is rows[-1] and _merge_wrapped(
+                        plain_rows[-1], _split_spaces(ln, start), start):
+                    continue
                 else:
                     rows.append(Row(_split_spaces(ln, start), page, n))
+                    plain_rows.append((rows[-1], start))
     return rows
