@@ -89,6 +89,14 @@ def segment_rows(rows: list[Row]) -> list[Segment]:
             last_year = year
             pending_year = None
             continue
+        if not is_open and field_label(_first_text(row)) in ("department", "implementing_unit"):
+            # a form whose 项目名称 row is missing still starts at its header fields
+            year = pending_year if pending_year is not None else last_year
+            cur = Segment([row], year=year)
+            segments.append(cur)
+            is_open = True
+            last_year, pending_year = year, None
+            continue
         if not is_open:
             y = _row_year(row)
             if y is not None:

@@ -191,3 +191,12 @@ def test_csv_saved_from_excel(tmp_path: Path) -> None:
         csv.writer(fh).writerows(rows)
     f, _ = _only_form(p)
     assert f.project_name == "乡村道路养护项目" and len(f.indicators) == 5 and f.total_score == 97.49
+
+
+def test_form_without_project_name_row_is_still_a_form(tmp_path: Path) -> None:
+    text = BEIJING_FORM.replace("项目名称\t\t乡村道路养护项目\t\t\t\n", "")
+    res = process_file(_write(tmp_path, "noname.txt", text))
+    assert len(res.forms) == 1 and not res.forms[0].is_fragment
+    f = res.forms[0]
+    assert f.project_name is None and f.department == "某县交通运输局" and len(f.indicators) == 5
+    assert "未找到项目名称" in f.warnings
