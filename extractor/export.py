@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from extractor.numbers import as_json_number
-from extractor.schemas import ExtractionResult, Form, FundRow
+from extractor.schemas import ExtractionResult, Flag, Form, FundRow
 
 FUND_KEYS = ("initial", "full_year", "executed")
 IND_KEYS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
@@ -19,6 +19,18 @@ def _fund(row: FundRow, total: bool) -> dict[str, Any]:
 
 def _refs(sources: dict) -> dict[str, Any]:
     return {k: v.model_dump(exclude_none=True) for k, v in sources.items()}
+
+
+def _flag(f: Flag, provenance: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {"code": f.code, "severity": f.severity, "indicator": f.indicator,
+                         "message": f.message, "evidence": f.evidence}
+    if f.suggestion:
+        d["suggestion"] = f.suggestion
+    if f.basis:
+        d["basis"] = f.basis
+    if provenance and f.where is not None:
+        d["where"] = f.where.model_dump(exclude_none=True)
+    return d
 
 
 def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
@@ -41,7 +53,7 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
         "indicators": [],
         "total_weight": as_json_number(form.total_weight),
         "total_score": as_json_number(form.total_score),
-        "flags": [],
+        "flags": [_flag(f, provenance) for f in form.flags],
     }
     for ind in form.indicators:
         d = {k: as_json_number(getattr(ind, k)) for k in IND_KEYS}
@@ -57,6 +69,10 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
     out["confidence"] = round(form.confidence, 3)
     out["warnings"] = list(form.warnings)
     out["template_rows"] = len(form.template_rows)
+    if form.rescore is not None:
+        out["rescore"] = form.rescore.model_dump()
+    if form.risk is not None:
+        out["risk"] = form.risk
     if provenance:
         out["pages"] = list(form.pages) if form.pages else None
         out["provenance"] = _refs(form.sources)

@@ -6,6 +6,8 @@ filling the field should write. Models only: no parsing logic lives here.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 Amount = float | str | None
@@ -69,6 +71,46 @@ class Indicator(BaseModel):
     sources: dict[str, SourceRef] = Field(default_factory=dict, description="各字段的来源位置")
 
 
+class Flag(BaseModel):
+    """One problem the review pass found, with its evidence and a fix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="问题代码（如 vague-target），含义见导出约定")
+    severity: Literal["info", "warn", "error"] = Field(description="严重程度：info 提示、warn 警告、error 错误")
+    indicator: int | None = Field(None, description="涉及的指标在 indicators 中的序号（从0开始）；表级问题为空")
+    message: str = Field(description="中文说明，点明项目名称与指标")
+    evidence: str = Field("", description="原文引用（单元格文字或算式）")
+    where: SourceRef | None = Field(None, description="原文位置")
+    suggestion: str | None = Field(None, description="修改建议（中文），只用表内已有的事实")
+    basis: str = Field("", description="依据（文件条款或评价规则）")
+
+
+class IndicatorRescore(BaseModel):
+    """The recomputed score of one indicator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(description="指标序号（从0开始）")
+    method: str = Field(description="重算方法：正向、反向、定性区间或未重算")
+    self_score: float | None = Field(None, description="自评得分")
+    expected: float | None = Field(None, description="按规则重算的得分")
+    note: str = Field("", description="重算说明（中文）")
+
+
+class Rescore(BaseModel):
+    """Every score the form states, recomputed (domain.md §1.4)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    budget_self: float | None = Field(None, description="预算执行自评得分")
+    budget_expected: float | None = Field(None, description="预算执行重算得分 = min(执行率,100%) × 分值")
+    indicators: list[IndicatorRescore] = Field(default_factory=list, description="各指标重算结果")
+    self_total: float | None = Field(None, description="自评总分（总分行，缺失时为各项之和）")
+    recomputed_total: float | None = Field(None, description="重算总分")
+    gap: float | None = Field(None, description="自评总分 − 重算总分；为正表示可能自评偏高")
+
+
 class Form(BaseModel):
     """One 项目支出绩效自评表 (or a table fragment with no 项目名称)."""
 
@@ -92,6 +134,9 @@ class Form(BaseModel):
     confidence: float = Field(1.0, description="解析置信度（0-1）")
     pages: tuple[int, int] | None = Field(None, description="表格所在的起止页码")
     sources: dict[str, SourceRef] = Field(default_factory=dict, description="表级字段的来源位置")
+    flags: list[Flag] = Field(default_factory=list, description="审核发现的问题")
+    rescore: Rescore | None = Field(None, description="得分重算结果")
+    risk: float | None = Field(None, description="风险分：问题严重程度加权与重算差距之和，越高越需关注")
 
 
 class ExtractionResult(BaseModel):

@@ -1,0 +1,81 @@
+"""Recompute every score a form states (domain.md §1.4).
+
+* 预算执行: min(执行率, 100%) × 分值 (item 10), the rate from 全年执行数 ÷ 全年预算数 when both print;
+* quantitative ≥/= indicators: min(1, actual ÷ target) × 分值 (item 11);
+* ≤ indicators: full marks when actual ≤ target, else 分值 × target ÷ actual (Hubei) or the vendor
+  linear decay (item 13), as configured; a target of 0: full marks only when actual ≤ 0;
+* qualitative indicators keep the self score unless it leaves its band (item 14);
+* the total: the sum of the recomputed parts (item 16).
+"""
+
+from __future__ import annotations
+
+from extractor.config import ReviewConfig
+from extractor.quantify import Quantity, quantity, units_compatible
+from extractor.schemas import Form, IndicatorRescore, Rescore
+
+
+def comparable(target: str | None, actual: str | None) -> tuple[Quantity, Quantity] | None:
+    """Target and actual as numbers in compatible units, or None."""
+    t, a = quantity(target), quantity(actual)
+    if t is None or a is None or not units_compatible(t, a):
+        return None
+    if a.op != "=":
+        return None  # the actual is itself a bound: nothing measured to score
+    return t, a
+
+
+def indicator_expected(target: str | None, actual: str | None, weight: float | None,
+                       cfg: ReviewConfig) -> tuple[str, float | None, str]:
+    """(method, expected score, note) for one indicator."""
+    if weight is None:
+        return "未重算", None, "无分值"
+    pair = comparable(target, actual)
+    if pair is None:
+        return "未重算", None, "非数值指标，按自评得分"
+    t, a = pair
+    if t.op == "<=":
+        if t.value == 0:
+            return "反向", (weight if a.value <= 0 else 0.0), "目标为0：实际不超过0得满分"
+        if a.value <= t.value:
+            return "反向", weight, "未超过上限，得满分"
+        if cfg.thresholds.negative_rule == "linear":
+            if a.value >= 2 * t.value:
+                return "反向", 0.0, "超过上限一倍及以上，得0分"
+            return "反向", weight * (1 - (a.value - t.value) / t.value), "线性扣分：分值×(1−超出比例)"
+        return "反向", weight * t.value / a.value, "超过上限：分值×目标值÷实际值"
+    if t.value == 0:
+        return "正向", weight, "目标为0"
+    share = max(0.0, a.value) / t.value
+    return "正向", weight * min(1.0, share), "分值×min(1, 实际值÷目标值)"
+
+
+def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
+    """The form's scores recomputed."""
+    total = form.funds.total
+    rate = None
+    if isinstance(total.executed, (int, float)) and isinstance(total.full_year, (int, float)) and total.full_year:
+        rate = total.executed / total.full_year * 100
+    elif total.rate is not None:
+        rate = total.rate
+    budget_expected = None
+    if total.weight is not None and rate is not None:
+        budget_expected = min(rate, 100.0) / 100 * total.weight
+    rs = Rescore(budget_self=total.score, budget_expected=budget_expected)
+    parts: list[float] = []
+    for i, ind in enumerate(form.indicators):
+        method, expected, note = indicator_expected(ind.target, ind.actual, ind.weight, cfg)
+        rs.indicators.append(IndicatorRescore(index=i, method=method, self_score=ind.score, expected=expected,
+                                              note=note))
+        value = expected if expected is not None else ind.score
+        if value is not None:
+            parts.append(min(value, ind.weight) if ind.weight is not None else value)
+    self_parts = [ind.score for ind in form.indicators if ind.score is not None]
+    rs.self_total = form.total_score if form.total_score is not None else (
+        sum(self_parts) + (total.score or 0) if self_parts else None)
+    budget_part = budget_expected if budget_expected is not None else total.score
+    if parts or budget_part is not None:
+        rs.recomputed_total = round(sum(parts) + (budget_part or 0), 2)
+    if rs.self_total is not None and rs.recomputed_total is not None:
+        rs.gap = round(rs.self_total - rs.recomputed_total, 2)
+    return rs

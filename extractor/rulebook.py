@@ -1,0 +1,98 @@
+"""The rule table: flag code -> Chinese title, severity, basis, check function.
+
+Rules live in :mod:`extractor.rules_values` and :mod:`extractor.rules_scores`; each registers here
+with :func:`rule`. A rule takes a :class:`FormContext` and returns flags (data, never exceptions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from extractor.config import ReviewConfig
+from extractor.labels import strip_points
+from extractor.numbers import clean
+from extractor.schemas import Flag, Form, Indicator, SourceRef
+
+
+@dataclass
+class FormContext:
+    """A form under review, with the figures several rules need."""
+
+    form: Form
+    cfg: ReviewConfig
+
+    @property
+    def project(self) -> str:
+        return self.form.project_name or "（无项目名称的表格残片）"
+
+    def ind_label(self, i: int) -> str:
+        ind = self.form.indicators[i]
+        return f"“{(ind.name or '').strip() or f'第{i + 1}项指标'}”"
+
+    def where(self, i: int | None, field: str) -> SourceRef | None:
+        if i is None:
+            return self.form.sources.get(field)
+        return self.form.indicators[i].sources.get(field)
+
+    @cached_property
+    def computed_rate(self) -> float | None:
+        """全年执行数 ÷ 全年预算数 × 100, from the total row."""
+        t = self.form.funds.total
+        if isinstance(t.executed, (int, float)) and isinstance(t.full_year, (int, float)) and t.full_year:
+            return t.executed / t.full_year * 100
+        return None
+
+    @property
+    def rate(self) -> float | None:
+        """The execution rate: the printed one, else the computed one."""
+        r = self.form.funds.total.rate
+        return r if r is not None else self.computed_rate
+
+    def level1_core(self, ind: Indicator) -> str:
+        """产出 / 效益 / 满意度 / 成本 / '' for an indicator's first level."""
+        t = strip_points(ind.level1 or "")
+        for core in ("产出", "效益", "满意度", "成本"):
+            if core in t:
+                return core
+        return ""
+
+    def level2_text(self, ind: Indicator) -> str:
+        return clean(ind.level2)
+
+    def flag(self, code: str, message: str, *, indicator: int | None = None, evidence: str = "",
+             field: str | None = None, suggestion: str | None = None) -> Flag:
+        r = RULES[code]
+        where = self.where(indicator, field) if field else None
+        return Flag(code=code, severity=r.severity, indicator=indicator, message=message, evidence=evidence,
+                    where=where, suggestion=suggestion, basis=r.basis)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the rule table."""
+
+    code: str
+    title: str
+    severity: str
+    basis: str
+    check: Callable[[FormContext], Iterable[Flag]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, title: str, severity: str, basis: str):  # type: ignore[no-untyped-def]
+    """Register a check under its flag code."""
+    def deco(fn: Callable[[FormContext], Iterable[Flag]]) -> Callable[[FormContext], Iterable[Flag]]:
+        RULES[code] = Rule(code, title, severity, basis, fn)
+        return fn
+    return deco
+
+
+def fmt(x: float | None) -> str:
+    """A number as an evaluator writes it."""
+    if x is None:
+        return "—"
+    return f"{x:.2f}".rstrip("0").rstrip(".")
