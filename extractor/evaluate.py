@@ -46,7 +46,7 @@ def load_cases(set_dir: Path) -> list[Case]:
 def find_sets(root: Path | None = None) -> list[Path]:
     """Every folder under eval_sets/ that holds gold files."""
     base = root or ROOT / "eval_sets"
-    return sorted(p for p in base.iterdir() if p.is_dir() and any(p.glob("*.gold.json")))
+    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")) and any(p.glob("*.gold.json")))
 
 
 def _rendered(case: Case, fmt: str, render_dir: Path) -> Path:
