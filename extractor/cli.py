@@ -139,7 +139,7 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         console.print(f"{name}: {s.summary_line()}")
         if verbose:
             console.print(s.report())
-            for m in s.mismatches[:50]:
+            for m in s.mismatches[:50] + s.flag_misses[:50]:
                 console.print(f"    {m}")
         rows.append({"set": case.set_name, "file": case.input_path.name, "format": fmt,
                      "field_accuracy": round(s.field_accuracy, 4), "rows_f1": round(s.rows_prf[2], 4),
@@ -149,6 +149,9 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         console.print(f"{fmt}: {s.summary_line()}")
     console.print("—— 总体 ——")
     console.print(total.report())
+    if total.codes:
+        console.print("—— 各问题代码的精确率/召回率（对照标准答案中的 problems）——")
+        console.print(total.code_report())
     if json_out:
         Path(json_out).write_text(json.dumps({"cases": rows, "overall": total.summary_line()}, ensure_ascii=False,
                                              indent=1), encoding="utf-8")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from extractor.batch import process_file
 from extractor.export import result_to_contract
+from extractor.review import review_result
 from extractor.scoring import Score, score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,7 @@ def evaluate_case(case: Case, fmt: str = "orig", render_dir: Path | None = None)
     """Score the extractor on one case in one format (``orig`` = the input as given)."""
     gold = json.loads(case.gold_path.read_text(encoding="utf-8"))
     path = case.input_path if fmt == "orig" else _rendered(case, fmt, render_dir or ROOT / "build" / "rendered")
-    res = process_file(path)
+    res = review_result(process_file(path))
     pred = result_to_contract(res, provenance=False)
     s = score(gold, pred)
     if res.status != "ok":

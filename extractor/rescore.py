@@ -12,25 +12,41 @@ from __future__ import annotations
 
 from extractor.config import ReviewConfig
 from extractor.quantify import Quantity, quantity, units_compatible
-from extractor.schemas import Form, IndicatorRescore, Rescore
+from extractor.numbers import clean
+from extractor.schemas import Form, Indicator, IndicatorRescore, Rescore
 
 
-def comparable(target: str | None, actual: str | None) -> tuple[Quantity, Quantity] | None:
-    """Target and actual as numbers in compatible units, or None."""
+_NATURE = {"≥": ">=", ">=": ">=", "≤": "<=", "<=": "<=", "=": "=", "＝": "="}
+
+
+def comparable(target: str | None, actual: str | None, nature: str | None = None,
+               unit: str | None = None) -> tuple[Quantity, Quantity] | None:
+    """Target and actual as numbers in compatible units, or None.
+
+    Sichuan-style forms print the comparator (指标性质 ≥/≤/=/定性) and the unit (度量单位) in their
+    own columns; they override what the target cell says.
+    """
     t, a = quantity(target), quantity(actual)
-    if t is None or a is None or not units_compatible(t, a):
+    if t is None or a is None:
+        return None
+    nat = (nature or "").strip()
+    if nat == "定性":
+        return None
+    if nat in _NATURE or unit:
+        t = Quantity(_NATURE.get(nat, t.op), t.value, t.unit or (unit or "").strip())
+        a = Quantity(a.op, a.value, a.unit or (unit or "").strip())
+    if not units_compatible(t, a):
         return None
     if a.op != "=":
         return None  # the actual is itself a bound: nothing measured to score
     return t, a
 
 
-def indicator_expected(target: str | None, actual: str | None, weight: float | None,
+def indicator_expected(pair: tuple[Quantity, Quantity] | None, weight: float | None,
                        cfg: ReviewConfig) -> tuple[str, float | None, str]:
-    """(method, expected score, note) for one indicator."""
+    """(method, expected score, note) for one indicator, from its comparable target and actual."""
     if weight is None:
         return "未重算", None, "无分值"
-    pair = comparable(target, actual)
     if pair is None:
         return "未重算", None, "非数值指标，按自评得分"
     t, a = pair
@@ -50,6 +66,14 @@ def indicator_expected(target: str | None, actual: str | None, weight: float | N
     return "正向", weight * min(1.0, share), "分值×min(1, 实际值÷目标值)"
 
 
+def indicator_pair(ind: Indicator) -> tuple[Quantity, Quantity] | None:
+    """Comparable target/actual of an indicator; cost indicators are ceilings (越小越好)."""
+    pair = comparable(ind.target, ind.actual, ind.nature, ind.unit)
+    if pair and pair[0].op == "=" and "成本" in clean(ind.level2) + clean(ind.level1):
+        return Quantity("<=", pair[0].value, pair[0].unit), pair[1]
+    return pair
+
+
 def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
     """The form's scores recomputed."""
     total = form.funds.total
@@ -64,7 +88,7 @@ def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
     rs = Rescore(budget_self=total.score, budget_expected=budget_expected)
     parts: list[float] = []
     for i, ind in enumerate(form.indicators):
-        method, expected, note = indicator_expected(ind.target, ind.actual, ind.weight, cfg)
+        method, expected, note = indicator_expected(indicator_pair(ind), ind.weight, cfg)
         rs.indicators.append(IndicatorRescore(index=i, method=method, self_score=ind.score, expected=expected,
                                               note=note))
         value = expected if expected is not None else ind.score

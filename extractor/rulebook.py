@@ -6,6 +6,7 @@ with :func:`rule`. A rule takes a :class:`FormContext` and returns flags (data, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -40,8 +41,9 @@ class FormContext:
     def computed_rate(self) -> float | None:
         """全年执行数 ÷ 全年预算数 × 100, from the total row."""
         t = self.form.funds.total
-        if isinstance(t.executed, (int, float)) and isinstance(t.full_year, (int, float)) and t.full_year:
-            return t.executed / t.full_year * 100
+        ex, fy = amount(t.executed), amount(t.full_year)
+        if ex is not None and fy:
+            return ex / fy * 100
         return None
 
     @property
@@ -89,6 +91,18 @@ def rule(code: str, title: str, severity: str, basis: str):  # type: ignore[no-u
         RULES[code] = Rule(code, title, severity, basis, fn)
         return fn
     return deco
+
+
+_LEADING = re.compile(r"^\s*([\d]+(?:\.\d+)?)\s*(?:万元|万|元)?[^\d.]*$")
+
+
+def amount(v: float | str | None) -> float | None:
+    """A funds cell as a number for arithmetic: a number, or the leading number of a cell with a
+    stray character (``23.380701万元成``); never a garbled figure (``145.40556.6``)."""
+    if isinstance(v, (int, float)):
+        return float(v)
+    m = _LEADING.match(v or "")
+    return float(m.group(1)) if m else None
 
 
 def fmt(x: float | None) -> str:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 from extractor.numbers import clean
 from extractor.quantify import Quantity
-from extractor.rescore import comparable, indicator_expected
-from extractor.rulebook import FormContext, fmt, rule
+from extractor.rescore import indicator_expected, indicator_pair
+from extractor.rulebook import FormContext, amount, fmt, rule
 from extractor.rules_values import dimension
 from extractor.schemas import Flag, Indicator
 
@@ -33,11 +33,7 @@ def _is_cost(ind: Indicator) -> bool:
 
 
 def _pair(ind: Indicator) -> tuple[Quantity, Quantity] | None:
-    """Comparable target/actual; cost indicators are ceilings (越小越好) even when printed plainly."""
-    pair = comparable(ind.target, ind.actual)
-    if pair and _is_cost(ind) and pair[0].op == "=":
-        return Quantity("<=", pair[0].value, pair[0].unit), pair[1]
-    return pair
+    return indicator_pair(ind)
 
 
 def _missed(t: Quantity, a: Quantity) -> bool:
@@ -71,7 +67,7 @@ def score_sum_mismatch(ctx: FormContext) -> Iterator[Flag]:
     """The indicator scores plus the budget-execution score do not add up to the printed 总分."""
     f = ctx.form
     ss = [ind.score for ind in f.indicators if ind.score is not None]
-    if f.total_score is None or not ss:
+    if f.total_score is None or not ss or f.is_fragment:
         return
     budget = f.funds.total.score or 0
     total = sum(ss) + budget
@@ -153,9 +149,7 @@ def score_formula(ctx: FormContext) -> Iterator[Flag]:
         pair = _pair(ind)
         if pair is None or ind.score is None or ind.weight is None:
             continue
-        t, a = pair
-        target = ind.target if t.op != "<=" or "≤" in (ind.target or "") else f"≤{ind.target}"
-        _, expected, note = indicator_expected(target, ind.actual, ind.weight, ctx.cfg)
+        _, expected, note = indicator_expected(pair, ind.weight, ctx.cfg)
         if expected is not None and abs(ind.score - expected) > tol:
             yield ctx.flag("score-formula",
                            f"「{ctx.project}」指标{ctx.ind_label(i)}自评{fmt(ind.score)}分，按计分规则应为{expected:.2f}分（{note}）",
@@ -206,14 +200,15 @@ def overachievement(ctx: FormContext) -> Iterator[Flag]:
 def budget_adjusted(ctx: FormContext) -> Iterator[Flag]:
     """全年预算数 differs from 年初预算数 by more than the configured share (default 20%)."""
     t = ctx.form.funds.total
-    if not isinstance(t.initial, (int, float)) or not isinstance(t.full_year, (int, float)) or t.initial <= 0:
+    initial, full = amount(t.initial), amount(t.full_year)
+    if initial is None or full is None or initial <= 0:
         return
-    share = (t.full_year - t.initial) / t.initial
+    share = (full - initial) / initial
     if abs(share) > ctx.cfg.thresholds.budget_adjust_share + 1e-9:
         word = "追加" if share > 0 else "调减"
         yield ctx.flag("budget-adjusted",
-                       f"「{ctx.project}」年中{word}预算：年初预算数{fmt(t.initial)}万元，全年预算数{fmt(t.full_year)}万元，调整幅度{share:+.0%}",
-                       evidence=f"({fmt(t.full_year)}−{fmt(t.initial)})÷{fmt(t.initial)}={share:+.1%}",
+                       f"「{ctx.project}」年中{word}预算：年初预算数{fmt(initial)}万元，全年预算数{fmt(full)}万元，调整幅度{share:+.0%}",
+                       evidence=f"({fmt(full)}−{fmt(initial)})÷{fmt(initial)}={share:+.1%}",
                        suggestion="提高年初预算编制的准确性，对追加或调减逐项说明原因")
 
 

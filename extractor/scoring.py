@@ -123,6 +123,8 @@ class Score:
     vague: dict[str, int] = field(default_factory=lambda: {"tp": 0, "fp": 0, "fn": 0})
     unmeasured: dict[str, int] = field(default_factory=lambda: {"tp": 0, "fp": 0, "fn": 0})
     mismatches: list[str] = field(default_factory=list)
+    codes: dict[str, dict[str, int]] = field(default_factory=dict)  # per flag code: tp/fp/fn
+    flag_misses: list[str] = field(default_factory=list)
 
     def tally(self, key: str, ok: bool) -> None:
         c = self.per.setdefault(key, [0, 0])
@@ -141,6 +143,11 @@ class Score:
             for k in mine:
                 mine[k] += theirs[k]
         self.mismatches += other.mismatches
+        for code, st in other.codes.items():
+            mine = self.codes.setdefault(code, {"tp": 0, "fp": 0, "fn": 0})
+            for k in mine:
+                mine[k] += st[k]
+        self.flag_misses += other.flag_misses
 
     @property
     def field_accuracy(self) -> float:
@@ -164,6 +171,15 @@ class Score:
         """The scorer's last line."""
         return (f"field_accuracy={self.field_accuracy:.4f} rows_f1={self.rows_prf[2]:.4f} "
                 f"vague_f1={self.prf(self.vague)[2]:.4f} unmeasured_f1={self.prf(self.unmeasured)[2]:.4f}")
+
+    def code_report(self) -> str:
+        """Precision and recall of every flag code against the gold forms' ``problems``."""
+        lines = []
+        for code in sorted(self.codes):
+            st = self.codes[code]
+            p, r, f = self.prf(st)
+            lines.append(f"{code:26s} P={p:.3f} R={r:.3f} F1={f:.3f} tp={st['tp']} fp={st['fp']} fn={st['fn']}")
+        return "\n".join(lines)
 
     def report(self) -> str:
         """The scorer's full printout."""
@@ -236,9 +252,37 @@ def score(gold: dict, pred: dict) -> Score:
                     st["fn"] += 1
                 elif said:
                     st["fp"] += 1
+        if pi is not None and "problems" in g:
+            _score_problems(s, label, g, flags, m)
         if pi is not None:
             for idx, st in ((vague_idx, s.vague), (unmeas_idx, s.unmeasured)):
                 for j in idx:
                     if j is not None and j not in inv:
                         st["fp"] += 1
     return s
+
+
+BOOLEAN_CODES = ("vague-target", "unmeasured-actual")
+
+
+def _score_problems(s: Score, label: str, g: dict, flags: list[dict], m: dict[int, int]) -> None:
+    """Match predicted flags with the gold form's problems by (code, aligned indicator)."""
+    gold = set()
+    for prob in g.get("problems") or []:
+        i = prob.get("indicator")
+        gold.add((prob["code"], None if i is None else m.get(i, -1 - i)))
+    pred = {(f.get("code"), f.get("indicator")) for f in flags if f.get("code") not in BOOLEAN_CODES}
+    inv = {v: k for k, v in m.items()}
+    for key in gold | pred:
+        code = key[0]
+        st = s.codes.setdefault(code, {"tp": 0, "fp": 0, "fn": 0})
+        if key in gold and key in pred:
+            st["tp"] += 1
+        elif key in gold:
+            st["fn"] += 1
+            where = "" if key[1] is None else f" 指标{inv.get(key[1], key[1]) + 1 if isinstance(key[1], int) and key[1] >= 0 else '?'}"
+            s.flag_misses.append(f"漏报 {label} · {code}{where}")
+        else:
+            st["fp"] += 1
+            where = "" if key[1] is None else f" 指标{inv.get(key[1], key[1]) + 1}"
+            s.flag_misses.append(f"误报 {label} · {code}{where}")
