@@ -87,7 +87,8 @@ def _out_path(out_dir: Path, src: Path, taken: set[str]) -> Path:
 
 def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = True, fail_fast: bool = False,
               on_done: Callable[[Path, ExtractionResult], None] | None = None,
-              postprocess: Callable[[dict], dict] | None = None) -> BatchReport:
+              postprocess: Callable[[dict], dict] | None = None,
+              transform: Callable[[ExtractionResult], ExtractionResult] | None = None) -> BatchReport:
     """Extract every file, writing one contract JSON per input into ``out_dir``."""
     rep = BatchReport()
     t0 = time.perf_counter()
@@ -96,6 +97,8 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
         out_dir.mkdir(parents=True, exist_ok=True)
     for f in files:
         res = process_file(f)
+        if transform is not None and res.status == "ok":
+            res = transform(res)
         out = None
         if out_dir is not None:
             out = _out_path(out_dir, f, taken)

@@ -19,7 +19,8 @@ from extractor.schemas import ExtractionResult
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 
 
-def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool) -> BatchReport:
+def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
+         transform=None) -> BatchReport:  # type: ignore[no-untyped-def]
     files = expand_inputs(paths)
     if not files:
         raise click.ClickException("没有找到可处理的文件（支持 .txt .pdf .docx .xlsx）。请检查路径。")
@@ -32,9 +33,10 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
             def done(path: Path, _res: ExtractionResult) -> None:
                 progress.update(task, advance=1, description=path.name)
 
-            rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done)
+            rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done,
+                            transform=transform)
     else:
-        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast)
+        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform)
     if not quiet:
         _print_summary(rep, out_dir)
     return rep
@@ -105,10 +107,57 @@ def extract(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bo
 
 @main.command()
 @common_options
-def review(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bool, quiet: bool) -> None:
-    """抽取并审核（目前与 extract 相同；审核规则将在后续版本加入 flags）。"""
-    rep = _run(paths, out, not no_provenance, fail_fast, quiet)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="EXTRACTOR_REVIEW_CONFIG",
+              help="审核配置文件（TOML，格式见 extractor/review_defaults.toml）")
+@click.option("--top", default=20, show_default=True, help="终端显示风险最高的前N份")
+def review(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bool, quiet: bool,
+           config_path: str | None, top: int) -> None:
+    """抽取并审核：逐表标注问题、重算得分、按风险排序，输出JSON和排序表（triage.csv）。"""
+    from extractor.config import load_config
+    from extractor.errors import ConfigError
+    from extractor.review import review_result
+    from extractor.triage import rank, write_csv
+
+    try:
+        cfg = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=lambda r: review_result(r, cfg))
+    rows = rank([(p.name, r) for p, r, _ in rep.results if r.status == "ok"])
+    csv_path = Path(out) / "triage.csv"
+    write_csv(rows, csv_path)
+    if not quiet and rows:
+        table = Table(title=f"风险排序（共{len(rows)}份，显示前{min(top, len(rows))}份）", show_header=True,
+                      header_style="bold")
+        from extractor.triage import COMPACT
+        for col, width in zip(COMPACT, (3, 5, 16, 11, 8, 14)):
+            table.add_column(col, overflow="ellipsis", no_wrap=True, min_width=width)
+        for k, r in enumerate(rows[:top], start=1):
+            table.add_row(*r.compact(k))
+        console.print(table)
+        console.print(f"完整排序表：{csv_path}（可用Excel打开）")
     sys.exit(_exit_code(rep, fail_fast))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--out", default="draft.md", show_default=True, type=click.Path(dir_okay=False),
+              help="输出文件：.md 或 .docx")
+@click.option("--accepted-only", is_flag=True, help="只使用人工复核中“采纳”或“修改”的问题")
+def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
+    """根据审核结果（review 输出的JSON或其所在文件夹）起草“存在的问题”和“建议”。"""
+    from extractor.draft import load_reviewed, write_draft
+
+    out_path = Path(out)
+    if out_path.suffix.lower() not in (".md", ".docx"):
+        raise click.ClickException("输出文件须为 .md 或 .docx")
+    forms = load_reviewed([Path(p) for p in paths])
+    if not forms:
+        raise click.ClickException("没有读到任何自评表。请先运行 extractor review，再对其输出文件夹起草。")
+    if not any(f.get("flags") for f in forms):
+        console.print("提示：输入中没有审核意见（flags）。请确认输入是 extractor review 的输出。")
+    write_draft(forms, out_path, accepted_only)
+    console.print(f"已根据{len(forms)}份自评表的审核结果写出草稿：{out_path}")
 
 
 @main.command(name="eval")

@@ -49,6 +49,7 @@ class RiskWeights(BaseModel):
     warn: float = Field(2.0, description="每个警告的风险分")
     info: float = Field(0.5, description="每个提示的风险分")
     gap_weight: float = Field(1.0, description="自评高于重算的每一分计入的风险分")
+    per_code_cap: int = Field(3, description="同一问题代码最多计入风险分的次数")
 
 
 class Rules(BaseModel):

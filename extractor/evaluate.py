@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RENDERABLE = ("docx", "xlsx", "pdf", "md", "flat.txt")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Case:
     """One gold file and its input."""
 

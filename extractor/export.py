@@ -95,3 +95,27 @@ def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[s
 def dumps(obj: Any) -> str:
     """JSON text, Chinese kept readable."""
     return json.dumps(obj, ensure_ascii=False, indent=1)
+
+
+def form_from_contract(d: dict[str, Any]) -> Form:
+    """A Form rebuilt from its contract JSON (values only; provenance when present)."""
+    from extractor.schemas import Funds, Indicator, SourceRef
+
+    def refs(x: dict | None) -> dict[str, SourceRef]:
+        return {k: SourceRef(**v) for k, v in (x or {}).items()}
+
+    funds = Funds(unit=d.get("funds_unit"))
+    for key in ("total", "fiscal", "carryover", "other"):
+        row = (d.get("funds") or {}).get(key) or {}
+        getattr(funds, key).__dict__.update({k: row.get(k) for k in ("initial", "full_year", "executed", "weight",
+                                                                      "rate", "score") if k in row})
+        getattr(funds, key).sources = refs((d.get("funds_provenance") or {}).get(key))
+    inds = [Indicator(**{k: i.get(k) for k in IND_KEYS + ("nature", "unit")}, sources=refs(i.get("provenance")))
+            for i in d.get("indicators") or []]
+    return Form(year=d.get("year"), project_name=d.get("project_name"), department=d.get("department"),
+                implementing_unit=d.get("implementing_unit"), project_lead=d.get("project_lead"),
+                phone=None if d.get("phone") is None else str(d.get("phone")), funds=funds,
+                goal_expected=d.get("goal_expected"), goal_actual=d.get("goal_actual"), indicators=inds,
+                total_weight=d.get("total_weight"), total_score=d.get("total_score"),
+                is_fragment=bool(d.get("is_fragment", d.get("project_name") is None)),
+                sources=refs(d.get("provenance")))

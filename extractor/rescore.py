@@ -4,11 +4,14 @@
 * quantitative ≥/= indicators: min(1, actual ÷ target) × 分值 (item 11);
 * ≤ indicators: full marks when actual ≤ target, else 分值 × target ÷ actual (Hubei) or the vendor
   linear decay (item 13), as configured; a target of 0: full marks only when actual ≤ 0;
-* qualitative indicators keep the self score unless it leaves its band (item 14);
+* qualitative indicators keep the self score unless it leaves the band of its achievement label
+  (达成 80–100%, 部分达成 60–80%, 未达成 below 60%; item 14, bands configurable);
 * the total: the sum of the recomputed parts (item 16).
 """
 
 from __future__ import annotations
+
+import re
 
 from extractor.config import ReviewConfig
 from extractor.quantify import Quantity, quantity, units_compatible
@@ -74,6 +77,33 @@ def indicator_pair(ind: Indicator) -> tuple[Quantity, Quantity] | None:
     return pair
 
 
+_NOT_DONE = re.compile(r"未达成|未完成|未达到|没有完成|未实现|差")
+_PARTLY = re.compile(r"部分达成|部分完成|基本完成|基本达成|基本实现|良|中")
+_DONE = re.compile(r"达成|完成|实现|达到|优")
+
+
+def band_expected(actual: str | None, weight: float, self_score: float | None,
+                  cfg: ReviewConfig) -> tuple[str, float | None, str]:
+    """A qualitative indicator: keep the self score inside the band its achievement label allows."""
+    a = clean(actual)
+    if self_score is None or not a:
+        return "未重算", None, "非数值指标，按自评得分"
+    hi_partial, lo_done = cfg.bands.achieved_min, cfg.bands.achieved_min
+    if _NOT_DONE.search(a):
+        lo, hi, label = 0.0, cfg.bands.partial_min, "未达成"
+    elif _PARTLY.search(a) and not a.startswith("优"):
+        lo, hi, label = cfg.bands.partial_min, hi_partial, "部分达成"
+    elif _DONE.search(a):
+        lo, hi, label = lo_done, 1.0, "达成"
+    else:
+        return "未重算", None, "非数值指标，按自评得分"
+    share = self_score / weight if weight else 0.0
+    if lo - 1e-9 <= share <= hi + 1e-9:
+        return "定性区间", self_score, f"{label}：得分在{lo:.0%}–{hi:.0%}区间内"
+    edge = hi if share > hi else lo
+    return "定性区间", round(edge * weight, 2), f"{label}：得分应在分值的{lo:.0%}–{hi:.0%}之间"
+
+
 def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
     """The form's scores recomputed."""
     total = form.funds.total
@@ -88,7 +118,11 @@ def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
     rs = Rescore(budget_self=total.score, budget_expected=budget_expected)
     parts: list[float] = []
     for i, ind in enumerate(form.indicators):
-        method, expected, note = indicator_expected(indicator_pair(ind), ind.weight, cfg)
+        pair = indicator_pair(ind)
+        if pair is None and ind.weight:
+            method, expected, note = band_expected(ind.actual, ind.weight, ind.score, cfg)
+        else:
+            method, expected, note = indicator_expected(pair, ind.weight, cfg)
         rs.indicators.append(IndicatorRescore(index=i, method=method, self_score=ind.score, expected=expected,
                                               note=note))
         value = expected if expected is not None else ind.score

@@ -1,6 +1,7 @@
 """The review stage: run every enabled rule on every form, re-score it, and give it a risk score.
 
-Risk = Σ severity weight of its flags + gap weight × max(0, self total − recomputed total), so
+Risk = Σ severity weight of its flags (each code counted at most ``per_code_cap`` times) + gap
+weight × max(0, self total − recomputed total), so
 forms whose self-score looks inflated rise to the top of the triage list (domain.md §4 item 11).
 """
 
@@ -28,7 +29,13 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
     form.rescore = rescore_form(form, cfg)
     weights = {"error": cfg.risk.error, "warn": cfg.risk.warn, "info": cfg.risk.info}
     gap = form.rescore.gap if form.rescore.gap is not None else 0.0
-    form.risk = round(sum(weights[f.severity] for f in flags) + cfg.risk.gap_weight * max(0.0, gap), 2)
+    seen: dict[str, int] = {}
+    risk = 0.0
+    for f in flags:  # repeats of one code count up to the cap: breadth of problems matters more
+        seen[f.code] = seen.get(f.code, 0) + 1
+        if seen[f.code] <= cfg.risk.per_code_cap:
+            risk += weights[f.severity]
+    form.risk = round(risk + cfg.risk.gap_weight * max(0.0, gap), 2)
     return form
 
 

@@ -30,7 +30,8 @@ class FormContext:
 
     def ind_label(self, i: int) -> str:
         ind = self.form.indicators[i]
-        return f"“{(ind.name or '').strip() or f'第{i + 1}项指标'}”"
+        name = _WRAP_SPACE.sub("", (ind.name or "").strip())
+        return f"“{name or f'第{i + 1}项指标'}”"
 
     def where(self, i: int | None, field: str) -> SourceRef | None:
         if i is None:
@@ -93,6 +94,7 @@ def rule(code: str, title: str, severity: str, basis: str):  # type: ignore[no-u
     return deco
 
 
+_WRAP_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # PDF line wraps inside a cell
 _LEADING = re.compile(r"^\s*([\d]+(?:\.\d+)?)\s*(?:万元|万|元)?[^\d.]*$")
 
 

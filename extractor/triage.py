@@ -1,0 +1,65 @@
+"""Rank reviewed forms worst first and write the triage table (terminal and CSV).
+
+The CSV is UTF-8 with BOM so that Excel (the evaluators' tool) opens the Chinese columns correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from extractor.rulebook import RULES
+from extractor.schemas import ExtractionResult, Form
+
+COLUMNS = ["排名", "风险分", "项目名称", "主管部门", "文件", "自评总分", "重算总分", "差距", "错误", "警告", "提示", "主要问题"]
+
+
+@dataclass
+class TriageRow:
+    """One form in the triage list."""
+
+    file: str
+    form: Form
+
+    def cells(self, rank: int) -> list[str]:
+        f = self.form
+        rs = f.rescore
+        sev = Counter(fl.severity for fl in f.flags)
+        titles = Counter(RULES[fl.code].title if fl.code in RULES else fl.code for fl in f.flags)
+        top = "；".join(f"{t}×{n}" if n > 1 else t for t, n in titles.most_common(3))
+
+        def num(x: float | None) -> str:
+            return "" if x is None else f"{x:g}"
+
+        return [str(rank), num(f.risk), f.project_name or "（表格残片）", f.department or "", self.file,
+                num(rs.self_total if rs else None), num(rs.recomputed_total if rs else None),
+                num(rs.gap if rs else None), str(sev["error"]), str(sev["warn"]), str(sev["info"]), top]
+
+
+    def compact(self, rank: int) -> list[str]:
+        """The row for an 80-column terminal: rank, risk, project, self→recomputed, E/W/I, top problems."""
+        c = self.cells(rank)
+        name = c[2] if len(c[2]) <= 16 else c[2][:15] + "…"
+        scores = f"{c[5] or '—'}→{c[6] or '—'}"
+        return [c[0], c[1], name, scores, f"{c[8]}/{c[9]}/{c[10]}", c[11].split("；")[0]]
+
+
+COMPACT = ["#", "风险", "项目", "自评→重算", "错/警/示", "主要问题"]
+
+
+def rank(results: list[tuple[str, ExtractionResult]]) -> list[TriageRow]:
+    """Every form of every file, highest risk first."""
+    rows = [TriageRow(name, f) for name, res in results for f in res.forms]
+    rows.sort(key=lambda r: (-(r.form.risk or 0), r.file, r.form.project_name or ""))
+    return rows
+
+
+def write_csv(rows: list[TriageRow], path: Path) -> None:
+    """The ranked list as CSV for Excel."""
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for k, r in enumerate(rows, start=1):
+            w.writerow(r.cells(k))
