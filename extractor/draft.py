@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.numbers import clean
+
 _DIGITS = "零一二三四五六七八九"
 
 
@@ -91,14 +93,28 @@ class Finding:
         return out
 
 
+def _identity(form: dict[str, Any]) -> tuple:
+    inds = form.get("indicators") or []
+    return (clean(form.get("project_name")), clean(form.get("department")), form.get("year"),
+            form.get("total_weight"), form.get("total_score"), len(inds),
+            tuple(clean(i.get("name"))[:20] for i in inds[:3]))
+
+
 def load_reviewed(paths: list[Path]) -> list[dict[str, Any]]:
-    """Forms (with flags) from review outputs: JSON files or folders of them."""
-    forms = []
+    """Forms (with flags) from review outputs: JSON files or folders of them.
+
+    The same form sent twice (as PDF and as Word, say) is counted once.
+    """
+    forms, seen = [], set()
     for p in paths:
         files = sorted(q for q in p.glob("*.json") if not q.name.startswith("_")) if p.is_dir() else [p]
         for f in files:
             data = json.loads(f.read_text(encoding="utf-8"))
-            forms.extend(data.get("forms") or [])
+            for form in data.get("forms") or []:
+                key = _identity(form)
+                if key not in seen:
+                    seen.add(key)
+                    forms.append(form)
     return forms
 
 

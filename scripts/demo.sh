@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/extractor review samples -o out/samples "$@"
+.venv/bin/extractor draft out/samples -o out/samples/问题与建议草稿.md
+.venv/bin/extractor draft out/samples -o out/samples/问题与建议草稿.docx
 echo
 echo "在标准答案上评测（原始输入）："
-.venv/bin/extractor eval --formats orig | tail -n 1
+.venv/bin/extractor eval --formats orig | grep '^field_accuracy='
