@@ -139,7 +139,9 @@ def _problem_text(k: int, f: Finding) -> str:
     scope = f"{len(projects)}个项目" + (f"的{n_ind}项指标" if n_ind else "")
     examples = []
     seen = set()
-    for proj, fl in f.flags:
+    # typical cases first: rows left as 不涉及 are the least telling examples
+    ordered = sorted(f.flags, key=lambda pf: "不涉及" in (pf[1].get("evidence") or "") + pf[1].get("message", ""))
+    for proj, fl in ordered:
         if proj in seen:
             continue
         seen.add(proj)
