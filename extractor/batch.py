@@ -76,10 +76,14 @@ class BatchReport:
 
 
 def _out_path(out_dir: Path, src: Path, taken: set[str]) -> Path:
+    """``<stem>.json``; a second input with the same stem keeps its type: ``<stem>.pdf.json``."""
     name = f"{src.stem}.json"
+    if name in taken:
+        name = f"{src.stem}.{src.suffix.lstrip('.').lower() or 'out'}.json"
     k = 2
+    base = name
     while name in taken:
-        name = f"{src.stem}-{k}.json"
+        name = base.replace(".json", f"-{k}.json")
         k += 1
     taken.add(name)
     return out_dir / name
