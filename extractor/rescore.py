@@ -77,17 +77,19 @@ def indicator_pair(ind: Indicator) -> tuple[Quantity, Quantity] | None:
     return pair
 
 
-_NOT_DONE = re.compile(r"未达成|未完成|未达到|没有完成|未实现|差")
+_NOT_DONE = re.compile(r"未达成|未完成|未达到|没有完成|未实现|^差$|^差[（(]|为差")
 _PARTLY = re.compile(r"部分达成|部分完成|基本完成|基本达成|基本实现|良|中")
 _DONE = re.compile(r"达成|完成|实现|达到|优")
 
 
 def band_expected(actual: str | None, weight: float, self_score: float | None,
-                  cfg: ReviewConfig) -> tuple[str, float | None, str]:
+                  cfg: ReviewConfig, target: str | None = None) -> tuple[str, float | None, str]:
     """A qualitative indicator: keep the self score inside the band its achievement label allows."""
     a = clean(actual)
     if self_score is None or not a:
         return "未重算", None, "非数值指标，按自评得分"
+    if target is not None and a == clean(target):
+        a = "达成"  # the actual repeats the target: claimed as achieved
     hi_partial, lo_done = cfg.bands.achieved_min, cfg.bands.achieved_min
     if _NOT_DONE.search(a):
         lo, hi, label = 0.0, cfg.bands.partial_min, "未达成"
@@ -120,7 +122,7 @@ def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
     for i, ind in enumerate(form.indicators):
         pair = indicator_pair(ind)
         if pair is None and ind.weight:
-            method, expected, note = band_expected(ind.actual, ind.weight, ind.score, cfg)
+            method, expected, note = band_expected(ind.actual, ind.weight, ind.score, cfg, ind.target)
         else:
             method, expected, note = indicator_expected(pair, ind.weight, cfg)
         rs.indicators.append(IndicatorRescore(index=i, method=method, self_score=ind.score, expected=expected,
@@ -132,8 +134,13 @@ def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
     rs.self_total = form.total_score if form.total_score is not None else (
         sum(self_parts) + (total.score or 0) if self_parts else None)
     budget_part = budget_expected if budget_expected is not None else total.score
+    weights = sum(ind.weight for ind in form.indicators if ind.weight is not None) + (total.weight or 0)
+    ceiling = form.total_weight if form.total_weight is not None else 100
     if parts or budget_part is not None:
-        rs.recomputed_total = round(sum(parts) + (budget_part or 0), 2)
-    if rs.self_total is not None and rs.recomputed_total is not None:
+        rs.recomputed_total = round(min(sum(parts) + (budget_part or 0), ceiling), 2)
+    consistent = abs(weights - ceiling) <= 0.05
+    if rs.self_total is not None and rs.recomputed_total is not None and consistent:
         rs.gap = round(rs.self_total - rs.recomputed_total, 2)
+    if not consistent:
+        rs.note = f"分值合计{weights:g}与总分{ceiling:g}不符，重算差距不作比较"
     return rs

@@ -65,11 +65,13 @@ class FormContext:
         return clean(ind.level2)
 
     def flag(self, code: str, message: str, *, indicator: int | None = None, evidence: str = "",
-             field: str | None = None, suggestion: str | None = None) -> Flag:
+             field: str | None = None, suggestion: str | None = None, severity: str | None = None,
+             self_score: float | None = None, expected_score: float | None = None) -> Flag:
         r = RULES[code]
         where = self.where(indicator, field) if field else None
-        return Flag(code=code, severity=r.severity, indicator=indicator, message=message, evidence=evidence,
-                    where=where, suggestion=suggestion, basis=r.basis)
+        return Flag(code=code, severity=severity or r.severity, indicator=indicator, message=message,
+                    evidence=evidence, where=where, suggestion=suggestion, basis=r.basis,
+                    self_score=self_score, expected_score=expected_score)
 
 
 @dataclass(frozen=True)

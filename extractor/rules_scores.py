@@ -7,6 +7,7 @@ Each rule's docstring cites the item of ../shared/domain.md it applies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from extractor.numbers import clean
@@ -86,9 +87,11 @@ def rate_mismatch(ctx: FormContext) -> Iterator[Flag]:
     if t.rate is None or computed is None or computed > 100.5:
         return
     if abs(round(computed, _decimals(t.rate)) - t.rate) > 1e-6:
+        minor = abs(computed - t.rate) < 1
+        tail = "（仅为取整差异，不影响得分）" if minor else ""
         yield ctx.flag("rate-mismatch",
                        f"「{ctx.project}」执行率填报为{fmt(t.rate)}%，按全年执行数{fmt(t.executed)}÷全年预算数"
-                       f"{fmt(t.full_year)}计算应为{computed:.2f}%",
+                       f"{fmt(t.full_year)}计算为{computed:.2f}%{tail}", severity="info" if minor else None,
                        evidence=f"{fmt(t.executed)}÷{fmt(t.full_year)}={computed:.2f}%≠{fmt(t.rate)}%",
                        suggestion="按“全年执行数÷全年预算数”重新计算执行率，并据此计算预算执行得分")
 
@@ -104,7 +107,8 @@ def budget_score_mismatch(ctx: FormContext) -> Iterator[Flag]:
     if abs(expected - t.score) > _tolerance(t.score):
         yield ctx.flag("budget-score-mismatch",
                        f"「{ctx.project}」预算执行得分填报为{fmt(t.score)}分，按执行率{fmt(rate)}%×分值{fmt(t.weight)}"
-                       f"应为{expected:.2f}分",
+                       f"应为{expected:.2f}分", severity="warn" if abs(expected - t.score) < 1 else None,
+                       self_score=t.score, expected_score=round(expected, 2),
                        evidence=f"{fmt(rate)}%×{fmt(t.weight)}={expected:.2f}≠{fmt(t.score)}",
                        suggestion="按“执行率×分值”计算预算执行得分（最高不超过分值）")
 
@@ -135,8 +139,10 @@ def full_score_shortfall(ctx: FormContext) -> Iterator[Flag]:
             continue
         t, a = pair
         if _missed(t, a) and abs(ind.score - ind.weight) < 1e-9:
+            _, expected, _note = indicator_expected(pair, ind.weight, ctx.cfg)
             yield ctx.flag("full-score-shortfall",
                            f"「{ctx.project}」指标{ctx.ind_label(i)}目标“{ind.target}”未完成（实际“{ind.actual}”），仍自评满分{fmt(ind.score)}",
+                           self_score=ind.score, expected_score=None if expected is None else round(expected, 2),
                            indicator=i, evidence=f"目标{ind.target}，实际{ind.actual}，得分{fmt(ind.score)}/{fmt(ind.weight)}",
                            field="score", suggestion="按完成比例扣分，并在偏差原因中说明未完成的原因和改进措施")
 
@@ -151,10 +157,18 @@ def score_formula(ctx: FormContext) -> Iterator[Flag]:
             continue
         _, expected, note = indicator_expected(pair, ind.weight, ctx.cfg)
         if expected is not None and abs(ind.score - expected) > tol:
-            yield ctx.flag("score-formula",
-                           f"「{ctx.project}」指标{ctx.ind_label(i)}自评{fmt(ind.score)}分，按计分规则应为{expected:.2f}分（{note}）",
-                           indicator=i, evidence=f"目标{ind.target}，实际{ind.actual}，分值{fmt(ind.weight)}",
-                           field="score", suggestion=f"按{note}重新计分")
+            implicit_cap = _is_cost(ind) and not re.search(r"≤|<|不超过|不高于|以内|以下|控制在", ind.target or "") \
+                and (ind.nature or "") not in ("≤", "<=")
+            if implicit_cap and ind.score < expected:
+                msg = (f"「{ctx.project}」成本指标{ctx.ind_label(i)}目标“{ind.target}”未写明是否为上限，自评按支出比例计"
+                       f"{fmt(ind.score)}分；若按成本控制口径（不超过目标即满分）应为{expected:.2f}分，计分口径不明确")
+                sug = "成本指标写明“≤”上限，并按成本控制口径计分"
+            else:
+                msg = f"「{ctx.project}」指标{ctx.ind_label(i)}自评{fmt(ind.score)}分，按计分规则应为{expected:.2f}分（{note}）"
+                sug = f"按{note}重新计分"
+            yield ctx.flag("score-formula", msg, indicator=i,
+                           evidence=f"目标{ind.target}，实际{ind.actual}，分值{fmt(ind.weight)}", field="score",
+                           suggestion=sug, self_score=ind.score, expected_score=round(expected, 2))
 
 
 @rule("deviation-unexplained", "偏差未说明", "warn", "domain.md §1.2 item 5, §1.5 item 18, §4 item 10, §5.3 item 7")

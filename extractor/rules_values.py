@@ -93,8 +93,9 @@ def goal_copied(ctx: FormContext) -> Iterator[Flag]:
     ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
     contained = len(b) >= 10 and (b in a or a in b) and min(len(a), len(b)) / max(len(a), len(b)) >= 0.6
     if ratio >= ctx.cfg.thresholds.goal_similarity or contained:
+        how = "照录预期目标原文" if ratio >= 0.99 else "与预期目标基本相同"
         yield ctx.flag("goal-copied",
-                       f"「{ctx.project}」年度总体目标的实际完成情况与预期目标基本相同（相似度{ratio:.0%}），未反映实际完成结果",
+                       f"「{ctx.project}」年度总体目标的实际完成情况{how}，未反映实际完成结果",
                        evidence=(ctx.form.goal_actual or "")[:80], field="goal_actual",
                        suggestion="按预期目标逐项写明实际完成的数量、质量、时间和效果，附关键数据")
 
@@ -117,8 +118,12 @@ def satisfaction_unsupported(ctx: FormContext) -> Iterator[Flag]:
         return
     i = rows[0]
     ind = form.indicators[i]
-    yield ctx.flag("satisfaction-unsupported",
-                   f"「{ctx.project}」满意度指标{ctx.ind_label(i)}自评为“{ind.actual or '（空）'}”，表中未说明调查方式、样本或数据来源",
+    if "满意" in clean(ind.name):
+        msg = f"「{ctx.project}」满意度指标{ctx.ind_label(i)}自评为“{ind.actual or '（空）'}”，表中未说明调查方式、样本或数据来源"
+    else:
+        msg = (f"「{ctx.project}」满意度指标以{ctx.ind_label(i)}等表述代替满意度（率），完成值为“{ind.actual or '（空）'}”，"
+               f"未提供问卷、样本等支撑材料")
+    yield ctx.flag("satisfaction-unsupported", msg,
                    indicator=i, evidence=f"{ind.name}：{ind.actual}", field="actual",
                    suggestion="开展抽样问卷调查，注明调查对象、样本量、调查时间和计算方法，并保留问卷与统计表")
 

@@ -83,6 +83,8 @@ class Flag(BaseModel):
     evidence: str = Field("", description="原文引用（单元格文字或算式）")
     where: SourceRef | None = Field(None, description="原文位置")
     suggestion: str | None = Field(None, description="修改建议（中文），只用表内已有的事实")
+    self_score: float | None = Field(None, description="计分类问题：自评得分")
+    expected_score: float | None = Field(None, description="计分类问题：按规则重算的得分")
     basis: str = Field("", description="依据（文件条款或评价规则）")
 
 
@@ -108,7 +110,8 @@ class Rescore(BaseModel):
     indicators: list[IndicatorRescore] = Field(default_factory=list, description="各指标重算结果")
     self_total: float | None = Field(None, description="自评总分（总分行，缺失时为各项之和）")
     recomputed_total: float | None = Field(None, description="重算总分")
-    gap: float | None = Field(None, description="自评总分 − 重算总分；为正表示可能自评偏高")
+    gap: float | None = Field(None, description="自评总分 − 重算总分；为正表示可能自评偏高；分值合计不符时不比较")
+    note: str = Field("", description="重算说明（中文）")
 
 
 class Form(BaseModel):
