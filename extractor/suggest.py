@@ -18,8 +18,12 @@ _NUM_UNIT = re.compile(r"(\d+(?:\.\d+)?\s*(?:万元|万|%|个|项|处|人次|人
 _STOP = set("的和与及等对在了为是有按进行开展完成工作项目情况相关")
 
 
+_WRAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_DATE_IN_NAME = re.compile(r"(\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?(?:\s*(?:底|末))?(?:\s*前)?|\d{1,2}\s*月\s*(?:底|末)?\s*前?)")
+
+
 def _topic(ind: Indicator) -> str:
-    name = _PREFIX.sub("", (ind.name or "").strip())
+    name = _WRAP.sub("", _PREFIX.sub("", (ind.name or "").strip()))
     return name.rstrip("，,。；;") or (ind.level2 or "该指标")
 
 
@@ -43,10 +47,25 @@ def suggest_target(form: Form, i: int) -> str:
     """A measurable target for indicator i."""
     ind = form.indicators[i]
     topic = _topic(ind)
+    from extractor.quantify import is_not_applicable
+
+    if is_not_applicable(ind.target) or is_not_applicable(ind.name):
+        kind = ind.level2 or "指标"
+        return f"删除该行；确属本项目适用的，设置具体的{kind}并写明目标值"
+    date = _DATE_IN_NAME.search(clean(ind.name))
+    if date:
+        d = date.group(1)
+        deadline = d if d.endswith("前") else (d + "底前" if d.endswith("月") else d + "前")
+        return f"年度指标值写明“{deadline}”；实际完成值填写实际完成日期"
     in_name = _NUM_UNIT.findall(clean(ind.name))
     if in_name:
-        subject = _NUM_UNIT.sub("", topic).strip("，, ") or topic
-        return f"{subject} ≥ {in_name[0]}（指标名称中的数量写入年度指标值，并注明统计口径）"
+        subject = _NUM_UNIT.sub("", topic).strip("，,:：/ ") or topic
+        money = re.search(r"万元|万|元", in_name[0]) or "成本" in clean(ind.level2)
+        if len(subject) < 2:
+            subject = "项目成本" if money else (ind.level2 or "该指标")
+        op = "≤" if money else "≥"
+        amount = in_name[0] + ("元" if in_name[0].endswith("万") else "")
+        return f"{subject}：{op} {amount}（将指标名称中的{'金额' if money else '数量'}写入年度指标值，并注明统计口径）"
     clause = _related_clause(form, topic)
     if clause:
         return f"参照本表年度总体目标“{clause}”量化为“{topic} ≥ …（数量＋单位）”，并写明完成时限"
@@ -63,7 +82,8 @@ def suggest_target(form: Form, i: int) -> str:
         cap = f"，不超过全年预算数{budget}万元" if isinstance(budget, (int, float)) else ""
         return f"{topic}：单位成本或分项成本 ≤ __万元{cap}"
     if "满意" in l2 or "满意" in topic:
-        return f"{topic} ≥ __%（注明调查方式、样本量和调查时间）"
+        subject = topic if "满意" in topic else "服务对象满意度"
+        return f"{subject} ≥ __%（注明调查方式、样本量和调查时间）"
     if "效益" in l2 or "影响" in l2:
         return f"{topic}：由基期值 __ 提升（降低）至 __，注明数据来源"
     return f"{topic}：写明可衡量的数值、单位和完成时限"
