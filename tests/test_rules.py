@@ -137,7 +137,8 @@ def test_review_cli_writes_flags_triage_and_draft(tmp_path: Path) -> None:
         assert d.returncode == 0, d.stderr
     md = (tmp_path / "draft.md").read_text(encoding="utf-8")
     assert "一、存在的问题" in md and "二、有关建议" in md and "（一）" in md
-    assert "丰台区察访核验项目" in md and "针对问题（一）" in md
+    assert "丰台区察访核验项目" in md and "（一）细化量化绩效指标" in md and "附表：问题清单" in md
+    assert "__" not in md and "相似度" not in md
     import docx
     text = "\n".join(p.text for p in docx.Document(str(tmp_path / "draft.docx")).paragraphs)
     assert "存在的问题" in text and "有关建议" in text
