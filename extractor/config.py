@@ -50,6 +50,8 @@ class RiskWeights(BaseModel):
     info: float = Field(0.5, description="每个提示的风险分")
     gap_weight: float = Field(1.0, description="自评高于重算的每一分计入的风险分")
     per_code_cap: int = Field(3, description="同一问题代码最多计入风险分的次数")
+    code_weights: dict[str, float] = Field(default_factory=dict,
+                                           description="按问题代码指定风险分（覆盖按严重程度的默认值）")
 
 
 class Rules(BaseModel):
@@ -76,7 +78,8 @@ class ReviewConfig(BaseModel):
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "weights" else v
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in (
+            "weights", "code_weights") else v
     return out
 
 

@@ -1,6 +1,7 @@
 """The review stage: run every enabled rule on every form, re-score it, and give it a risk score.
 
-Risk = Σ severity weight of its flags (each code counted at most ``per_code_cap`` times) + gap
+Risk = Σ weight of its flags (per-code weight if configured, else by severity; each code counted at
+most ``per_code_cap`` times) + gap
 weight × max(0, self total − recomputed total), so
 forms whose self-score looks inflated rise to the top of the triage list (domain.md §4 item 11).
 """
@@ -34,7 +35,7 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
     for f in flags:  # repeats of one code count up to the cap: breadth of problems matters more
         seen[f.code] = seen.get(f.code, 0) + 1
         if seen[f.code] <= cfg.risk.per_code_cap:
-            risk += weights[f.severity]
+            risk += cfg.risk.code_weights.get(f.code, weights[f.severity])
     form.risk = round(risk + cfg.risk.gap_weight * max(0.0, gap), 2)
     return form
 

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from extractor.numbers import clean
 from extractor.rulebook import RULES
 from extractor.schemas import ExtractionResult, Form
 
@@ -27,8 +28,11 @@ class TriageRow:
         f = self.form
         rs = f.rescore
         sev = Counter(fl.severity for fl in f.flags)
+        order = {"error": 0, "warn": 1, "info": 2}
         titles = Counter(RULES[fl.code].title if fl.code in RULES else fl.code for fl in f.flags)
-        top = "；".join(f"{t}×{n}" if n > 1 else t for t, n in titles.most_common(3))
+        worst = {RULES[fl.code].title if fl.code in RULES else fl.code: order[fl.severity] for fl in f.flags}
+        ranked = sorted(titles.items(), key=lambda kv: (worst[kv[0]], -kv[1]))
+        top = "；".join(f"{t}×{n}" if n > 1 else t for t, n in ranked[:3])
 
         def num(x: float | None) -> str:
             return "" if x is None else f"{x:g}"
@@ -49,11 +53,24 @@ class TriageRow:
 COMPACT = ["#", "风险", "项目", "自评→重算", "错/警/示", "主要问题"]
 
 
+def _identity(f: Form) -> tuple:
+    return (clean(f.project_name), clean(f.department), f.year, f.total_weight, f.total_score, len(f.indicators),
+            tuple(clean(i.name)[:20] for i in f.indicators[:3]))
+
+
 def rank(results: list[tuple[str, ExtractionResult]]) -> list[TriageRow]:
-    """Every form of every file, highest risk first."""
-    rows = [TriageRow(name, f) for name, res in results for f in res.forms]
-    rows.sort(key=lambda r: (-(r.form.risk or 0), r.file, r.form.project_name or ""))
-    return rows
+    """Every form, highest risk first; the same form sent as several files is listed once."""
+    rows: dict[tuple, TriageRow] = {}
+    for name, res in results:
+        for f in res.forms:
+            key = _identity(f) if f.project_name else (name, id(f))
+            if key in rows:
+                rows[key].file += f"、{name}"
+            else:
+                rows[key] = TriageRow(name, f)
+    out = list(rows.values())
+    out.sort(key=lambda r: (-(r.form.risk or 0), r.file, r.form.project_name or ""))
+    return out
 
 
 def write_csv(rows: list[TriageRow], path: Path) -> None:
