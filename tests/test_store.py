@@ -1,0 +1,134 @@
+"""The review database: corrections survive re-extraction, concurrent tabs are refused, and a
+process killed in the middle of a save leaves a consistent database with every confirmed save."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from extractor.importer import import_files
+from extractor.store import ConcurrentEditError, Store, get_path
+
+SAMPLE = ROOT / "samples" / "001_cc20b351adbf8378.txt"
+
+
+def _copy(tmp_path: Path, text: str | None = None) -> Path:
+    p = tmp_path / "form.txt"
+    p.write_text(text if text is not None else SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    return p
+
+
+def test_import_triage_and_correction_with_history(tmp_path: Path) -> None:
+    store = Store(tmp_path / "review.db")
+    assert import_files(store, [_copy(tmp_path)])[0][1] is None
+    rows = store.triage()
+    assert len(rows) == 5 and rows[0]["risk"] >= rows[-1]["risk"]
+    fid = rows[0]["id"]
+    form = store.effective_form(fid)
+    v = store.raw_form(fid)[1]
+    v = store.save_corrections(fid, v, {"indicators.0.target": "≥20件"}, who="张三")
+    eff = store.effective_form(fid)
+    assert eff["indicators"][0]["target"] == "≥20件"
+    assert not [f for f in eff["flags"] if f["code"] == "vague-target" and f["indicator"] == 0]
+    hist = store.corrections(fid)
+    assert hist[0]["who"] == "张三" and json.loads(hist[0]["old_value"]) == form["indicators"][0]["target"]
+
+
+def test_reimport_keeps_corrections_on_unchanged_values_and_marks_changed_ones(tmp_path: Path) -> None:
+    src = _copy(tmp_path)
+    store = Store(tmp_path / "review.db")
+    import_files(store, [src])
+    fid = store.triage()[0]["id"]
+    name = store.raw_form(fid)[0]["project_name"]
+    flag = store.effective_form(fid)["flags"][0]
+    v = store.save_corrections(fid, 0, {"goal_actual": "人工更正的完成情况", "phone": "12345678"}, who="李四")
+    store.decide_flag(fid, v, flag, "rejected", comment="不成立")
+    import_files(store, [src])  # the same file again
+    fid2 = next(r["id"] for r in store.triage() if r["project_name"] == name)
+    eff = store.effective_form(fid2)
+    assert eff["goal_actual"] == "人工更正的完成情况" and eff["phone"] == "12345678"
+    assert next(f for f in eff["flags"] if f["code"] == flag["code"] and f["indicator"] == flag["indicator"]
+                )["decision"] == "rejected"
+    # the source's goal changes: that correction goes stale (kept in history), the other stays
+    changed = src.read_text(encoding="utf-8").replace(get_path(store.raw_form(fid2)[0], "goal_actual")[:10],
+                                                      "来源已修改", 1)
+    src.write_text(changed, encoding="utf-8")
+    import_files(store, [src])
+    eff = store.effective_form(fid2)
+    assert eff["goal_actual"].startswith("来源已修改") and eff["phone"] == "12345678"
+    stale = [r for r in store.corrections(fid2) if r["stale"]]
+    assert [r["field"] for r in stale] == ["goal_actual"]
+
+
+def test_second_tab_cannot_overwrite_silently(tmp_path: Path) -> None:
+    db = tmp_path / "review.db"
+    a, b = Store(db), Store(db)
+    import_files(a, [_copy(tmp_path)])
+    fid = a.triage()[0]["id"]
+    va = a.raw_form(fid)[1]
+    vb = b.raw_form(fid)[1]
+    a.save_corrections(fid, va, {"project_lead": "王五"}, who="tab-a")
+    with pytest.raises(ConcurrentEditError, match="其他窗口"):
+        b.save_corrections(fid, vb, {"project_lead": "赵六"}, who="tab-b")
+    assert b.effective_form(fid)["project_lead"] == "王五"
+
+
+CHILD = r"""
+import sys, json
+sys.path.insert(0, sys.argv[3])
+from extractor.store import Store
+s = Store(sys.argv[1])
+fid = int(sys.argv[2])
+v = s.raw_form(fid)[1]
+for k in range(100000):
+    v = s.save_corrections(fid, v, {"goal_expected": f"第{k}次更正"}, who="kill-test")
+    print(k, flush=True)
+"""
+
+
+def test_killed_mid_save_leaves_consistent_db_with_every_confirmed_save(tmp_path: Path) -> None:
+    db = tmp_path / "review.db"
+    store = Store(db)
+    import_files(store, [_copy(tmp_path)])
+    fid = store.triage()[0]["id"]
+    store.close()
+    p = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(fid), str(ROOT)], stdout=subprocess.PIPE,
+                         text=True)
+    confirmed = -1
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        if line:
+            confirmed = int(line.split()[0])
+        if confirmed >= 30:
+            break
+    os.kill(p.pid, signal.SIGKILL)  # in the middle of whatever save comes next
+    p.wait()
+    assert confirmed >= 30
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    texts = {r[0] for r in conn.execute("SELECT new_value FROM corrections WHERE form_id=?", (fid,))}
+    for k in range(confirmed + 1):
+        assert json.dumps(f"第{k}次更正", ensure_ascii=False) in texts
+    conn.close()
+    s2 = Store(db)  # reopens and recovers the WAL
+    assert s2.effective_form(fid)["goal_expected"].startswith("第")
+    assert len([r for r in s2.corrections(fid) if r["active"]]) == 1
+
+
+def test_bad_file_is_recorded_and_batch_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    store = Store(tmp_path / "review.db")
+    out = import_files(store, [tmp_path / "empty.txt", _copy(tmp_path)])
+    assert out[0][1] and "文件为空" in out[0][1] and out[1][1] is None
+    docs = {d["name"]: d for d in store.documents()}
+    assert docs["empty.txt"]["status"] == "failed" and len(store.triage()) == 5
