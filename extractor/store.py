@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS flag_decisions(
   id INTEGER PRIMARY KEY, form_id INTEGER NOT NULL REFERENCES forms(id) ON DELETE CASCADE,
   flag_key TEXT NOT NULL, decision TEXT NOT NULL, comment TEXT, message TEXT, who TEXT, at TEXT NOT NULL,
   UNIQUE(form_id, flag_key));
+CREATE TABLE IF NOT EXISTS drafts(
+  name TEXT PRIMARY KEY, text TEXT NOT NULL, who TEXT, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS forms_risk ON forms(risk DESC);
 CREATE INDEX IF NOT EXISTS corrections_form ON corrections(form_id);
 """
@@ -257,6 +259,16 @@ class Store:
             self._check_version(c, form_id, expected_version)
             c.execute("UPDATE forms SET reviewed=?, version=version+1 WHERE id=?", (int(reviewed), form_id))
             return expected_version + 1
+
+    def save_draft(self, name: str, text: str, who: str = "") -> None:
+        """Keep the reviewer's edited 问题与建议 text."""
+        with self.tx() as c:
+            c.execute("INSERT INTO drafts(name,text,who,at) VALUES(?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                      "text=excluded.text, who=excluded.who, at=excluded.at", (name, text, who, now()))
+
+    def load_draft(self, name: str) -> str | None:
+        r = self.conn.execute("SELECT text FROM drafts WHERE name=?", (name,)).fetchone()
+        return r["text"] if r else None
 
     def _refresh_summary(self, c: sqlite3.Connection, form_id: int) -> None:
         """Recompute the triage columns from the effective form (inside the caller's transaction)."""

@@ -132,3 +132,27 @@ def test_bad_file_is_recorded_and_batch_goes_on(tmp_path: Path) -> None:
     assert out[0][1] and "文件为空" in out[0][1] and out[1][1] is None
     docs = {d["name"]: d for d in store.documents()}
     assert docs["empty.txt"]["status"] == "failed" and len(store.triage()) == 5
+
+
+def test_exports_apply_corrections_and_grow_eval_sets(tmp_path: Path) -> None:
+    import openpyxl
+
+    from extractor.app_support import export_contract, export_eval_set, export_xlsx
+
+    store = Store(tmp_path / "review.db")
+    import_files(store, [_copy(tmp_path)])
+    fid = store.triage()[0]["id"]
+    v = store.save_corrections(fid, 0, {"project_lead": "导出测试"}, who="甲")
+    store.set_reviewed(fid, v)
+    data = export_contract(store)
+    forms = data["documents"][0]["forms"]
+    assert any(f["project_lead"] == "导出测试" for f in forms)
+    import io
+    wb = openpyxl.load_workbook(io.BytesIO(export_xlsx(store)))
+    assert wb.sheetnames == ["自评表", "指标", "问题", "更正记录"]
+    assert wb["更正记录"].max_row == 2 and wb["问题"].max_row > 1
+    written = export_eval_set(store, tmp_path / "eval")
+    gold = json.loads(written[0].read_text(encoding="utf-8"))
+    assert len(gold["forms"]) == 1 and gold["forms"][0]["project_lead"] == "导出测试"
+    from extractor.scoring import score
+    assert score(gold, {"forms": [store.effective_form(fid)]}).field_accuracy == 1.0

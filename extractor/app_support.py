@@ -1,0 +1,170 @@
+"""Streamlit-free helpers for the review app: source views, exports, editable field lists.
+
+Kept out of ``review_app.py`` so they can be tested without a browser and reused by scripts.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from extractor.store import Store
+
+FIELDS = [("project_name", "项目名称"), ("department", "主管部门"), ("implementing_unit", "实施单位"),
+          ("project_lead", "项目负责人"), ("phone", "联系电话"), ("year", "年度"),
+          ("goal_expected", "预期目标"), ("goal_actual", "实际完成情况"),
+          ("total_weight", "总分分值"), ("total_score", "总分得分")]
+FUND_FIELDS = [(f"funds.{r}.{c}", f"{rl}·{cl}") for r, rl in (("total", "年度资金总额"), ("fiscal", "财政拨款"),
+                                                             ("carryover", "上年结转"), ("other", "其他资金"))
+               for c, cl in (("initial", "年初预算数"), ("full_year", "全年预算数"), ("executed", "全年执行数"))]
+IND_COLS = [("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"), ("target", "年度指标值"),
+            ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("deviation", "偏差原因")]
+NUMERIC = {"year", "total_weight", "total_score", "weight", "score"}
+
+
+def coerce(field: str, text: Any) -> Any:
+    """An edited cell back to the contract's type: numbers for numeric fields, None for empty."""
+    if text is None:
+        return None
+    if isinstance(text, (int, float)):
+        return text
+    t = str(text).strip()
+    if t == "":
+        return None
+    last = field.rsplit(".", 1)[-1]
+    if last in NUMERIC or field.startswith("funds."):
+        try:
+            v = float(t)
+            return int(v) if v.is_integer() else v
+        except ValueError:
+            return t
+    return t
+
+
+def provenance(form: dict[str, Any], field: str) -> dict[str, Any] | None:
+    """Where a field's value came from (page, line, span, box)."""
+    parts = field.split(".")
+    if parts[0] == "indicators" and len(parts) == 3:
+        inds = form.get("indicators") or []
+        i = int(parts[1])
+        return ((inds[i].get("provenance") or {}).get(parts[2])) if i < len(inds) else None
+    if parts[0] == "funds" and len(parts) == 3:
+        return ((form.get("funds_provenance") or {}).get(parts[1]) or {}).get(parts[2])
+    return (form.get("provenance") or {}).get(field)
+
+
+def page_text(path: str, page: int) -> str | None:
+    """The page text the spans index into (re-read from the file: the same text every time)."""
+    from extractor.ingest import ingest
+
+    try:
+        doc = ingest(path)
+    except Exception:  # the file may have moved: the app then shows values without context
+        return None
+    for p in doc.pages:
+        if p.number == page:
+            return p.text
+    return None
+
+
+def text_context_html(text: str, start: int, end: int, around: int = 3) -> str:
+    """The source lines around a span, the span highlighted, as HTML."""
+    line_start = text.rfind("\n", 0, start) + 1
+    for _ in range(around):
+        prev = text.rfind("\n", 0, max(0, line_start - 1))
+        line_start = prev + 1 if prev >= 0 else 0
+    line_end = end
+    for _ in range(around + 1):
+        nxt = text.find("\n", line_end + 1)
+        line_end = nxt if nxt >= 0 else len(text)
+    before, hit, after = text[line_start:start], text[start:end], text[end:line_end]
+    esc = lambda s: html.escape(s).replace("\t", " ⇥ ")  # noqa: E731
+    return (f"<pre style='white-space:pre-wrap;font-size:13px'>{esc(before)}"
+            f"<mark style='background:#ffd54f'>{esc(hit)}</mark>{esc(after)}</pre>")
+
+
+def pdf_page_png(path: str, page: int, bbox: list[float] | None, zoom: float = 1.5) -> bytes:
+    """A PDF page as PNG with the value's box outlined in red."""
+    import pymupdf
+
+    with pymupdf.open(path) as doc:
+        p = doc[page - 1]
+        if bbox:
+            r = pymupdf.Rect(bbox)
+            shape = p.new_shape()
+            shape.draw_rect(r + (-2, -2, 2, 2))
+            shape.finish(color=(0.9, 0.1, 0.1), width=2)
+            shape.commit()
+        return p.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom)).tobytes("png")
+
+
+def export_contract(store: Store) -> dict[str, Any]:
+    """Every document's forms with corrections applied and decisions attached, in the contract shape."""
+    out = []
+    for d in store.documents():
+        forms = [store.effective_form(r["id"]) for r in store.conn.execute(
+            "SELECT id FROM forms WHERE document_id=? ORDER BY idx", (d["id"],))]
+        out.append({"source": d["name"], "status": d["status"], "error": d["error"], "forms": forms})
+    return {"documents": out}
+
+
+def export_xlsx(store: Store) -> bytes:
+    """A workbook of forms, indicators, flags and review decisions."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws_f = wb.active
+    ws_f.title = "自评表"
+    ws_f.append(["文件", "项目名称", "主管部门", "年度", "自评总分", "重算总分", "差距", "风险分", "已复核"])
+    ws_i = wb.create_sheet("指标")
+    ws_i.append(["文件", "项目名称", "序号"] + [c for _, c in IND_COLS])
+    ws_q = wb.create_sheet("问题")
+    ws_q.append(["文件", "项目名称", "代码", "严重程度", "指标序号", "说明", "原文", "建议", "处理", "意见"])
+    ws_c = wb.create_sheet("更正记录")
+    ws_c.append(["文件", "项目名称", "字段", "原值", "新值", "更正人", "时间", "来源已变"])
+    for row in store.triage():
+        form = store.effective_form(row["id"])
+        rs = form.get("rescore") or {}
+        ws_f.append([row["file"], form.get("project_name"), form.get("department"), form.get("year"),
+                     rs.get("self_total"), rs.get("recomputed_total"), rs.get("gap"), form.get("risk"),
+                     "是" if row["reviewed"] else "否"])
+        for i, ind in enumerate(form.get("indicators") or []):
+            ws_i.append([row["file"], form.get("project_name"), i + 1] + [ind.get(k) for k, _ in IND_COLS])
+        for fl in form.get("flags") or []:
+            ws_q.append([row["file"], form.get("project_name"), fl.get("code"), fl.get("severity"),
+                         None if fl.get("indicator") is None else fl["indicator"] + 1, fl.get("message"),
+                         fl.get("evidence"), fl.get("suggestion"), fl.get("decision", "待定"), fl.get("comment")])
+        for c in store.corrections(row["id"]):
+            ws_c.append([row["file"], form.get("project_name"), c["field"], json.loads(c["old_value"]),
+                         json.loads(c["new_value"]), c["who"], c["at"], "是" if c["stale"] else "否"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+GOLD_KEYS = ("year", "project_name", "department", "implementing_unit", "project_lead", "phone", "funds",
+             "goal_expected", "goal_actual", "total_weight", "total_score")
+
+
+def export_eval_set(store: Store, out_dir: Path, reviewed_only: bool = True) -> list[Path]:
+    """Corrected forms as gold files (``<file>.gold.json``) so human review grows the eval sets."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for d in store.documents():
+        rows = store.conn.execute("SELECT id, reviewed FROM forms WHERE document_id=? ORDER BY idx", (d["id"],)).fetchall()
+        forms = []
+        for r in rows:
+            if reviewed_only and not r["reviewed"]:
+                continue
+            f = store.effective_form(r["id"])
+            g = {k: f.get(k) for k in GOLD_KEYS}
+            g["indicators"] = [{k: ind.get(k) for k, _ in IND_COLS} for ind in f.get("indicators") or []]
+            forms.append(g)
+        if forms:
+            p = out_dir / f"{Path(d['name']).stem}.gold.json"
+            p.write_text(json.dumps({"source": d["name"], "forms": forms}, ensure_ascii=False, indent=1), encoding="utf-8")
+            written.append(p)
+    return written

@@ -1,0 +1,95 @@
+"""The review app's logic through Streamlit's AppTest: start on the samples, open the worst form,
+correct a value, reject a flag, and find both again in a new session (as after a reload)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+APP = str(ROOT / "review_app.py")
+
+
+@pytest.fixture()
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "review.db"
+    monkeypatch.setenv("EXTRACTOR_DB", str(db))
+    return db
+
+
+def _start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_starts_on_bundled_samples_ranked_by_risk(app_db: Path) -> None:
+    at = _start()
+    assert at.header[0].value == "风险排序"
+    conn = sqlite3.connect(app_db)
+    n = conn.execute("SELECT COUNT(*) FROM forms").fetchone()[0]
+    risks = [r[0] for r in conn.execute("SELECT risk FROM forms ORDER BY risk DESC")]
+    assert n >= 53 and risks == sorted(risks, reverse=True)
+    assert any("共" in c.value for c in at.caption)
+
+
+def test_open_worst_correct_value_reject_flag_and_reload(app_db: Path) -> None:
+    at = _start()
+    at.button(key="open_worst").click().run()
+    assert not at.exception
+    conn = sqlite3.connect(app_db)
+    worst_id, worst_name = conn.execute("SELECT id, project_name FROM forms ORDER BY risk DESC, id LIMIT 1").fetchone()
+    assert at.header[0].value == worst_name
+    lead = next(t for t in at.text_input if t.label == "项目负责人")
+    lead.set_value("复核更正人")
+    next(b for b in at.button if b.label == "保存更正").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    first_flag_radio = next(r for r in at.radio if r.label == "处理")
+    first_flag_radio.set_value("rejected")
+    next(b for b in at.button if b.label == "保存处理意见").click().run()
+    assert not at.exception
+    # a new session: like closing the browser and coming back
+    again = _start()
+    again.sidebar.radio[0].set_value("逐表审核").run()
+    assert again.header[0].value == worst_name
+    assert next(t for t in again.text_input if t.label == "项目负责人").value == "复核更正人"
+    assert "驳回" in " ".join(m.value for m in again.markdown)
+    row = conn.execute("SELECT who FROM corrections WHERE form_id=?", (worst_id,)).fetchone()
+    assert row[0] == "审核员"
+
+
+def test_filters_search_and_draft_saved(app_db: Path) -> None:
+    at = _start()
+    at.text_input(key="f_q").set_value("信访").run()
+    conn = sqlite3.connect(app_db)
+    n = conn.execute("SELECT COUNT(*) FROM forms f JOIN documents d ON d.id=f.document_id "
+                     "WHERE f.project_name LIKE '%信访%' OR d.name LIKE '%信访%'").fetchone()[0]
+    assert n >= 5 and any(f"共 {n} 份" in c.value for c in at.caption)
+    at.sidebar.radio[0].set_value("问题与建议").run()
+    assert not at.exception
+    area = at.text_area(key="draft_text")
+    assert "一、存在的问题" in area.value or "未发现" in area.value
+    area.set_value(area.value + "\n（人工补充的一段）")
+    at.button(key="save_draft").click().run()
+    again = _start()
+    again.sidebar.radio[0].set_value("问题与建议").run()
+    assert "（人工补充的一段）" in again.text_area(key="draft_text").value
+
+
+def test_import_page_reports_bad_files(app_db: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "ok.txt").write_bytes((ROOT / "samples" / "001_cc20b351adbf8378.txt").read_bytes())
+    at = _start()
+    at.sidebar.radio[0].set_value("导入").run()
+    at.text_input(key="folder").set_value(str(folder))
+    at.button(key="do_import").click().run()
+    assert not at.exception
+    assert any("失败 1 个" in s.value for s in at.success)
+    assert any("文件为空" in e.value for e in at.error)
