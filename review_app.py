@@ -2,7 +2,7 @@
 
 Run: ``streamlit run review_app.py`` (listens on 127.0.0.1; see .streamlit/config.toml). The database
 path comes from ``EXTRACTOR_DB`` (default ``out/review.db``). On first start with an empty database
-the bundled samples are imported. Every save goes to SQLite at once (extractor/store.py); no LLM
+the bundled samples are imported (``EXTRACTOR_SEED=0`` turns that off). Every save goes to SQLite at once (extractor/store.py); no LLM
 is called from here.
 """
 
@@ -49,7 +49,8 @@ def get_store(path: str) -> Store:
 
 
 store = get_store(DB_PATH)
-if not store.documents() and SAMPLES.exists() and not st.session_state.get("seeded"):
+if (not store.documents() and SAMPLES.exists() and not st.session_state.get("seeded")
+        and os.environ.get("EXTRACTOR_SEED", "1") != "0"):
     with st.spinner("首次启动：正在导入自带样例……"):
         import_files(store, expand_inputs([str(SAMPLES)]))
     st.session_state["seeded"] = True
@@ -199,7 +200,7 @@ def page_form() -> None:
     if fid not in ids:
         fid = ids[0]
     pos = ids.index(fid)
-    nav1, nav2, nav3 = st.columns([1, 1, 6])
+    nav1, nav2, nav3 = st.columns([1.4, 1.4, 5])
     if nav1.button("← 上一份", key="prev", shortcut="Alt+ArrowLeft", disabled=pos == 0):
         open_form(ids[pos - 1])
         st.rerun()
@@ -212,6 +213,8 @@ def page_form() -> None:
     doc = store.conn.execute("SELECT d.path, d.name FROM forms f JOIN documents d ON d.id=f.document_id WHERE f.id=?",
                              (fid,)).fetchone()
     st.header(form.get("project_name") or "（表格残片）")
+    if "flash" in st.session_state:
+        st.success(st.session_state.pop("flash"))
     rs = form.get("rescore") or {}
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("风险分", form.get("risk"))
@@ -256,7 +259,7 @@ def page_form() -> None:
         if saved:
             try:
                 store.save_corrections(fid, version, edits, who=who)
-                st.success(f"已保存 {len(edits)} 处更正。")
+                st.session_state["flash"] = f"已保存 {len(edits)} 处更正。"
                 st.rerun()
             except ConcurrentEditError as exc:
                 st.error(str(exc))
@@ -316,6 +319,7 @@ def _flag_box(fid: int, version: int, n: int, fl: dict, who: str) -> None:
             if st.form_submit_button("保存处理意见"):
                 try:
                     store.decide_flag(fid, version, fl, choice, comment, message if choice == "edited" else "", who)
+                    st.session_state["flash"] = f"已保存处理意见：{DECISIONS[choice]}。"
                     st.rerun()
                 except ConcurrentEditError as exc:
                     st.error(str(exc))
