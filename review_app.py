@@ -331,8 +331,16 @@ def page_draft() -> None:
 
     st.header("问题与建议草稿")
     scope = st.radio("范围", ["全部自评表", "已复核的自评表"], horizontal=True, key="draft_scope")
+    depts = sorted({r["department"] for r in rows if r["department"]})
+    pick_dept = st.multiselect("只起草这些主管部门（不选则全部）", depts, key="draft_depts")
+    candidates = [r for r in rows if (scope == "全部自评表" or r["reviewed"])
+                  and (not pick_dept or r["department"] in pick_dept)]
+    pick_forms = st.multiselect("只起草这些项目（不选则上述范围内全部）", [r["id"] for r in candidates],
+                                format_func=lambda i: next(r["project_name"] or "（表格残片）" for r in candidates
+                                                           if r["id"] == i), key="draft_forms")
     accepted = st.checkbox("只用已采纳（含修改后采纳）的审核意见", value=True, key="draft_accepted")
-    ids = [r["id"] for r in rows if scope == "全部自评表" or r["reviewed"]]
+    ids = pick_forms or [r["id"] for r in candidates]
+    st.caption(f"按 {len(ids)} 份自评表起草。")
     forms = [store.effective_form(i) for i in ids]
     intro, problems, advice, annex = draft_sections(forms, accepted)
     generated = to_markdown(intro, problems, advice, annex)

@@ -156,3 +156,27 @@ def test_exports_apply_corrections_and_grow_eval_sets(tmp_path: Path) -> None:
     assert len(gold["forms"]) == 1 and gold["forms"][0]["project_lead"] == "导出测试"
     from extractor.scoring import score
     assert score(gold, {"forms": [store.effective_form(fid)]}).field_accuracy == 1.0
+
+
+def test_source_views_highlight_the_value(tmp_path: Path) -> None:
+    from extractor.app_support import page_text, pdf_page_png, provenance, text_context_html
+    from extractor.fixtures import render_pdf
+
+    store = Store(tmp_path / "review.db")
+    src = _copy(tmp_path)
+    import_files(store, [src])
+    form = store.effective_form(store.triage()[0]["id"])
+    ref = provenance(form, "indicators.0.target")
+    text = page_text(str(src.resolve()), ref["page"])
+    html = text_context_html(text, ref["start"], ref["end"])
+    assert f"<mark style='background:#ffd54f'>{form['indicators'][0]['target']}</mark>" in html
+    gold = json.loads((ROOT / "eval_sets" / "seeds" / "001_cc20b351adbf8378.gold.json").read_text(encoding="utf-8"))
+    pdf = tmp_path / "f.pdf"
+    render_pdf(gold["forms"][:1], pdf)
+    import_files(store, [pdf])
+    fid = next(r["id"] for r in store.triage() if r["file"] == "f.pdf")
+    pform = store.effective_form(fid)
+    pref = provenance(pform, "indicators.0.name")
+    assert pref["bbox"] and pref["page"] == 1
+    png = pdf_page_png(str(pdf), pref["page"], pref["bbox"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10000
