@@ -73,6 +73,8 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
         out["rescore"] = form.rescore.model_dump()
     if form.risk is not None:
         out["risk"] = form.risk
+    if form.llm is not None:
+        out["llm"] = form.llm.model_dump()
     if provenance:
         out["pages"] = list(form.pages) if form.pages else None
         out["provenance"] = _refs(form.sources)

@@ -8,18 +8,24 @@ from extractor.schemas import ExtractionResult, Form
 from extractor.segment import segment_rows
 
 
-def extract_forms(doc: Document) -> list[Form]:
-    """Every form (and fragment) in the document, in order."""
+def extract_forms_with_text(doc: Document) -> list[tuple[Form, str]]:
+    """Every form (and fragment) in the document, in order, with its rows as text (for the LLM)."""
     locate = Locator(doc.pages)
-    forms: list[Form] = []
+    out: list[tuple[Form, str]] = []
     for seg in segment_rows(doc.rows()):
         form = parse_segment(seg, locate)
         if not form.is_fragment and not (form.indicators or form.funds.total.sources or form.department):
             continue  # a 项目名称 mentioned in running text, not a form
         if form.is_fragment and not form.indicators:
             continue
-        forms.append(form)
-    return forms
+        text = "\n".join("\t".join(c.text for c in r.cells).rstrip("\t") for r in seg.rows)
+        out.append((form, text))
+    return out
+
+
+def extract_forms(doc: Document) -> list[Form]:
+    """Every form (and fragment) in the document, in order."""
+    return [f for f, _ in extract_forms_with_text(doc)]
 
 
 def extract_document(doc: Document) -> ExtractionResult:

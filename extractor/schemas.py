@@ -114,6 +114,23 @@ class Rescore(BaseModel):
     note: str = Field("", description="重算说明（中文）")
 
 
+class LLMRun(BaseModel):
+    """What the LLM step did for one form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(description="提示词名称与版本，如 form_extract@v1")
+    model: str = Field(description="模型名称")
+    cached: bool = Field(False, description="是否命中缓存（未实际调用模型）")
+    tokens_in: int = Field(0, description="输入token数")
+    tokens_out: int = Field(0, description="输出token数")
+    cost: float = Field(0.0, description="估算费用（按配置的千token单价）")
+    error: str | None = Field(None, description="调用失败的原因（中文）")
+    filled: list[dict] = Field(default_factory=list, description="由大模型补充、并已在原文中核实的值")
+    disagreements: list[dict] = Field(default_factory=list, description="大模型与规则解析不一致之处（保留规则解析结果）")
+    unverified: list[dict] = Field(default_factory=list, description="大模型给出但原文中找不到的值（未采用）")
+
+
 class Form(BaseModel):
     """One 项目支出绩效自评表 (or a table fragment with no 项目名称)."""
 
@@ -140,6 +157,7 @@ class Form(BaseModel):
     flags: list[Flag] = Field(default_factory=list, description="审核发现的问题")
     rescore: Rescore | None = Field(None, description="得分重算结果")
     risk: float | None = Field(None, description="风险分：问题严重程度加权与重算差距之和，越高越需关注")
+    llm: LLMRun | None = Field(None, description="大模型步骤的记录（如启用）")
 
 
 class ExtractionResult(BaseModel):

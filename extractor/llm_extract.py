@@ -1,0 +1,187 @@
+"""The LLM extraction step: one call per form, cached, retried, grounded, reconciled.
+
+For each form the parser read with low confidence (or every form, on request) the form's own text
+and a short parser hint go to the model through the instructor client built by
+:mod:`extractor.llm`. Answers are cached on disk (key: model, prompt version, schema hash, input),
+so re-runs and resumed batches cost nothing. Transport errors (429 honouring Retry-After, 5xx,
+timeouts) are retried with backoff; instructor re-asks on invalid answers; a truncated answer is
+retried with a larger token budget. One form's failure is recorded on that form and never stops
+the others. Calls run concurrently up to the configured bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractor.grounding import SourceIndex, reconcile
+from extractor.llm import LLMConfig, build_client
+from extractor.llm_schemas import LLMForm
+from extractor.prompts import Prompt, load_prompt
+from extractor.schemas import Form, LLMRun
+
+SCHEMA_HASH = hashlib.sha256(json.dumps(LLMForm.model_json_schema(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+class DiskCache:
+    """Answers on disk, one JSON file per key, written atomically."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.dir / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        p = self._path(key)
+        if not p.exists():
+            return None
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        p = self._path(key)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(value, fh, ensure_ascii=False)
+        os.replace(tmp, p)
+
+
+def cache_key(cfg: LLMConfig, prompt: Prompt, messages: list[dict[str, str]]) -> str:
+    body = json.dumps([cfg.model, cfg.resolved_mode, prompt.id, SCHEMA_HASH, messages], ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Usage:
+    """Calls, tokens and estimated cost of a batch."""
+
+    calls: int = 0
+    cached: int = 0
+    failed: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    resp = getattr(exc, "response", None)
+    if resp is None:
+        return None
+    value = resp.headers.get("retry-after") if hasattr(resp, "headers") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+async def _call(client: Any, cfg: LLMConfig, messages: list[dict[str, str]]) -> tuple[LLMForm, int, int]:
+    """One model call with transport retries and a larger budget after truncation."""
+    import openai
+    from instructor.core.exceptions import IncompleteOutputException
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+    transient = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
+                 openai.APIConnectionError)
+
+    def is_transient(exc: BaseException) -> bool:
+        cause = exc
+        for _ in range(4):  # instructor may wrap the SDK's exception
+            if isinstance(cause, transient):
+                return True
+            cause = cause.__cause__ or getattr(cause, "last_exception", None) or cause.__context__
+            if cause is None:
+                return False
+        return False
+
+    def wait(state: Any) -> float:
+        exc = state.outcome.exception()
+        ra = _retry_after(exc) if exc is not None else None
+        return min(ra if ra is not None else 0.5 * 2 ** (state.attempt_number - 1), 30.0)
+
+    budget = cfg.max_tokens
+    for _truncation in range(2):
+        try:
+            async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), wait=wait,
+                                               stop=stop_after_attempt(cfg.max_retries + 1), reraise=True):
+                with attempt:
+                    answer, completion = await client.chat.completions.create_with_completion(
+                        model=cfg.model, response_model=LLMForm, messages=messages,
+                        max_retries=cfg.max_reasks, max_tokens=budget)
+            usage = getattr(completion, "usage", None)
+            return answer, getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0
+        except IncompleteOutputException:
+            budget *= 2  # the answer was cut off: once more with room to finish
+    raise RuntimeError("大模型回答两次被截断（已加大输出上限）")
+
+
+def _hint(form: Form) -> str:
+    if form.warnings:
+        return "规则解析提示：" + "；".join(form.warnings[:3])
+    return ""
+
+
+async def run_llm(items: list[tuple[Form, str]], cfg: LLMConfig, *, client: Any = None,
+                  on_done: Callable[[int, int], None] | None = None) -> tuple[list[Form], Usage]:
+    """Run the step for every (form, form text); returns the reconciled forms and the batch usage."""
+    prompt = load_prompt("form_extract")
+    client = client or build_client(cfg)
+    cache = DiskCache(cfg.cache_dir)
+    sem = asyncio.Semaphore(cfg.concurrency)
+    usage = Usage()
+    done = 0
+
+    async def one(form: Form, text: str) -> Form:
+        nonlocal done
+        messages = prompt.render(form_text=text, parser_hint=_hint(form))
+        key = cache_key(cfg, prompt, messages)
+        run = LLMRun(prompt=prompt.id, model=cfg.model)
+        hit = cache.get(key)
+        try:
+            if hit is not None:
+                answer = LLMForm.model_validate(hit["answer"])
+                run.cached = True
+                usage.cached += 1
+            else:
+                async with sem:
+                    answer, tin, tout = await _call(client, cfg, messages)
+                run.tokens_in, run.tokens_out = tin, tout
+                run.cost = round(tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k, 6)
+                usage.calls += 1
+                usage.tokens_in += tin
+                usage.tokens_out += tout
+                usage.cost += run.cost
+                cache.put(key, {"answer": answer.model_dump(), "prompt": prompt.id, "model": cfg.model,
+                                "tokens_in": tin, "tokens_out": tout})
+            merged, rec = reconcile(form, answer, SourceIndex(text))
+            run.filled, run.disagreements, run.unverified = rec.filled, rec.disagreements, rec.unverified
+            merged.llm = run
+            return merged
+        except Exception as exc:  # one form's failure is recorded and never stops the others
+            usage.failed += 1
+            msg = f"大模型处理「{form.project_name or '表格残片'}」失败：{type(exc).__name__}: {str(exc)[:200]}"
+            usage.errors.append(msg)
+            run.error = msg
+            kept = form.model_copy(deep=True)
+            kept.llm = run
+            kept.warnings.append("大模型步骤失败，保留规则解析结果")
+            return kept
+        finally:
+            done += 1
+            if on_done:
+                on_done(done, len(items))
+
+    forms = await asyncio.gather(*(one(f, t) for f, t in items))
+    return list(forms), usage

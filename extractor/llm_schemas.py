@@ -1,0 +1,75 @@
+"""What the model is asked to return: the contract's fields only, every description in Chinese.
+
+No provenance, flags or scores: the model copies values as printed, and grounding
+(:mod:`extractor.grounding`) finds each one in the source before it is trusted.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Num = float | None
+Text = str | None
+
+
+class LLMFundRow(BaseModel):
+    """项目资金表的一行。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    initial: Num = Field(None, description="年初预算数（数字，按表头单位，空或“—”填null）")
+    full_year: Num = Field(None, description="全年预算数（数字）")
+    executed: Num = Field(None, description="全年执行数（数字）")
+
+
+class LLMFundTotal(LLMFundRow):
+    """年度资金总额行，另有分值、执行率、得分。"""
+
+    weight: Num = Field(None, description="分值（数字）")
+    rate: Num = Field(None, description="执行率的数字部分，如“100%”填100")
+    score: Num = Field(None, description="得分（数字）")
+
+
+class LLMFunds(BaseModel):
+    """项目资金表。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    total: LLMFundTotal = Field(default_factory=LLMFundTotal, description="年度资金总额")
+    fiscal: LLMFundRow = Field(default_factory=LLMFundRow, description="其中：当年财政拨款")
+    carryover: LLMFundRow = Field(default_factory=LLMFundRow, description="上年结转资金")
+    other: LLMFundRow = Field(default_factory=LLMFundRow, description="其他资金")
+
+
+class LLMIndicator(BaseModel):
+    """绩效指标表中已填写的一行。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level1: Text = Field(None, description="一级指标，按原文；合并单元格向下填充")
+    level2: Text = Field(None, description="二级指标，按原文；合并单元格向下填充")
+    name: Text = Field(None, description="三级指标，按原文逐字抄录")
+    target: Text = Field(None, description="年度指标值，按原文逐字抄录")
+    actual: Text = Field(None, description="实际完成值，按原文逐字抄录")
+    weight: Num = Field(None, description="分值（数字）")
+    score: Num = Field(None, description="得分（数字）")
+    deviation: Text = Field(None, description="偏差原因分析及改进措施，按原文；空填null")
+
+
+class LLMForm(BaseModel):
+    """一份项目支出绩效自评表。只抄录原文中有的内容，没有的填null，不得推测或补写。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int | None = Field(None, description="表头“（2023年度）”中的年度")
+    project_name: Text = Field(None, description="项目名称，按原文")
+    department: Text = Field(None, description="主管部门，按原文")
+    implementing_unit: Text = Field(None, description="实施单位，按原文")
+    project_lead: Text = Field(None, description="项目负责人")
+    phone: Text = Field(None, description="联系电话")
+    funds: LLMFunds = Field(default_factory=LLMFunds, description="项目资金表")
+    goal_expected: Text = Field(None, description="年度总体目标：预期目标，按原文")
+    goal_actual: Text = Field(None, description="年度总体目标：实际完成情况，按原文")
+    indicators: list[LLMIndicator] = Field(default_factory=list, description="绩效指标表中已填写的各行，自上而下；未填写的模板行（如“指标2：”）不要列出")
+    total_weight: Num = Field(None, description="总分行的分值")
+    total_score: Num = Field(None, description="总分行的得分")

@@ -1,0 +1,104 @@
+"""A local HTTP server speaking the OpenAI chat-completions protocol, for tests and benchmarks.
+
+It listens on 127.0.0.1 only. Answers come from ``answer(messages)`` (a dict in the LLMForm shape)
+and are wrapped the way each instructor mode expects: a tool call when the request carries
+``tools``, JSON content when it asks for a ``response_format``, a fenced JSON block otherwise
+(MD_JSON). ``script`` is a queue of misbehaviours consumed one per request: ``("status", 429,
+{"Retry-After": "1"})``, ``("status", 500)``, ``("invalid",)``, ``("hang", seconds)``,
+``("truncate",)``. ``delay`` adds latency to every call (benchmarks). Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeOpenAI:
+    """Start with ``with FakeOpenAI(answer) as srv: srv.base_url``."""
+
+    def __init__(self, answer: Callable[[list[dict[str, Any]]], dict[str, Any]], delay: float = 0.0) -> None:
+        self.answer = answer
+        self.delay = delay
+        self.script: list[tuple] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                with outer.lock:
+                    outer.requests.append({"body": body, "headers": dict(self.headers)})
+                    action = outer.script.pop(0) if outer.script else ("ok",)
+                if outer.delay:
+                    time.sleep(outer.delay)
+                kind = action[0]
+                if kind == "status":
+                    self._send(action[1], {"error": {"message": "scripted error", "type": "server_error"}},
+                               action[2] if len(action) > 2 else {})
+                    return
+                if kind == "hang":
+                    time.sleep(action[1])
+                    return
+                data = outer.answer(body.get("messages", []))
+                text = json.dumps(data, ensure_ascii=False)
+                finish = "stop"
+                if kind == "invalid":
+                    text = text[: len(text) // 2] + " not json"
+                if kind == "truncate":
+                    text, finish = text[: len(text) // 2], "length"
+                self._send(200, _completion(body, text, finish))
+
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> "FakeOpenAI":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _completion(req: dict[str, Any], text: str, finish: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if req.get("tools"):
+        name = req["tools"][0]["function"]["name"]
+        message["tool_calls"] = [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}]
+        if finish == "stop":
+            finish = "tool_calls"
+    elif req.get("response_format"):
+        message["content"] = text
+    else:
+        message["content"] = f"```json\n{text}\n```"
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in req.get("messages", []))
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+            "model": req.get("model", "fake"), "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt_chars // 2, "completion_tokens": len(text) // 2,
+                      "total_tokens": prompt_chars // 2 + len(text) // 2}}
