@@ -11,12 +11,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractor.errors import ExtractorError
 from extractor.export import dumps, result_to_contract
 from extractor.extract import extract_document
 from extractor.ingest import SUPPORTED, ingest
 from extractor.schemas import ExtractionResult
+
+if TYPE_CHECKING:
+    from extractor.llm_step import LLMStep
 
 SKIP_NAMES = {"_batch.json"}
 
@@ -33,10 +37,13 @@ def expand_inputs(paths: Iterable[str]) -> list[Path]:
     return out
 
 
-def process_file(path: Path) -> ExtractionResult:
+def process_file(path: Path, llm: "LLMStep | None" = None) -> ExtractionResult:
     """Extract one file; any failure becomes a failed result, never an exception."""
     try:
-        return extract_document(ingest(str(path)))
+        doc = ingest(str(path))
+        if llm is not None:
+            return llm.extract(doc)
+        return extract_document(doc)
     except ExtractorError as exc:
         return ExtractionResult(source=path.name, status="failed", error=str(exc))
     except Exception as exc:  # an unexpected parser bug must not stop the batch
@@ -75,6 +82,27 @@ class BatchReport:
         }
 
 
+def _with_llm(files: list[Path], llm: "LLMStep") -> list[ExtractionResult]:
+    """Read every file, then run the LLM step once across all of them (concurrency spans files)."""
+    results: list[ExtractionResult | None] = []
+    docs, where = [], []
+    for k, f in enumerate(files):
+        try:
+            docs.append(ingest(str(f)))
+            where.append(k)
+            results.append(None)
+        except ExtractorError as exc:
+            results.append(ExtractionResult(source=f.name, status="failed", error=str(exc)))
+    try:
+        for k, res in zip(where, llm.extract_many(docs)):
+            results[k] = res
+    except Exception as exc:  # the LLM pass as a whole failed: fall back to the parser for every file
+        llm.usage.errors.append(f"大模型步骤整体失败，已全部使用规则解析结果：{type(exc).__name__}: {exc}")
+        for k in where:
+            results[k] = process_file(files[k])
+    return [r for r in results if r is not None]
+
+
 def _out_path(out_dir: Path, src: Path, taken: set[str]) -> Path:
     """``<stem>.json``; a second input with the same stem keeps its type: ``<stem>.pdf.json``."""
     name = f"{src.stem}.json"
@@ -92,15 +120,17 @@ def _out_path(out_dir: Path, src: Path, taken: set[str]) -> Path:
 def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = True, fail_fast: bool = False,
               on_done: Callable[[Path, ExtractionResult], None] | None = None,
               postprocess: Callable[[dict], dict] | None = None,
-              transform: Callable[[ExtractionResult], ExtractionResult] | None = None) -> BatchReport:
+              transform: Callable[[ExtractionResult], ExtractionResult] | None = None,
+              llm: "LLMStep | None" = None) -> BatchReport:
     """Extract every file, writing one contract JSON per input into ``out_dir``."""
     rep = BatchReport()
     t0 = time.perf_counter()
     taken: set[str] = set()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        res = process_file(f)
+    results = _with_llm(files, llm) if llm is not None else None
+    for n, f in enumerate(files):
+        res = results[n] if results is not None else process_file(f)
         if transform is not None and res.status == "ok":
             res = transform(res)
         out = None

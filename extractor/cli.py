@@ -19,8 +19,36 @@ from extractor.schemas import ExtractionResult
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 
 
+def _llm_step(use_llm: bool, llm_config: str | None, scope: str):  # type: ignore[no-untyped-def]
+    if not use_llm:
+        return None
+    from extractor.errors import ConfigError
+    from extractor.llm import OFFLINE_NOTE, load_llm_config
+    from extractor.llm_step import LLMStep
+
+    try:
+        cfg = load_llm_config(llm_config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not cfg.configured:
+        console.print(f"提示：{OFFLINE_NOTE}", markup=False)
+        return None
+    console.print(f"大模型步骤：{cfg.model}（{cfg.base_url}，模式 {cfg.resolved_mode}，并发 {cfg.concurrency}）", markup=False)
+    return LLMStep(cfg, scope=scope)
+
+
+def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
+    if step is None:
+        return
+    u = step.usage
+    console.print(f"大模型：调用 {u.calls} 次，缓存命中 {u.cached} 次，失败 {u.failed} 次；"
+                  f"输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}")
+    for e in u.errors[:10]:
+        console.print(f"  · {e}")
+
+
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
-         transform=None) -> BatchReport:  # type: ignore[no-untyped-def]
+         transform=None, llm=None) -> BatchReport:  # type: ignore[no-untyped-def]
     files = expand_inputs(paths)
     if not files:
         raise click.ClickException("没有找到可处理的文件（支持 .txt .pdf .docx .xlsx）。请检查路径。")
@@ -34,9 +62,11 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
                 progress.update(task, advance=1, description=path.name)
 
             rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done,
-                            transform=transform)
+                            transform=transform, llm=llm)
     else:
-        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform)
+        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm)
+    if not quiet:
+        _print_llm(llm)
     if not quiet:
         _print_summary(rep, out_dir)
     return rep
@@ -77,6 +107,11 @@ def _exit_code(rep: BatchReport, fail_fast: bool) -> int:
 
 _common = [
     click.argument("paths", nargs=-1, required=True, type=click.Path()),
+    click.option("--llm", "use_llm", is_flag=True, help="启用大模型步骤（需配置 EXTRACTOR_LLM_API_KEY 等）"),
+    click.option("--llm-config", type=click.Path(dir_okay=False), envvar="EXTRACTOR_LLM_CONFIG",
+                 help="大模型配置文件（TOML 的 [llm] 表）"),
+    click.option("--llm-scope", type=click.Choice(["uncertain", "all"]), default="uncertain", show_default=True,
+                 help="送大模型的范围：uncertain 仅低置信度表和残片，all 全部"),
     click.option("-o", "--out", default="out", show_default=True, help="输出文件夹"),
     click.option("--no-provenance", is_flag=True, help="导出时不附带来源位置信息"),
     click.option("--fail-fast", is_flag=True, help="遇到第一个失败的文件即停止"),
@@ -99,9 +134,10 @@ def main() -> None:
 
 @main.command()
 @common_options
-def extract(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bool, quiet: bool) -> None:
+def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
+            no_provenance: bool, fail_fast: bool, quiet: bool) -> None:
     """从文本、PDF、Word、Excel文件中抽取全部自评表，每个输入写出一个JSON。"""
-    rep = _run(paths, out, not no_provenance, fail_fast, quiet)
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet, llm=_llm_step(use_llm, llm_config, llm_scope))
     sys.exit(_exit_code(rep, fail_fast))
 
 
@@ -110,8 +146,8 @@ def extract(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bo
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="EXTRACTOR_REVIEW_CONFIG",
               help="审核配置文件（TOML，格式见 extractor/review_defaults.toml）")
 @click.option("--top", default=20, show_default=True, help="终端显示风险最高的前N份")
-def review(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: bool, quiet: bool,
-           config_path: str | None, top: int) -> None:
+def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
+           no_provenance: bool, fail_fast: bool, quiet: bool, config_path: str | None, top: int) -> None:
     """抽取并审核：逐表标注问题、重算得分、按风险排序，输出JSON和排序表（triage.csv）。"""
     from extractor.config import load_config
     from extractor.errors import ConfigError
@@ -122,7 +158,8 @@ def review(paths: tuple[str, ...], out: str, no_provenance: bool, fail_fast: boo
         cfg = load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=lambda r: review_result(r, cfg))
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=lambda r: review_result(r, cfg),
+               llm=_llm_step(use_llm, llm_config, llm_scope))
     rows = rank([(p.name, r) for p, r, _ in rep.results if r.status == "ok"])
     csv_path = Path(out) / "triage.csv"
     write_csv(rows, csv_path)

@@ -18,7 +18,7 @@ def extract_forms_with_text(doc: Document) -> list[tuple[Form, str]]:
             continue  # a 项目名称 mentioned in running text, not a form
         if form.is_fragment and not form.indicators:
             continue
-        text = "\n".join("\t".join(c.text for c in r.cells).rstrip("\t") for r in seg.rows)
+        text = "\n".join("\t".join(c.text for c in r.cells).rstrip("\t") for r in seg.heading + seg.rows)
         out.append((form, text))
     return out
 

@@ -129,20 +129,25 @@ def reconcile(parsed: Form | None, answer: LLMForm, index: SourceIndex) -> tuple
             if new.name or new.target or new.actual:
                 form.indicators.append(new)
     else:
-        names = [clean(i.name) for i in form.indicators]
-        for ind in answer.indicators:
-            try:
-                i = names.index(clean(ind.name))
-            except ValueError:
-                if ind.name and index.has_text(ind.name):
-                    rec.disagreements.append({"field": "indicators", "parser": None, "llm": ind.name,
-                                              "note": "大模型多识别出一行指标，规则解析结果中没有"})
-                elif ind.name:
-                    rec.unverified.append({"field": "indicators.name", "value": ind.name})
-                continue
+        from extractor.scoring import align_rows
+
+        mine = [{"name": i.name} for i in form.indicators]
+        theirs = [{"name": i.name} for i in answer.indicators]
+        pairs = align_rows(mine, theirs)  # parser row -> model row, each used once, order kept
+        matched = set(pairs.values())
+        for i, j in pairs.items():
+            ind = answer.indicators[j]
             for f in IND_FIELDS:
                 setattr(form.indicators[i], f, rec.merge(f"indicators.{i}.{f}", getattr(form.indicators[i], f),
                                                          getattr(ind, f), index))
+        for j, ind in enumerate(answer.indicators):
+            if j in matched or not ind.name:
+                continue
+            if index.has_text(ind.name):
+                rec.disagreements.append({"field": "indicators", "parser": None, "llm": ind.name,
+                                          "note": "大模型多识别出一行指标，规则解析结果中没有"})
+            else:
+                rec.unverified.append({"field": "indicators.name", "value": ind.name})
     if rec.unverified:
         form.confidence = max(0.2, form.confidence - 0.1 * min(5, len(rec.unverified)))
         form.warnings.append(f"大模型给出的{len(rec.unverified)}处值在原文中找不到，未采用，待人工核对")

@@ -76,7 +76,19 @@ class Usage:
     errors: list[str] = field(default_factory=list)
 
 
+def _unwrap(exc: BaseException | None) -> BaseException | None:
+    """The SDK's own exception inside instructor's wrappers."""
+    seen = 0
+    while exc is not None and seen < 6:
+        if getattr(exc, "response", None) is not None or type(exc).__module__.startswith("openai"):
+            return exc
+        exc = exc.__cause__ or getattr(exc, "last_exception", None) or exc.__context__
+        seen += 1
+    return exc
+
+
 def _retry_after(exc: BaseException) -> float | None:
+    exc = _unwrap(exc) or exc
     resp = getattr(exc, "response", None)
     if resp is None:
         return None
@@ -97,14 +109,7 @@ async def _call(client: Any, cfg: LLMConfig, messages: list[dict[str, str]]) -> 
                  openai.APIConnectionError)
 
     def is_transient(exc: BaseException) -> bool:
-        cause = exc
-        for _ in range(4):  # instructor may wrap the SDK's exception
-            if isinstance(cause, transient):
-                return True
-            cause = cause.__cause__ or getattr(cause, "last_exception", None) or cause.__context__
-            if cause is None:
-                return False
-        return False
+        return isinstance(_unwrap(exc), transient)  # instructor may wrap the SDK's exception
 
     def wait(state: Any) -> float:
         exc = state.outcome.exception()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Num = float | None
 Text = str | None
+Amount = float | str | None  # a funds cell that is not a plain number stays as printed
 
 
 class LLMFundRow(BaseModel):
@@ -17,9 +18,9 @@ class LLMFundRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    initial: Num = Field(None, description="年初预算数（数字，按表头单位，空或“—”填null）")
-    full_year: Num = Field(None, description="全年预算数（数字）")
-    executed: Num = Field(None, description="全年执行数（数字）")
+    initial: Amount = Field(None, description="年初预算数（数字，按表头单位，空或“—”填null；不是数字的按原文）")
+    full_year: Amount = Field(None, description="全年预算数（数字；不是数字的按原文）")
+    executed: Amount = Field(None, description="全年执行数（数字；不是数字的按原文）")
 
 
 class LLMFundTotal(LLMFundRow):

@@ -29,6 +29,7 @@ class Segment:
     rows: list[Row] = field(default_factory=list)
     year: int | None = None
     is_fragment: bool = False
+    heading: list[Row] = field(default_factory=list)  # the year heading the form's year came from
 
 
 def _first_text(row: Row) -> str:
@@ -80,10 +81,11 @@ def segment_rows(rows: list[Row]) -> list[Segment]:
     is_open = False
     pending_year: int | None = None
     last_year: int | None = None
+    heading_row: Row | None = None
     for row in rows:
         if _starts_form(row):
             year = pending_year if pending_year is not None else last_year
-            cur = Segment([row], year=year)
+            cur = Segment([row], year=year, heading=[heading_row] if heading_row is not None and year else [])
             segments.append(cur)
             is_open = True
             last_year = year
@@ -92,7 +94,7 @@ def segment_rows(rows: list[Row]) -> list[Segment]:
         if not is_open and field_label(_first_text(row)) in ("department", "implementing_unit"):
             # a form whose 项目名称 row is missing still starts at its header fields
             year = pending_year if pending_year is not None else last_year
-            cur = Segment([row], year=year)
+            cur = Segment([row], year=year, heading=[heading_row] if heading_row is not None and year else [])
             segments.append(cur)
             is_open = True
             last_year, pending_year = year, None
@@ -100,7 +102,7 @@ def segment_rows(rows: list[Row]) -> list[Segment]:
         if not is_open:
             y = _row_year(row)
             if y is not None:
-                pending_year = y
+                pending_year, heading_row = y, row
                 continue
             if _is_header(row) or _looks_like_tail(row):
                 cur = Segment([row], year=None, is_fragment=True)
@@ -110,7 +112,7 @@ def segment_rows(rows: list[Row]) -> list[Segment]:
         assert cur is not None
         y = _row_year(row)
         if y is not None:
-            pending_year = y  # the next form's heading, after a form with no 总分 row
+            pending_year, heading_row = y, row  # the next form's heading, after a form with no 总分 row
             continue
         cur.rows.append(row)
         if is_total_label(_first_text(row)):
