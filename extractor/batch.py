@@ -82,7 +82,8 @@ class BatchReport:
         }
 
 
-def _with_llm(files: list[Path], llm: "LLMStep") -> list[ExtractionResult]:
+def _with_llm(files: list[Path], llm: "LLMStep", on_llm: Callable[[int, int], None] | None = None
+              ) -> list[ExtractionResult]:
     """Read every file, then run the LLM step once across all of them (concurrency spans files)."""
     results: list[ExtractionResult | None] = []
     docs, where = [], []
@@ -94,7 +95,7 @@ def _with_llm(files: list[Path], llm: "LLMStep") -> list[ExtractionResult]:
         except ExtractorError as exc:
             results.append(ExtractionResult(source=f.name, status="failed", error=str(exc)))
     try:
-        for k, res in zip(where, llm.extract_many(docs)):
+        for k, res in zip(where, llm.extract_many(docs, on_done=on_llm)):
             results[k] = res
     except Exception as exc:  # the LLM pass as a whole failed: fall back to the parser for every file
         llm.usage.errors.append(f"大模型步骤整体失败，已全部使用规则解析结果：{type(exc).__name__}: {exc}")
@@ -121,14 +122,14 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
               on_done: Callable[[Path, ExtractionResult], None] | None = None,
               postprocess: Callable[[dict], dict] | None = None,
               transform: Callable[[ExtractionResult], ExtractionResult] | None = None,
-              llm: "LLMStep | None" = None) -> BatchReport:
+              llm: "LLMStep | None" = None, on_llm: Callable[[int, int], None] | None = None) -> BatchReport:
     """Extract every file, writing one contract JSON per input into ``out_dir``."""
     rep = BatchReport()
     t0 = time.perf_counter()
     taken: set[str] = set()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    results = _with_llm(files, llm) if llm is not None else None
+    results = _with_llm(files, llm, on_llm) if llm is not None else None
     for n, f in enumerate(files):
         res = results[n] if results is not None else process_file(f)
         if transform is not None and res.status == "ok":

@@ -53,7 +53,17 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
     if not files:
         raise click.ClickException("没有找到可处理的文件（支持 .txt .pdf .docx .xlsx）。请检查路径。")
     out_dir = Path(out)
-    if len(files) > 1 and not quiet:
+    if llm is not None and not quiet:
+        with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("", total=None)
+
+            def llm_done(i: int, n: int) -> None:
+                progress.update(task, completed=i, total=n)
+
+            rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform,
+                            llm=llm, on_llm=llm_done)
+    elif len(files) > 1 and not quiet:
         with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=console, transient=True) as progress:
             task = progress.add_task("", total=len(files))
@@ -64,7 +74,7 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
             rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done,
                             transform=transform, llm=llm)
     else:
-        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm)
+        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform)
     if not quiet:
         _print_llm(llm)
     if not quiet:

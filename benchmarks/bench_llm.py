@@ -1,0 +1,70 @@
+"""Benchmark: the LLM step on 200 forms against the local fake server (2 s per call, concurrency 8).
+
+Runs the real openai + instructor path through ``LLMStep`` twice with a fresh cache: the first run
+must make exactly one call per form, the second none (all from the cache). Prints wall time,
+calls and cache hits for each run.
+
+usage: python benchmarks/bench_llm.py [--forms 200] [--delay 2] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--forms", type=int, default=200)
+    ap.add_argument("--delay", type=float, default=2.0)
+    ap.add_argument("--concurrency", type=int, default=8)
+    args = ap.parse_args()
+    from fake_openai import FakeOpenAI
+    from test_llm import _answers_from_parser
+
+    from extractor.extract import extract_forms_with_text
+    from extractor.ingest import ingest
+    from extractor.llm import load_llm_config
+    from extractor.llm_step import LLMStep
+
+    seeds = sorted((ROOT / "samples").glob("*.txt"))
+    answers = [_answers_from_parser(p) for p in seeds]
+
+    def answer(messages):  # type: ignore[no-untyped-def]
+        for a in answers:
+            d = a(messages)
+            if d:
+                return d
+        return {}
+
+    docs, n = [], 0
+    while n < args.forms:
+        for s in seeds:
+            if n >= args.forms:
+                break
+            d = ingest(str(s))
+            docs.append(d)
+            n += len(extract_forms_with_text(d))
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(answer, delay=args.delay) as srv:
+        cfg = load_llm_config(None, base_url=srv.base_url, api_key="sk-bench", model="fake-model",
+                              concurrency=args.concurrency, cache_dir=str(Path(tmp) / "cache"), timeout=30.0)
+        for label in ("第一次运行", "第二次运行（缓存）"):
+            step = LLMStep(cfg, scope="all")
+            before = len(srv.requests)
+            t0 = time.perf_counter()
+            results = step.extract_many(docs)
+            took = time.perf_counter() - t0
+            forms = sum(len(r.forms) for r in results)
+            print(f"{label}：{forms} 份自评表，用时 {took:.1f} 秒；调用模型 {len(srv.requests) - before} 次，"
+                  f"缓存命中 {step.usage.cached} 次，失败 {step.usage.failed} 次（每次调用延迟 {args.delay:g} 秒，并发 {args.concurrency}）")
+
+
+if __name__ == "__main__":
+    main()
