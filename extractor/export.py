@@ -86,6 +86,8 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
 def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[str, Any]:
     """A whole file in the contract shape."""
     out: dict[str, Any] = {"source": res.source, "forms": [form_to_contract(f, provenance) for f in res.forms]}
+    if res.reports:
+        out["reports"] = res.reports
     out["status"] = res.status
     if res.error:
         out["error"] = res.error

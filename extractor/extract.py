@@ -5,22 +5,27 @@ from __future__ import annotations
 from extractor.document import Document
 from extractor.parse_form import Locator, parse_segment
 from extractor.schemas import ExtractionResult, Form
-from extractor.segment import segment_rows
+from extractor.segment import Segment, segment_rows
 
 
-def extract_forms_with_text(doc: Document) -> list[tuple[Form, str]]:
-    """Every form (and fragment) in the document, in order, with its rows as text (for the LLM)."""
+def form_segments(doc: Document) -> list[tuple[Form, Segment]]:
+    """Every real form (and fragment) with the segment it was read from."""
     locate = Locator(doc.pages)
-    out: list[tuple[Form, str]] = []
+    out: list[tuple[Form, Segment]] = []
     for seg in segment_rows(doc.rows()):
         form = parse_segment(seg, locate)
         if not form.is_fragment and not (form.indicators or form.funds.total.sources or form.department):
             continue  # a 项目名称 mentioned in running text, not a form
         if form.is_fragment and not form.indicators:
             continue
-        text = "\n".join("\t".join(c.text for c in r.cells).rstrip("\t") for r in seg.heading + seg.rows)
-        out.append((form, text))
+        out.append((form, seg))
     return out
+
+
+def extract_forms_with_text(doc: Document) -> list[tuple[Form, str]]:
+    """Every form (and fragment) in the document, in order, with its rows as text (for the LLM)."""
+    return [(form, "\n".join("\t".join(c.text for c in r.cells).rstrip("\t") for r in seg.heading + seg.rows))
+            for form, seg in form_segments(doc)]
 
 
 def extract_forms(doc: Document) -> list[Form]:

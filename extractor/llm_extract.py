@@ -100,6 +100,12 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 async def _call(client: Any, cfg: LLMConfig, messages: list[dict[str, str]]) -> tuple[LLMForm, int, int]:
+    """One form call (see :func:`_call_model`)."""
+    return await _call_model(client, cfg, messages, LLMForm)
+
+
+async def _call_model(client: Any, cfg: LLMConfig, messages: list[dict[str, str]],
+                      response_model: type) -> tuple[Any, int, int]:
     """One model call with transport retries and a larger budget after truncation."""
     import openai
     from instructor.core.exceptions import IncompleteOutputException
@@ -123,7 +129,7 @@ async def _call(client: Any, cfg: LLMConfig, messages: list[dict[str, str]]) -> 
                                                stop=stop_after_attempt(cfg.max_retries + 1), reraise=True):
                 with attempt:
                     answer, completion = await client.chat.completions.create_with_completion(
-                        model=cfg.model, response_model=LLMForm, messages=messages,
+                        model=cfg.model, response_model=response_model, messages=messages,
                         max_retries=cfg.max_reasks, max_tokens=budget)
             usage = getattr(completion, "usage", None)
             return answer, getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0

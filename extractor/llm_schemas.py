@@ -74,3 +74,45 @@ class LLMForm(BaseModel):
     indicators: list[LLMIndicator] = Field(default_factory=list, description="绩效指标表中已填写的各行，自上而下；未填写的模板行（如“指标2：”）不要列出")
     total_weight: Num = Field(None, description="总分行的分值")
     total_score: Num = Field(None, description="总分行的得分")
+
+
+class ReportProject(BaseModel):
+    """报告中列出的一个项目。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text = Field(None, description="项目名称，按原文")
+    amount: Num = Field(None, description="项目金额（万元，数字）")
+    score: Num = Field(None, description="该项目的评价得分（数字）")
+
+
+class ScoringRow(BaseModel):
+    """评价指标体系及评分表的一行。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level1: Text = Field(None, description="一级指标，合并单元格向下填充")
+    level2: Text = Field(None, description="二级指标")
+    level3: Text = Field(None, description="三级指标")
+    level4: Text = Field(None, description="四级指标（如有）")
+    weight: Num = Field(None, description="分值（数字）")
+    score: Num = Field(None, description="评价得分（数字）")
+    comment: Text = Field(None, description="评价意见，按原文")
+
+
+class ReportChunk(BaseModel):
+    """绩效评价报告（部门整体或项目）中一段文字里能读到的内容。只抄录原文有的，没有的填null或空列表。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: Text = Field(None, description="被评价的部门或单位名称，按原文")
+    year: int | None = Field(None, description="评价年度")
+    budget_total: Num = Field(None, description="全年预算数（万元，数字）")
+    executed_total: Num = Field(None, description="全年执行（支出）数（万元，数字）")
+    execution_rate: Num = Field(None, description="预算执行率的数字部分，如“95.80%”填95.8")
+    projects: list[ReportProject] = Field(default_factory=list, description="报告中列出的项目及其金额、得分")
+    scoring_rows: list[ScoringRow] = Field(default_factory=list, description="评价指标体系及评分表的各行")
+    total_score: Num = Field(None, description="综合评价得分（数字）")
+    grade: Text = Field(None, description="评价等级，如“优秀”")
+    problems: list[str] = Field(default_factory=list, description="“存在的问题”中的各条，逐条按原文")
+    suggestions: list[str] = Field(default_factory=list, description="“建议”中的各条，逐条按原文")

@@ -26,6 +26,27 @@ class LLMStep:
     def wants(self, form) -> bool:  # type: ignore[no-untyped-def]
         return self.scope == "all" or form.is_fragment or form.confidence < self.threshold
 
+    def _reports(self, docs: list[Document]) -> dict[int, dict]:
+        """Narrative 绩效评价报告 text (outside the forms) read by the model, per document."""
+        from extractor.llm_report import extract_report, has_report, report_text
+
+        texts = {k: t for k, d in enumerate(docs) if has_report(t := report_text(d))}
+        if not texts:
+            return {}
+
+        async def run_all() -> dict[int, dict]:
+            async def one(k: int, t: str) -> tuple[int, dict]:
+                try:
+                    return k, await extract_report(t, self.cfg, client=self.client, usage=self.usage)
+                except Exception as exc:  # one report's failure never loses the forms
+                    self.usage.failed += 1
+                    msg = f"大模型读取报告正文失败：{type(exc).__name__}: {str(exc)[:200]}"
+                    self.usage.errors.append(msg)
+                    return k, {"error": msg}
+            return dict(await asyncio.gather(*(one(k, t) for k, t in texts.items())))
+
+        return asyncio.run(run_all())
+
     def extract(self, doc: Document) -> ExtractionResult:
         """One document through parser and model."""
         return self.extract_many([doc])[0]
@@ -45,9 +66,12 @@ class LLMStep:
                 setattr(self.usage, a, getattr(self.usage, a) + getattr(usage, a))
             self.usage.cost += usage.cost
             self.usage.errors += usage.errors
+        reports = self._reports(docs)
         out = []
-        for doc, fs in zip(docs, forms):
+        for k, (doc, fs) in enumerate(zip(docs, forms)):
             res = ExtractionResult(source=doc.path.rsplit("/", 1)[-1], kind=doc.kind, forms=fs)
+            if reports.get(k):
+                res.reports.append(reports[k])
             res.warnings.extend(doc.warnings)
             if not fs:
                 res.warnings.append("未在文件中找到项目支出绩效自评表")

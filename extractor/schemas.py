@@ -170,4 +170,5 @@ class ExtractionResult(BaseModel):
     status: str = Field("ok", description="ok 或 failed")
     error: str | None = Field(None, description="失败原因（中文）")
     forms: list[Form] = Field(default_factory=list, description="文件中找到的全部自评表及表格残片，按出现顺序")
+    reports: list[dict] = Field(default_factory=list, description="大模型从绩效评价报告正文中读出、并已在原文中核实的内容")
     warnings: list[str] = Field(default_factory=list, description="文件级提示（中文）")
