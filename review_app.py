@@ -223,6 +223,17 @@ def page_form() -> None:
     m4.metric("已复核", "是" if reviewed else "否")
     if (form.get("confidence") or 1) < 0.7 or form.get("warnings"):
         st.warning("需重点核对（解析置信度较低）：" + "；".join(form.get("warnings") or []))
+    llm = form.get("llm") or {}
+    if llm.get("unverified") or llm.get("disagreements") or llm.get("filled"):
+        with st.expander(f"大模型复核（{llm.get('model')}，{llm.get('prompt')}）：补充 {len(llm.get('filled') or [])} 处，"
+                         f"不一致 {len(llm.get('disagreements') or [])} 处，未核实 {len(llm.get('unverified') or [])} 处",
+                         expanded=bool(llm.get("unverified"))):
+            for u in llm.get("unverified") or []:
+                st.error(f"未核实（原文中找不到，未采用）：{u['field']} = {u['value']}")
+            for d in llm.get("disagreements") or []:
+                st.warning(f"不一致：{d['field']}：规则解析“{d.get('parser')}”，大模型“{d.get('llm')}”（已保留规则解析）")
+            for f_ in llm.get("filled") or []:
+                st.info(f"由大模型补充（已在原文中核实）：{f_['field']} = {f_['value']}")
     stale = [c for c in store.corrections(fid) if c["stale"] and c["active"]]
     if stale:
         st.warning("原文件已更新，以下更正所针对的原值已变化，未自动套用，请重新确认：" +

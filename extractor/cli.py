@@ -156,8 +156,10 @@ def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_s
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="EXTRACTOR_REVIEW_CONFIG",
               help="审核配置文件（TOML，格式见 extractor/review_defaults.toml）")
 @click.option("--top", default=20, show_default=True, help="终端显示风险最高的前N份")
+@click.option("--second-opinion", is_flag=True, help="对边界情形的“指标值未量化/完成值无实测数据”请大模型给出复核意见（需 --llm）")
 def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
-           no_provenance: bool, fail_fast: bool, quiet: bool, config_path: str | None, top: int) -> None:
+           no_provenance: bool, fail_fast: bool, quiet: bool, config_path: str | None, top: int,
+           second_opinion: bool) -> None:
     """抽取并审核：逐表标注问题、重算得分、按风险排序，输出JSON和排序表（triage.csv）。"""
     from extractor.config import load_config
     from extractor.errors import ConfigError
@@ -168,8 +170,18 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
         cfg = load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=lambda r: review_result(r, cfg),
-               llm=_llm_step(use_llm, llm_config, llm_scope))
+    step = _llm_step(use_llm, llm_config, llm_scope)
+
+    def transform(r):  # type: ignore[no-untyped-def]
+        r = review_result(r, cfg)
+        if second_opinion and step is not None:
+            import asyncio
+
+            from extractor.llm_opinion import second_opinions
+            asyncio.run(second_opinions(r.forms, step.cfg, client=step.client, usage=step.usage))
+        return r
+
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=transform, llm=step)
     rows = rank([(p.name, r) for p, r, _ in rep.results if r.status == "ok"])
     csv_path = Path(out) / "triage.csv"
     write_csv(rows, csv_path)

@@ -28,6 +28,8 @@ def _flag(f: Flag, provenance: bool) -> dict[str, Any]:
         d["suggestion"] = f.suggestion
     if f.basis:
         d["basis"] = f.basis
+    if f.second_opinion:
+        d["second_opinion"] = f.second_opinion
     if provenance and f.where is not None:
         d["where"] = f.where.model_dump(exclude_none=True)
     return d

@@ -116,3 +116,22 @@ class ReportChunk(BaseModel):
     grade: Text = Field(None, description="评价等级，如“优秀”")
     problems: list[str] = Field(default_factory=list, description="“存在的问题”中的各条，逐条按原文")
     suggestions: list[str] = Field(default_factory=list, description="“建议”中的各条，逐条按原文")
+
+
+class Opinion(BaseModel):
+    """对一项指标的判断。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(description="指标序号（题目中给出的序号）")
+    target_quantified: bool = Field(description="年度指标值是否给出了可衡量的数值、比例、日期或具体数量")
+    actual_measured: bool = Field(description="实际完成值是否给出了可与目标比较的实测数据")
+    reason: str = Field(description="判断理由（中文，一两句）")
+
+
+class SecondOpinion(BaseModel):
+    """对若干项指标的复核意见。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[Opinion] = Field(default_factory=list, description="逐项意见，每个给出的序号一项")

@@ -155,3 +155,22 @@ def unit_family(unit: str) -> str:
     if unit in ("元", "万元", "万", "千元", "亿元"):
         return "money"
     return unit or "bare"
+
+
+_SCALE = re.compile(r"优良中差|优良中低差|定性|优秀良好|好中差")
+_SLOGAN_ONLY = re.compile(r"^(年内|年底|年末|年终|清零|日清|日结|当日|当天|零[\u4e00-\u9fff]+)")
+
+
+def borderline(name: str | None, target: str | None, weight: float | None) -> str | None:
+    """Why the vagueness call on this indicator is a judgement call, or None when it is clear-cut."""
+    t, n = clean(target), clean(name)
+    quantified = target_is_quantified(target, weight, name)
+    if not quantified and has_figure(_NOT_A_FIGURE.sub("", n)):
+        return "目标值未量化，但指标名称中写有数字"
+    if not quantified and _SCALE.search(t):
+        return "目标值为评价等级，需判断是否有分级标准"
+    if quantified and _SLOGAN_ONLY.match(t):
+        return "目标值只有“年内”“清零”等表述"
+    if quantified and weight is not None and re.fullmatch(r"\d+(\.\d+)?", t) and float(t) == weight:
+        return "目标值与分值相同"
+    return None

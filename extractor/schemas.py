@@ -83,6 +83,7 @@ class Flag(BaseModel):
     evidence: str = Field("", description="原文引用（单元格文字或算式）")
     where: SourceRef | None = Field(None, description="原文位置")
     suggestion: str | None = Field(None, description="修改建议（中文），只用表内已有的事实")
+    second_opinion: dict | None = Field(None, description="大模型对边界情形的复核意见（是否同意、理由），不改变规则结论")
     self_score: float | None = Field(None, description="计分类问题：自评得分")
     expected_score: float | None = Field(None, description="计分类问题：按规则重算的得分")
     basis: str = Field("", description="依据（文件条款或评价规则）")

@@ -28,3 +28,19 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
         for fmt, p in render_all(load(g), out, ("docx", "xlsx", "pdf", "md", "flat.txt"), stem=stem).items():
             made[(stem, fmt)] = p
     return made
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection from the test process beyond 127.0.0.1 / ::1 fails the test."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):  # type: ignore[no-untyped-def]
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+            raise AssertionError(f"test tried to reach {address}: only 127.0.0.1 is allowed")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)

@@ -256,3 +256,45 @@ def test_narrative_report_is_chunked_grounded_and_exported(tmp_path: Path) -> No
     assert ("problems", "项目资金存在挪用情况。") in bad and ("executed_total", "9999.0") in bad
     out = result_to_contract(res)
     assert out["reports"][0]["grade"] == "优秀" and len(out["forms"]) == 5
+
+
+def test_second_opinion_annotates_borderline_flags_without_changing_them(tmp_path: Path) -> None:
+    import re as _re
+
+    from extractor.batch import process_file
+    from extractor.llm import load_llm_config
+    from extractor.llm_opinion import candidates, second_opinions
+    from extractor.llm_schemas import Opinion, SecondOpinion
+    from extractor.review import review_result
+
+    res = review_result(process_file(ROOT / "samples" / "000_6226a1c3cfbc3ef3.txt"))
+    form = res.forms[0]
+    asked = [i for i, _ in candidates(form)]
+    assert asked  # e.g. 指标1：2023年3月完成一季度核验 with target 完成
+    before = [(f.code, f.indicator, f.severity) for f in form.flags]
+
+    def answer(messages):  # type: ignore[no-untyped-def]
+        idx = [int(m) for m in _re.findall(r"^(\d+)\. 三级指标", messages[-1]["content"], _re.M)]
+        items = [Opinion(index=i, target_quantified=i % 2 == 1, actual_measured=False, reason=f"理由{i}")
+                 for i in idx] + [Opinion(index=99, target_quantified=True, actual_measured=True, reason="未问的")]
+        return SecondOpinion(items=items).model_dump()
+
+    with FakeOpenAI(answer) as srv:
+        cfg = load_llm_config(None, base_url=srv.base_url, api_key="k", model="fake-model",
+                              cache_dir=str(tmp_path / "cache"))
+        asyncio.run(second_opinions([form], cfg))
+        assert len(srv.requests) == 1  # one call per form
+    assert [(f.code, f.indicator, f.severity) for f in form.flags] == before  # verdicts unchanged
+    ops = {(f.code, f.indicator): f.second_opinion for f in form.flags if f.second_opinion}
+    i = asked[0]
+    assert ops[("vague-target", i)]["agrees"] is (i % 2 == 0) and ops[("vague-target", i)]["reason"] == f"理由{i}"
+    assert all(k[1] in asked for k in ops)  # the unasked index 99 was dropped
+    out = result_to_contract(res)
+    assert any("second_opinion" in f for f in out["forms"][0]["flags"])
+
+
+def test_the_network_guard_refuses_other_hosts() -> None:
+    import socket
+
+    with pytest.raises(AssertionError, match="only 127.0.0.1"):
+        socket.create_connection(("10.255.255.1", 80), timeout=0.5)
