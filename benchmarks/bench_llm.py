@@ -1,6 +1,7 @@
 """Benchmark: the LLM step on 200 forms against the local fake server (2 s per call, concurrency 8).
 
-Runs the real openai + instructor path through ``LLMStep`` twice with a fresh cache: the first run
+Runs the real openai + instructor path through ``LLMStep`` (forms only, narrative reports off) twice
+with a fresh cache: the first run
 must make exactly one call per form, the second none (all from the cache). Prints wall time,
 calls and cache hits for each run.
 
@@ -26,8 +27,7 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=2.0)
     ap.add_argument("--concurrency", type=int, default=8)
     args = ap.parse_args()
-    from fake_openai import FakeOpenAI
-    from test_llm import _answers_from_parser
+    from fake_openai import FakeOpenAI, answers_for
 
     from extractor.extract import extract_forms_with_text
     from extractor.ingest import ingest
@@ -35,14 +35,7 @@ def main() -> None:
     from extractor.llm_step import LLMStep
 
     seeds = sorted((ROOT / "samples").glob("*.txt"))
-    answers = [_answers_from_parser(p) for p in seeds]
-
-    def answer(messages):  # type: ignore[no-untyped-def]
-        for a in answers:
-            d = a(messages)
-            if d:
-                return d
-        return {}
+    answer = answers_for(seeds)
 
     docs, n = [], 0
     while n < args.forms:
@@ -56,7 +49,7 @@ def main() -> None:
         cfg = load_llm_config(None, base_url=srv.base_url, api_key="sk-bench", model="fake-model",
                               concurrency=args.concurrency, cache_dir=str(Path(tmp) / "cache"), timeout=30.0)
         for label in ("第一次运行", "第二次运行（缓存）"):
-            step = LLMStep(cfg, scope="all")
+            step = LLMStep(cfg, scope="all", reports=False)  # forms only: one call per form
             before = len(srv.requests)
             t0 = time.perf_counter()
             results = step.extract_many(docs)

@@ -138,6 +138,29 @@ async def _call_model(client: Any, cfg: LLMConfig, messages: list[dict[str, str]
     raise RuntimeError("大模型回答两次被截断（已加大输出上限）")
 
 
+async def cached_call(client: Any, cfg: LLMConfig, cache: DiskCache, prompt: Prompt, messages: list[dict[str, str]],
+                      response_model: type, usage: Usage, sem: asyncio.Semaphore) -> tuple[Any, int, int, bool]:
+    """The cached answer, or one model call (counted in ``usage``) whose answer is then cached.
+
+    Returns (answer, tokens in, tokens out, from cache).
+    """
+    key = cache_key(cfg, prompt, messages)
+    hit = cache.get(key)
+    if hit is not None:
+        usage.cached += 1
+        return response_model.model_validate(hit["answer"]), 0, 0, True
+    async with sem:
+        answer, tin, tout = await _call_model(client, cfg, messages, response_model)
+    cost = tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k
+    usage.calls += 1
+    usage.tokens_in += tin
+    usage.tokens_out += tout
+    usage.cost += cost
+    cache.put(key, {"answer": answer.model_dump(), "prompt": prompt.id, "model": cfg.model,
+                    "tokens_in": tin, "tokens_out": tout})
+    return answer, tin, tout, False
+
+
 def _hint(form: Form) -> str:
     if form.warnings:
         return "规则解析提示：" + "；".join(form.warnings[:3])
@@ -157,25 +180,11 @@ async def run_llm(items: list[tuple[Form, str]], cfg: LLMConfig, *, client: Any 
     async def one(form: Form, text: str) -> Form:
         nonlocal done
         messages = prompt.render(form_text=text, parser_hint=_hint(form))
-        key = cache_key(cfg, prompt, messages)
         run = LLMRun(prompt=prompt.id, model=cfg.model)
-        hit = cache.get(key)
         try:
-            if hit is not None:
-                answer = LLMForm.model_validate(hit["answer"])
-                run.cached = True
-                usage.cached += 1
-            else:
-                async with sem:
-                    answer, tin, tout = await _call(client, cfg, messages)
-                run.tokens_in, run.tokens_out = tin, tout
-                run.cost = round(tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k, 6)
-                usage.calls += 1
-                usage.tokens_in += tin
-                usage.tokens_out += tout
-                usage.cost += run.cost
-                cache.put(key, {"answer": answer.model_dump(), "prompt": prompt.id, "model": cfg.model,
-                                "tokens_in": tin, "tokens_out": tout})
+            answer, tin, tout, run.cached = await cached_call(client, cfg, cache, prompt, messages, LLMForm, usage, sem)
+            run.tokens_in, run.tokens_out = tin, tout
+            run.cost = round(tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k, 6)
             merged, rec = reconcile(form, answer, SourceIndex(text))
             run.filled, run.disagreements, run.unverified = rec.filled, rec.disagreements, rec.unverified
             merged.llm = run

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from extractor.llm import LLMConfig, build_client
-from extractor.llm_extract import DiskCache, Usage, _call_model, cache_key
+from extractor.llm_extract import DiskCache, Usage, cached_call
 from extractor.llm_schemas import SecondOpinion
 from extractor.prompts import load_prompt
 from extractor.quantify import borderline
@@ -43,19 +43,8 @@ async def second_opinions(forms: list[Form], cfg: LLMConfig, client: Any = None,
         items = "\n".join(f"{i}. 三级指标：{form.indicators[i].name}；年度指标值：{form.indicators[i].target}；"
                           f"实际完成值：{form.indicators[i].actual}（{why}）" for i, why in todo)
         messages = prompt.render(project=form.project_name or "（无名称）", items=items)
-        key = cache_key(cfg, prompt, messages)
-        hit = cache.get(key)
         try:
-            if hit is not None:
-                answer = SecondOpinion.model_validate(hit["answer"])
-                usage.cached += 1
-            else:
-                async with sem:
-                    answer, tin, tout = await _call_model(client, cfg, messages, SecondOpinion)
-                usage.calls += 1
-                usage.tokens_in += tin
-                usage.tokens_out += tout
-                cache.put(key, {"answer": answer.model_dump(), "prompt": prompt.id, "model": cfg.model})
+            answer, *_ = await cached_call(client, cfg, cache, prompt, messages, SecondOpinion, usage, sem)
         except Exception as exc:  # the rules' flags stand without an opinion
             usage.failed += 1
             usage.errors.append(f"「{form.project_name}」复核意见失败：{type(exc).__name__}")

@@ -14,7 +14,7 @@ from typing import Any
 from extractor.document import Document
 from extractor.grounding import SourceIndex
 from extractor.llm import LLMConfig, build_client
-from extractor.llm_extract import DiskCache, Usage, _call_model, cache_key
+from extractor.llm_extract import DiskCache, Usage, cached_call
 from extractor.llm_schemas import ReportChunk
 from extractor.prompts import load_prompt
 from extractor.extract import form_segments
@@ -106,19 +106,7 @@ async def extract_report(text: str, cfg: LLMConfig, client: Any = None, usage: U
 
     async def one(chunk_text: str) -> dict[str, Any]:
         messages = prompt.render(chunk_text=chunk_text)
-        key = cache_key(cfg, prompt, messages)
-        hit = cache.get(key)
-        if hit is not None:
-            usage.cached += 1
-            answer = ReportChunk.model_validate(hit["answer"])
-        else:
-            async with sem:
-                answer, tin, tout = await _call_model(client, cfg, messages, ReportChunk)
-            usage.calls += 1
-            usage.tokens_in += tin
-            usage.tokens_out += tout
-            usage.cost += tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k
-            cache.put(key, {"answer": answer.model_dump(), "prompt": prompt.id, "model": cfg.model})
+        answer, *_ = await cached_call(client, cfg, cache, prompt, messages, ReportChunk, usage, sem)
         return _ground(answer, SourceIndex(chunk_text), unverified)
 
     parts = await asyncio.gather(*(one(c) for c in chunks(text)))

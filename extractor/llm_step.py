@@ -19,8 +19,10 @@ from extractor.schemas import ExtractionResult
 class LLMStep:
     """Extraction with the LLM step, accumulating usage over a batch."""
 
-    def __init__(self, cfg: LLMConfig, scope: str = "uncertain", threshold: float = 0.9, client: object = None) -> None:
+    def __init__(self, cfg: LLMConfig, scope: str = "uncertain", threshold: float = 0.9, client: object = None,
+                 reports: bool = True) -> None:
         self.cfg, self.scope, self.threshold, self.client = cfg, scope, threshold, client
+        self.reports = reports
         self.usage = Usage()
 
     def wants(self, form) -> bool:  # type: ignore[no-untyped-def]
@@ -66,7 +68,7 @@ class LLMStep:
                 setattr(self.usage, a, getattr(self.usage, a) + getattr(usage, a))
             self.usage.cost += usage.cost
             self.usage.errors += usage.errors
-        reports = self._reports(docs)
+        reports = self._reports(docs) if self.reports else {}
         out = []
         for k, (doc, fs) in enumerate(zip(docs, forms)):
             res = ExtractionResult(source=doc.path.rsplit("/", 1)[-1], kind=doc.kind, forms=fs)

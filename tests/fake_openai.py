@@ -102,3 +102,39 @@ def _completion(req: dict[str, Any], text: str, finish: str) -> dict[str, Any]:
             "model": req.get("model", "fake"), "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": prompt_chars // 2, "completion_tokens": len(text) // 2,
                       "total_tokens": prompt_chars // 2 + len(text) // 2}}
+
+
+def answers_from_parser(path: Any) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    """Scripted answers: what the parser read from ``path``, for the form named in the prompt."""
+    from extractor.batch import process_file
+    from extractor.export import result_to_contract
+    from extractor.llm_schemas import LLMForm
+    from extractor.numbers import clean
+
+    forms = result_to_contract(process_file(path), provenance=False)["forms"]
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        text = clean(messages[-1]["content"])
+        for f in forms:
+            keys = [f.get("project_name"), f.get("department"), (f.get("indicators") or [{}])[0].get("name")]
+            if f.get("project_name") and all(clean(k) in text for k in keys if k):
+                d = {k: v for k, v in f.items() if k in LLMForm.model_fields and k not in ("funds", "indicators")}
+                d["funds"] = f["funds"]
+                d["indicators"] = [{k: i[k] for k in ("level1", "level2", "name", "target", "actual", "weight",
+                                                     "score", "deviation")} for i in f["indicators"]]
+                return LLMForm.model_validate(d).model_dump()
+        return {}
+    return answer
+
+
+def answers_for(paths: list[Any]) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    """Scripted answers for several files at once."""
+    each = [answers_from_parser(p) for p in paths]
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        for a in each:
+            d = a(messages)
+            if d:
+                return d
+        return {}
+    return answer

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from fake_openai import FakeOpenAI
+from fake_openai import FakeOpenAI, answers_for, answers_from_parser
 from extractor.errors import ConfigError
 from extractor.export import result_to_contract
 from extractor.extract import extract_forms_with_text
@@ -29,24 +29,7 @@ from extractor.prompts import PROMPT_DIR, PromptError, load_prompt
 SEED = ROOT / "samples" / "001_cc20b351adbf8378.txt"
 
 
-def _answers_from_parser(path: Path):  # type: ignore[no-untyped-def]
-    """Scripted answers: what the parser read, keyed by project name found in the prompt."""
-    from extractor.batch import process_file
-
-    forms = result_to_contract(process_file(path), provenance=False)["forms"]
-
-    def answer(messages):  # type: ignore[no-untyped-def]
-        text = clean(messages[-1]["content"])
-        for f in forms:
-            keys = [f.get("project_name"), f.get("department"), (f.get("indicators") or [{}])[0].get("name")]
-            if f.get("project_name") and all(clean(k) in text for k in keys if k):
-                d = {k: v for k, v in f.items() if k in LLMForm.model_fields and k not in ("funds", "indicators")}
-                d["funds"] = f["funds"]
-                d["indicators"] = [{k: i[k] for k in ("level1", "level2", "name", "target", "actual", "weight",
-                                                     "score", "deviation")} for i in f["indicators"]]
-                return LLMForm.model_validate(d).model_dump()
-        return {}
-    return answer
+_answers_from_parser = answers_from_parser
 
 
 def _cfg(srv: FakeOpenAI, tmp: Path, **kw):  # type: ignore[no-untyped-def]
@@ -76,16 +59,7 @@ def test_every_mode_gives_the_parsers_values(mode: str, tmp_path: Path) -> None:
 
 def test_cli_llm_on_seeds_matches_parser_and_caches(tmp_path: Path) -> None:
     seeds = sorted((ROOT / "samples").glob("*.txt"))
-    answers = [_answers_from_parser(p) for p in seeds]
-
-    def answer(messages):  # type: ignore[no-untyped-def]
-        for a in answers:
-            d = a(messages)
-            if d:
-                return d
-        return {}
-
-    with FakeOpenAI(answer) as srv:
+    with FakeOpenAI(answers_for(seeds)) as srv:
         env = {**os.environ, "EXTRACTOR_LLM_BASE_URL": srv.base_url, "EXTRACTOR_LLM_API_KEY": "sk-test-SECRET-123",
                "EXTRACTOR_LLM_MODEL": "fake-model", "EXTRACTOR_LLM_CACHE_DIR": str(tmp_path / "cache")}
         args = [sys.executable, "-m", "extractor", "extract", *map(str, seeds), "--llm", "--llm-scope", "all"]
