@@ -222,17 +222,17 @@ def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
 @main.command(name="eval")
 @click.argument("sets", nargs=-1, type=click.Path(exists=True, file_okay=False))
 @click.option("--formats", default="all", show_default=True,
-              help="评测的文件形式：orig（原始输入）及 docx、xlsx、pdf、md（管道表格）、flat.txt（整表压成一行），"
-                   "均由标准答案渲染；逗号分隔，或 all")
+              help="评测的文件形式：orig（原始输入）及 docx、xlsx、pdf、md（管道表格）、flat.txt（整表压成一行）、"
+                   "scan.pdf（模拟扫描件，需OCR，较慢，不含在all中），均由标准答案渲染；逗号分隔，或 all")
 @click.option("-v", "--verbose", is_flag=True, help="显示逐字段统计和所有不一致之处")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="把结果另存为JSON")
 def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str | None) -> None:
     """在评测集上运行抽取并按 score_export.py 的口径打分（逐文件及总体）。"""
-    from extractor.evaluate import RENDERABLE, evaluate, find_sets
+    from extractor.evaluate import RENDERABLE, SLOW, evaluate, find_sets
     from extractor.scoring import Score
 
     fmts = ("orig", *RENDERABLE) if formats == "all" else tuple(x.strip() for x in formats.split(",") if x.strip())
-    bad = [f for f in fmts if f not in ("orig", *RENDERABLE)]
+    bad = [f for f in fmts if f not in ("orig", *RENDERABLE, *SLOW)]
     if bad:
         raise click.ClickException(f"不支持的形式：{bad}；可选 orig、{'、'.join(RENDERABLE)}")
     set_dirs = [Path(s) for s in sets] or find_sets()

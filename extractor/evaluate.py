@@ -19,6 +19,7 @@ from extractor.scoring import Score, score
 
 ROOT = Path(__file__).resolve().parent.parent
 RENDERABLE = ("docx", "xlsx", "pdf", "md", "flat.txt")
+SLOW = ("scan.pdf",)  # OCR: evaluated on request (--formats scan.pdf), not in "all"
 
 
 @dataclass(frozen=True)

@@ -260,8 +260,60 @@ def render_flat(forms: list[dict[str, Any]], path: str | Path) -> None:
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 
 
+def degrade(img, rng, dpi: int):  # type: ignore[no-untyped-def]
+    """Make a clean page image look scanned: skew (±2°), blur, noise, a red stamp, JPEG artefacts."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter
+
+    angle = float(rng.uniform(-2, 2))
+    img = img.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=(255, 255, 255))
+    img = img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.8))))
+    arr = np.asarray(img).astype(np.int16)
+    arr = arr + rng.normal(0, 8, arr.shape).astype(np.int16)
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    stamp = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(stamp)
+    r = int(dpi * 0.7)
+    cx, cy = int(img.width * rng.uniform(0.55, 0.8)), int(img.height * rng.uniform(0.1, 0.3))
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=(220, 30, 30, 150), width=max(3, dpi // 40))
+    d.regular_polygon((cx, cy, r // 3), 5, fill=(220, 30, 30, 120))
+    img = Image.alpha_composite(img.convert("RGBA"), stamp).convert("RGB")
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=int(rng.integers(55, 75)))
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), angle
+
+
+def render_scan(forms: list[dict[str, Any]], path: str | Path, seed: int = 7) -> None:
+    """An image-only PDF: each form rendered, rasterised at 150–200 dpi and degraded like a scan."""
+    import tempfile
+
+    import numpy as np
+    import pymupdf
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        clean_pdf = Path(tmp) / "clean.pdf"
+        render_pdf(forms, clean_pdf)
+        out = pymupdf.open()
+        with pymupdf.open(str(clean_pdf)) as src:
+            for page in src:
+                dpi = int(rng.choice([150, 175, 200]))
+                pix = page.get_pixmap(dpi=dpi, alpha=False)
+                img = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+                img, _ = degrade(img, rng, dpi)
+                jpg = Path(tmp) / f"p{page.number}.jpg"
+                img.save(jpg, "JPEG", quality=85, dpi=(dpi, dpi))
+                p = out.new_page(width=page.rect.width, height=page.rect.height)
+                p.insert_image(p.rect, filename=str(jpg))
+        out.save(str(path), deflate=True)
+        out.close()
+
+
 RENDERERS = {"docx": render_docx, "xlsx": render_xlsx, "pdf": render_pdf, "md": render_markdown,
-             "flat.txt": render_flat}
+             "flat.txt": render_flat, "scan.pdf": render_scan}
 
 
 def render_all(gold: dict[str, Any], out_dir: str | Path, formats: tuple[str, ...] = ("docx", "xlsx", "pdf"),

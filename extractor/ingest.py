@@ -17,7 +17,8 @@ from extractor.errors import IngestError, UnsupportedFormat
 from extractor.layout_text import rows_from_text
 
 TEXT_EXT = {".txt", ".text", ".md", ".csv", ".tsv"}
-SUPPORTED = TEXT_EXT | {".pdf", ".docx", ".xlsx", ".xlsm"}
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+SUPPORTED = TEXT_EXT | IMAGE_EXT | {".pdf", ".docx", ".xlsx", ".xlsm"}
 
 
 def decode_text(data: bytes, path: str) -> str:
@@ -85,7 +86,8 @@ def ingest(path: str) -> Document:
                                 "请用Word或WPS打开后另存为.docx，或运行 libreoffice --headless --convert-to docx 文件名.doc")
     if ext == ".xls":
         raise UnsupportedFormat(path, "不支持旧版Excel（.xls）格式", "请用Excel或WPS另存为.xlsx后重试")
-    if ext in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"):
-        raise UnsupportedFormat(path, "暂不支持图片格式（扫描件识别尚未启用）", "请提供带文字层的PDF、Word或Excel文件")
+    if ext in IMAGE_EXT:
+        from extractor.ingest_scan import read_image
+        return read_image(path)
     raise UnsupportedFormat(path, f"不支持的文件类型“{ext or '无扩展名'}”",
                             "支持的类型：.txt .pdf .docx .xlsx")

@@ -219,7 +219,7 @@ def _text_lines(page: pymupdf.Page, tables) -> list[tuple[float, list[Cell]]]:
     return out
 
 
-def read_pdf(path: str, *, min_chars: int = 20) -> Document:
+def read_pdf(path: str, *, min_chars: int = 20, ocr: bool = True) -> Document:
     """A PDF with a text layer."""
     try:
         doc = pymupdf.open(path)
@@ -237,6 +237,10 @@ def read_pdf(path: str, *, min_chars: int = 20) -> Document:
             chars = _chars(page)
             if len(chars) < min_chars:
                 empty_pages.append(page.number + 1)
+                if ocr:
+                    from extractor.ingest_scan import ocr_pdf_page
+                    out.pages.append(ocr_pdf_page(page, page.number + 1))
+                    continue
             try:
                 tables, table_rows = _find_grid(page, chars, page.get_drawings()) if chars else ([], [])
             except Exception:  # a malformed page must not stop the document
@@ -249,9 +253,12 @@ def read_pdf(path: str, *, min_chars: int = 20) -> Document:
             p = page_from_cells(page.number + 1, [(cells, id(cells) in exact) for _y, cells in items])
             p.width, p.height = page.rect.width, page.rect.height
             out.pages.append(p)
-        if empty_pages and len(empty_pages) == doc.page_count:
-            raise IngestError(path, "PDF没有文字层（可能是扫描件）",
-                              "扫描件识别（OCR）尚未启用；请提供带文字层的PDF或Word/Excel原件")
+        if empty_pages and not ocr and len(empty_pages) == doc.page_count:
+            raise IngestError(path, "PDF没有文字层（可能是扫描件）", "请去掉 --no-ocr 以启用扫描件识别")
         if empty_pages:
-            out.warnings.append(f"以下页面没有文字层（可能是扫描页），未能读取：{empty_pages}")
+            out.kind = "pdf-scan" if len(empty_pages) == doc.page_count else "pdf-mixed"
+            out.warnings.append(f"以下页面没有文字层，已用OCR识别，请重点核对：{empty_pages}" if ocr
+                                else f"以下页面没有文字层，未能读取：{empty_pages}")
+        if ocr and empty_pages and not any(p.rows for p in out.pages):
+            raise IngestError(path, "扫描件中没有识别出文字", "请确认扫描清晰、方向正确")
         return out
