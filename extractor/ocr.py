@@ -26,12 +26,10 @@ LOW_CONFIDENCE = 0.85
 @lru_cache(maxsize=1)
 def engine():  # type: ignore[no-untyped-def]
     """The OCR engine with its bundled default models (never another model: that would download)."""
-    import logging
-
     from rapidocr import RapidOCR
 
-    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-    return RapidOCR()
+    # rapidocr resets its logger from this setting; its INFO lines are English noise for users.
+    return RapidOCR(params={"Global.log_level": "error"})
 
 
 def deskew(img: np.ndarray) -> tuple[np.ndarray, float]:
@@ -78,6 +76,11 @@ def _positions(mask: np.ndarray, axis: int, min_share: float) -> list[int]:
 
 def grid(img: np.ndarray) -> list[tuple[int, int, list[int]]]:
     """Row bands (y0, y1) with the x positions of the vertical rules that cross each band."""
+    return grid_and_rules(img)[0]
+
+
+def grid_and_rules(img: np.ndarray) -> tuple[list[tuple[int, int, list[int]]], np.ndarray]:
+    """The bands, and the mask of horizontal rules (to tell a row-spanning cell from two cells)."""
     import cv2
 
     gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
@@ -86,17 +89,31 @@ def grid(img: np.ndarray) -> list[tuple[int, int, list[int]]]:
     horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, w // 30), 1)))
     vert = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(15, h // 80))))
     ys = _positions(horiz, 1, 0.15)
+    # every x where some vertical rule runs, page-wide; then per band, the ones that cross it
+    columns = _positions(vert, 0, 0.03)
     bands = []
     for y0, y1 in zip(ys, ys[1:]):
         if y1 - y0 < 8:
             continue
-        band = vert[y0 + 3:y1 - 2, :]
+        band = vert[y0 + 3:max(y0 + 4, y1 - 2), :]
         if band.size == 0:
             continue
-        xs = _positions(band, 0, 0.6)
+        xs = []
+        for x in columns:
+            lo, hi = max(0, x - 3), min(w, x + 4)
+            coverage = (band[:, lo:hi] > 0).any(axis=1).mean()
+            if coverage >= 0.4:
+                xs.append(x)
         if len(xs) >= 2:
             bands.append((y0, y1, xs))
-    return bands
+    return bands, horiz
+
+
+def _spans_down(horiz: np.ndarray, y: int, x0: int, x1: int) -> bool:
+    """No horizontal rule at y between x0 and x1: the cell above continues below (a row span)."""
+    lo, hi = max(0, y - 3), min(horiz.shape[0], y + 4)
+    seg = horiz[lo:hi, x0 + 4:max(x0 + 5, x1 - 4)]
+    return seg.size > 0 and (seg > 0).any(axis=0).mean() < 0.3
 
 
 _DASH = re.compile(r"^[一\-－—–_~]+$")
@@ -114,7 +131,7 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
     img, _angle = deskew(img)
     res = engine()(img)
     boxes = list(zip(res.boxes, res.txts, res.scores)) if res is not None and res.txts is not None else []
-    bands = grid(img)
+    bands, horiz = grid_and_rules(img)
     placed: dict[tuple[int, int], list[tuple[float, float, str, float]]] = {}
     outside: list[tuple[float, float, str, float, Any]] = []
     for box, text, score in boxes:
@@ -127,6 +144,22 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
                 break
         else:
             outside.append((cy, cx, text, float(score), pts))
+    # text of a row-spanning cell that wrapped into the band below belongs to the cell where it starts
+    for bi in range(1, len(bands)):
+        y0, _y1, xs = bands[bi]
+        above = bands[bi - 1][2]
+        for ci in range(len(xs) - 1):
+            if (bi, ci) not in placed or xs[ci] not in above or xs[ci + 1] not in above:
+                continue
+            if _spans_down(horiz, y0, xs[ci], xs[ci + 1]):
+                top = bi - 1
+                aci = above.index(xs[ci])
+                while top > 0 and (top, aci) not in placed and bands[top - 1][2].count(xs[ci]) and \
+                        _spans_down(horiz, bands[top][0], xs[ci], xs[ci + 1]):
+                    top -= 1
+                    aci = bands[top][2].index(xs[ci])
+                if (top, aci) in placed:
+                    placed[(top, aci)] += placed.pop((bi, ci))
     rows: list[tuple[float, list[Cell], bool]] = []
     for bi, (y0, y1, xs) in enumerate(bands):
         cells = []

@@ -303,4 +303,24 @@ def _warn(form: Form, has_header: bool) -> None:
             v = getattr(row, col)
             if isinstance(v, str):
                 w.append(f"资金表“{label}/{cname}”不是数字：{v}（已按原文保留）")
+    low = _low_confidence(form)
+    if low:
+        w.append(f"OCR识别置信度较低的值{len(low)}处，请对照原件核对：{'、'.join(low[:6])}{'等' if len(low) > 6 else ''}")
     form.confidence = max(0.2, 1.0 - 0.15 * len(w))
+
+
+def _low_confidence(form: Form, threshold: float = 0.85) -> list[str]:
+    """Fields whose value came from OCR text read with low confidence."""
+    out = []
+    for key, ref in form.sources.items():
+        if ref.confidence is not None and ref.confidence < threshold:
+            out.append(key)
+    for row in ("total", "fiscal", "carryover", "other"):
+        for key, ref in getattr(form.funds, row).sources.items():
+            if ref.confidence is not None and ref.confidence < threshold and key != "label":
+                out.append(f"资金.{row}.{key}")
+    for i, ind in enumerate(form.indicators):
+        for key, ref in ind.sources.items():
+            if ref.confidence is not None and ref.confidence < threshold:
+                out.append(f"指标{i + 1}.{key}")
+    return out

@@ -37,8 +37,12 @@ class Header:
     def from_row(cls, row: Row | None) -> "Header":
         if row is None:
             return cls(["level1", "level2"], list(DEFAULT_AFTER), 9)
-        # unknown non-empty columns keep their place ("other") so later columns stay aligned
-        roles_nonempty = [indicator_column(c.text) or "other" for c in row.cells if c.text]
+        # unknown non-empty columns keep their place ("other") so later columns stay aligned; a cell
+        # holding two column names (a rule the scan lost: 分值得分) counts as both
+        roles_nonempty = []
+        for c in row.cells:
+            if c.text:
+                roles_nonempty.extend(_split_roles(c.text))
         if "name" in roles_nonempty:
             i = roles_nonempty.index("name")
             before = [r for r in roles_nonempty[:i] if r in ("level1", "level2")]
@@ -47,6 +51,18 @@ class Header:
             before = [r for r in roles_nonempty if r in ("level1", "level2")]
             after = [r for r in roles_nonempty if r not in ("level1", "level2", "label", "other")]
         return cls(before or ["level1", "level2"], after or list(DEFAULT_AFTER), len(row.cells))
+
+
+def _split_roles(text: str) -> list[str]:
+    role = indicator_column(text)
+    if role:
+        return [role]
+    t = clean(text)
+    for k in range(2, len(t) - 1):
+        a, b = indicator_column(t[:k]), indicator_column(t[k:])
+        if a and b and a != "label" and b != "label":
+            return [a, b]
+    return ["other"]
 
 
 def is_header_row(row: Row) -> bool:
