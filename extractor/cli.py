@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -61,8 +63,9 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
             def llm_done(i: int, n: int) -> None:
                 progress.update(task, completed=i, total=n)
 
-            rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform,
-                            llm=llm, on_llm=llm_done)
+            with _ocr_bar(progress):
+                rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform,
+                                llm=llm, on_llm=llm_done)
     elif len(files) > 1 and not quiet:
         with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=console, transient=True) as progress:
@@ -71,8 +74,14 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
             def done(path: Path, _res: ExtractionResult) -> None:
                 progress.update(task, advance=1, description=path.name)
 
-            rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done,
-                            transform=transform, llm=llm)
+            with _ocr_bar(progress):
+                rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done,
+                                transform=transform, llm=llm)
+    elif not quiet:  # one file: a bar only if it holds scanned pages
+        with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=console, transient=True) as progress:
+            with _ocr_bar(progress):
+                rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform)
     else:
         rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform)
     if not quiet:
@@ -80,6 +89,27 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
     if not quiet:
         _print_summary(rep, out_dir)
     return rep
+
+
+@contextmanager
+def _ocr_bar(progress: Progress) -> Iterator[None]:
+    """Show scanned-page OCR progress (pages done / pages to read) as its own line in ``progress``."""
+    from extractor import ocr_pages
+
+    tasks: dict[str, object] = {}
+
+    def hook(path: str, done: int, total: int) -> None:
+        if path not in tasks:
+            tasks[path] = progress.add_task(f"扫描页识别 {Path(path).name}（中断后重跑可续接）", total=total)
+        progress.update(tasks[path], completed=done, total=total)  # type: ignore[arg-type]
+        if done >= total:
+            progress.remove_task(tasks.pop(path))  # type: ignore[arg-type]
+
+    ocr_pages.set_progress(hook)
+    try:
+        yield
+    finally:
+        ocr_pages.set_progress(None)
 
 
 def _print_summary(rep: BatchReport, out_dir: Path) -> None:

@@ -14,7 +14,7 @@ from bisect import bisect_right
 
 import pymupdf
 
-from extractor.document import Cell, Document, page_from_cells
+from extractor.document import Cell, Document, Page, page_from_cells
 from extractor.errors import IngestError
 from extractor.labels import (
     field_label,
@@ -233,14 +233,12 @@ def read_pdf(path: str, *, min_chars: int = 20, ocr: bool = True) -> Document:
             raise IngestError(path, "PDF没有任何页面", "请确认文件是否完整")
         out = Document(path, "pdf")
         empty_pages = []
+        by_index: dict[int, Page] = {}
         for page in doc:
             chars = _chars(page)
             if len(chars) < min_chars:
                 empty_pages.append(page.number + 1)
-                if ocr:
-                    from extractor.ingest_scan import ocr_pdf_page
-                    out.pages.append(ocr_pdf_page(page, page.number + 1))
-                    continue
+                continue
             try:
                 tables, table_rows = _find_grid(page, chars, page.get_drawings()) if chars else ([], [])
             except Exception:  # a malformed page must not stop the document
@@ -252,7 +250,11 @@ def read_pdf(path: str, *, min_chars: int = 20, ocr: bool = True) -> Document:
             items.sort(key=lambda it: it[0])
             p = page_from_cells(page.number + 1, [(cells, id(cells) in exact) for _y, cells in items])
             p.width, p.height = page.rect.width, page.rect.height
-            out.pages.append(p)
+            by_index[page.number] = p
+        if ocr and empty_pages:  # scanned pages: in parallel, cached, resumable
+            from extractor.ocr_pages import ocr_pages
+            by_index.update(ocr_pages(path, "pdf", [n - 1 for n in empty_pages]))
+        out.pages = [by_index[i] for i in sorted(by_index)]
         if empty_pages and not ocr and len(empty_pages) == doc.page_count:
             raise IngestError(path, "PDF没有文字层（可能是扫描件）", "请去掉 --no-ocr 以启用扫描件识别")
         if empty_pages:

@@ -7,44 +7,49 @@ Pages are rendered (PDF, at ``DPI``) or loaded one at a time, so memory stays bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 
-from extractor.document import Document, Page, page_from_cells
+from extractor.document import Document
 from extractor.errors import IngestError
 
 DPI = 200  # accuracy/speed balance for A4 forms
 
 
-def _page(number: int, img: np.ndarray, dpi: float) -> Page:
-    from extractor.ocr import page_cells
-
-    rows = page_cells(img, 72.0 / dpi)
-    page = page_from_cells(number, [(cells, exact) for _y, cells, exact in rows])
-    page.width, page.height = img.shape[1] * 72.0 / dpi, img.shape[0] * 72.0 / dpi
-    return page
-
-
-def image_frames(path: str) -> Iterator[tuple[np.ndarray, float]]:
-    """(RGB array, dpi) for each frame of an image file."""
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+def image_frame(path: str, index: int) -> tuple[np.ndarray, float]:
+    """(RGB array, dpi) of frame ``index`` of an image file; only that frame is decoded."""
+    from PIL import Image, UnidentifiedImageError
 
     try:
         im = Image.open(path)
     except (UnidentifiedImageError, OSError) as exc:
         raise IngestError(path, "图片文件已损坏或格式无法识别", "请重新扫描或另存为PNG/JPG后重试") from exc
     with im:
-        for frame in ImageSequence.Iterator(im):
-            dpi = frame.info.get("dpi", (DPI, DPI))[0] or DPI
-            yield np.asarray(frame.convert("RGB")), float(dpi if dpi > 50 else DPI)
+        try:
+            im.seek(index)
+            dpi = im.info.get("dpi", (DPI, DPI))[0] or DPI
+            return np.asarray(im.convert("RGB")), float(dpi if dpi > 50 else DPI)
+        except (OSError, EOFError, ValueError) as exc:
+            raise IngestError(path, f"图片第{index + 1}帧无法解码（文件可能不完整）", "请重新扫描或另存为PNG/JPG后重试") from exc
+
+
+def frame_count(path: str) -> int:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return int(getattr(im, "n_frames", 1))
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise IngestError(path, "图片文件已损坏或格式无法识别", "请重新扫描或另存为PNG/JPG后重试") from exc
 
 
 def read_image(path: str) -> Document:
-    """An image file (every frame of a multi-page TIFF is a page)."""
+    """An image file (every frame of a multi-page TIFF is a page); frames are read in parallel."""
+    from extractor.ocr_pages import ocr_pages
+
+    n = frame_count(path)
+    pages = ocr_pages(path, "image", list(range(n)))
     doc = Document(path, "image")
-    for n, (img, dpi) in enumerate(image_frames(path), start=1):
-        doc.pages.append(_page(n, img, dpi))
+    doc.pages = [pages[i] for i in range(n)]
     if not any(p.rows for p in doc.pages):
         raise IngestError(path, "图片中没有识别出文字", "请确认扫描清晰、方向正确")
     return doc
@@ -56,6 +61,3 @@ def pdf_page_image(page, dpi: int = DPI) -> np.ndarray:  # type: ignore[no-untyp
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3].copy()
 
 
-def ocr_pdf_page(page, number: int, dpi: int = DPI) -> Page:  # type: ignore[no-untyped-def]
-    """A scanned PDF page through OCR."""
-    return _page(number, pdf_page_image(page, dpi), dpi)

@@ -28,8 +28,15 @@ def engine():  # type: ignore[no-untyped-def]
     """The OCR engine with its bundled default models (never another model: that would download)."""
     from rapidocr import RapidOCR
 
+    import os
+
     # rapidocr resets its logger from this setting; its INFO lines are English noise for users.
-    return RapidOCR(params={"Global.log_level": "error"})
+    params: dict = {"Global.log_level": "error"}
+    threads = os.environ.get("EXTRACTOR_OCR_THREADS", "")
+    if threads.isdigit():  # set in parallel page workers so processes do not fight over cores
+        params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(threads)
+        params["EngineConfig.onnxruntime.inter_op_num_threads"] = int(threads)
+    return RapidOCR(params=params)
 
 
 def deskew(img: np.ndarray) -> tuple[np.ndarray, float]:

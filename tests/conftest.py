@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
         for fmt, p in render_all(load(g), out, ("docx", "xlsx", "pdf", "md", "flat.txt"), stem=stem).items():
             made[(stem, fmt)] = p
     return made
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ocr_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """OCR page cache in a temporary directory, never the user's home."""
+    os.environ["EXTRACTOR_OCR_CACHE"] = str(tmp_path_factory.mktemp("ocr-cache"))
 
 
 @pytest.fixture(autouse=True)

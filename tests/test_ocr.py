@@ -76,3 +76,25 @@ def test_low_confidence_values_are_marked() -> None:
     form = extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
     assert any("OCR识别置信度较低" in w and "指标1.actual" in w for w in form.warnings)
     assert form.confidence < 1
+
+
+def test_stopped_scan_resumes_from_cached_pages(scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractor import ocr_pages
+
+    path, _gold = scan
+    monkeypatch.setenv("EXTRACTOR_OCR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("EXTRACTOR_OCR_WORKERS", "1")
+    seen: list[tuple[int, int]] = []
+    ocr_pages.set_progress(lambda _f, done, total: seen.append((done, total)))
+    try:
+        first = ocr_pages.ocr_pages(str(path), "pdf", [0])  # a run stopped after page 1
+        assert seen == [(1, 1)]
+        read: list[int] = []
+        real = ocr_pages._read_one
+        monkeypatch.setattr(ocr_pages, "_read_one", lambda p, k, i: read.append(i) or real(p, k, i))
+        again = ocr_pages.ocr_pages(str(path), "pdf", [0, 1])  # resumed: only page 2 is read
+    finally:
+        ocr_pages.set_progress(None)
+    assert read == [1]
+    assert again[0].text == first[0].text and again[0].text.strip()
+    assert seen[-1] == (2, 2)
