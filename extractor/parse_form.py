@@ -23,6 +23,7 @@ from extractor.labels import (
 )
 from extractor.numbers import clean, number_or_text, parse_number
 from extractor.parse_indicators import is_header_row, parse_indicator_rows
+from extractor.ocr_repair import ROWS, chinese_name, repair_decimal_points
 from extractor.schemas import Form, FundRow, SourceRef
 from extractor.segment import Segment
 
@@ -303,6 +304,7 @@ def _warn(form: Form, has_header: bool) -> None:
             v = getattr(row, col)
             if isinstance(v, str):
                 w.append(f"资金表“{label}/{cname}”不是数字：{v}（已按原文保留）")
+    w.extend(repair_decimal_points(form))
     low = _low_confidence(form)
     if low:
         w.append(f"OCR识别置信度较低的值{len(low)}处，请对照原件核对：{'、'.join(low[:6])}{'等' if len(low) > 6 else ''}")
@@ -314,13 +316,13 @@ def _low_confidence(form: Form, threshold: float = 0.85) -> list[str]:
     out = []
     for key, ref in form.sources.items():
         if ref.confidence is not None and ref.confidence < threshold:
-            out.append(key)
-    for row in ("total", "fiscal", "carryover", "other"):
+            out.append(chinese_name(key))
+    for row, rlabel in ROWS.items():
         for key, ref in getattr(form.funds, row).sources.items():
             if ref.confidence is not None and ref.confidence < threshold and key != "label":
-                out.append(f"资金.{row}.{key}")
+                out.append(f"资金表{rlabel}/{chinese_name(key)}")
     for i, ind in enumerate(form.indicators):
         for key, ref in ind.sources.items():
             if ref.confidence is not None and ref.confidence < threshold:
-                out.append(f"指标{i + 1}.{key}")
+                out.append(f"第{i + 1}个指标的{chinese_name(key)}")
     return out

@@ -74,8 +74,32 @@ def test_low_confidence_values_are_marked() -> None:
     built = [Row([Cell(t, confidence=0.5 if t == "35人" else 0.99) for t in r], 1, n, exact=True)
              for n, r in enumerate(rows, start=1)]
     form = extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
-    assert any("OCR识别置信度较低" in w and "指标1.actual" in w for w in form.warnings)
+    assert any("OCR识别置信度较低" in w and "第1个指标的实际完成值" in w for w in form.warnings)
     assert form.confidence < 1
+
+
+def _ocr_form(cells: dict[str, str]):  # type: ignore[no-untyped-def]
+    from extractor.document import Cell, Document, Page, Row
+    from extractor.extract import extract_forms
+
+    rows = [["项目名称", "测试项目"],
+            ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+            ["", "年度资金总额", "12.5", "12.5", cells["total"], "10", cells["rate"], "10"],
+            ["", "其中：当年财政拨款", "12.5", "12.5", cells["fiscal"], "—", "—", "—"],
+            ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
+            ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
+    built = [Row([Cell(t, confidence=0.95) for t in r], 1, n, exact=True) for n, r in enumerate(rows, start=1)]
+    return extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
+
+
+def test_dropped_decimal_point_is_repaired_only_where_the_arithmetic_proves_it() -> None:
+    form = _ocr_form({"total": "1248263", "rate": "99.86%", "fiscal": "12.48263"})
+    assert form.funds.total.executed == 12.48263
+    assert any("修正为12.4826" in w and "请核对" in w for w in form.warnings)
+    # no check fails on its own figures: nothing is touched
+    form = _ocr_form({"total": "1250", "rate": "10000%", "fiscal": "1250"})
+    assert form.funds.total.executed == 1250
+    assert not any("修正为" in w for w in form.warnings)
 
 
 def test_stopped_scan_resumes_from_cached_pages(scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
