@@ -170,6 +170,9 @@ def common_options(f):  # type: ignore[no-untyped-def]
 @click.version_option(__version__, prog_name="extractor")
 def main() -> None:
     """项目支出绩效自评表抽取与审核工具。"""
+    from extractor import ocr_pages
+
+    ocr_pages.use_all_cores()  # scanned pages on every core (the CLI's entry point is guarded)
 
 
 @main.command()

@@ -5,7 +5,8 @@ the page it is reading, so memory stays bounded by the number of workers. Every 
 written to a cache keyed by the file's content and the OCR code's version, so a run that is stopped
 (Ctrl-C, a crash, a closed laptop) resumes where it left off: finished pages are not read again.
 
-Settings (environment): ``EXTRACTOR_OCR_WORKERS`` (default: all cores), ``EXTRACTOR_OCR_CACHE``
+Settings (environment): ``EXTRACTOR_OCR_WORKERS`` (default: all cores from the CLI, 1 when used as
+a library; see :func:`use_all_cores`), ``EXTRACTOR_OCR_CACHE``
 (a directory, or ``off``; default ``~/.cache/perf-extractor/ocr``).
 """
 
@@ -33,10 +34,22 @@ def set_progress(hook: ProgressHook | None) -> None:
     _progress = hook
 
 
+_use_all_cores = False
+
+
+def use_all_cores(on: bool = True) -> None:
+    """Let scans use every core by default. The CLI turns this on; library callers stay serial unless
+    they ask (spawned workers re-import the caller's ``__main__``, which must then be guarded)."""
+    global _use_all_cores
+    _use_all_cores = on
+
+
 def workers() -> int:
     env = os.environ.get("EXTRACTOR_OCR_WORKERS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
+    if not _use_all_cores:
+        return 1
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 

@@ -4,6 +4,7 @@ models, an image file, and values read with low confidence marked for the review
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,16 @@ def test_stopped_scan_resumes_from_cached_pages(scan, tmp_path: Path, monkeypatc
     assert read == [1]
     assert again[0].text == first[0].text and again[0].text.strip()
     assert seen[-1] == (2, 2)
+
+
+def test_cli_reads_scan_pages_in_parallel_workers_like_serial(scan, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path, _gold = scan
+    env = dict(os.environ, EXTRACTOR_OCR_WORKERS="2", EXTRACTOR_OCR_CACHE="off")
+    subprocess.run([sys.executable, "-m", "extractor", "extract", str(path), "-o", str(tmp_path), "-q"],
+                   env=env, check=True, cwd=ROOT, timeout=300)
+    parallel = json.loads((tmp_path / f"{path.stem}.json").read_text(encoding="utf-8"))
+    serial = json.loads(json.dumps(result_to_contract(process_file(path)), ensure_ascii=False))
+    assert parallel["forms"] and parallel["forms"] == serial["forms"]
