@@ -31,7 +31,8 @@ def engine():  # type: ignore[no-untyped-def]
     import os
 
     # rapidocr resets its logger from this setting; its INFO lines are English noise for users.
-    params: dict = {"Global.log_level": "error"}
+    # no text-direction classifier: pages are deskewed upright, and it flips some short boxes
+    params: dict = {"Global.log_level": "error", "Global.use_cls": False}
     threads = os.environ.get("EXTRACTOR_OCR_THREADS", "")
     if threads.isdigit():  # set in parallel page workers so processes do not fight over cores
         params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(threads)
