@@ -15,15 +15,18 @@ from extractor.errors import IngestError
 DPI = 200  # accuracy/speed balance for A4 forms
 
 
-def image_frame(path: str, index: int) -> tuple[np.ndarray, float]:
-    """(RGB array, dpi) of frame ``index`` of an image file; only that frame is decoded."""
+def _open_image(path: str):  # type: ignore[no-untyped-def]
     from PIL import Image, UnidentifiedImageError
 
     try:
-        im = Image.open(path)
+        return Image.open(path)
     except (UnidentifiedImageError, OSError) as exc:
         raise IngestError(path, "图片文件已损坏或格式无法识别", "请重新扫描或另存为PNG/JPG后重试") from exc
-    with im:
+
+
+def image_frame(path: str, index: int) -> tuple[np.ndarray, float]:
+    """(RGB array, dpi) of frame ``index`` of an image file; only that frame is decoded."""
+    with _open_image(path) as im:
         try:
             im.seek(index)
             dpi = im.info.get("dpi", (DPI, DPI))[0] or DPI
@@ -33,13 +36,8 @@ def image_frame(path: str, index: int) -> tuple[np.ndarray, float]:
 
 
 def frame_count(path: str) -> int:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return int(getattr(im, "n_frames", 1))
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise IngestError(path, "图片文件已损坏或格式无法识别", "请重新扫描或另存为PNG/JPG后重试") from exc
+    with _open_image(path) as im:
+        return int(getattr(im, "n_frames", 1))
 
 
 def read_image(path: str) -> Document:
