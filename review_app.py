@@ -24,9 +24,11 @@ from extractor.app_support import (
     export_contract,
     export_eval_set,
     export_xlsx,
+    low_confidence,
     page_text,
     pdf_page_png,
     provenance,
+    scan_page_png,
     text_context_html,
 )
 from extractor.batch import expand_inputs
@@ -180,7 +182,11 @@ def _source_view(form: dict, doc_path: str, field: str) -> None:
     if not ref:
         st.caption("该值没有来源位置记录。")
         return
-    st.caption(f"第{ref.get('page', 1)}页 · 第{ref.get('line', '?')}行")
+    st.caption(f"第{ref.get('page', 1)}页 · 第{ref.get('line', '?')}行"
+               + (f" · OCR置信度 {ref['confidence']:.2f}" if ref.get("confidence") is not None else ""))
+    if ref.get("confidence") is not None and Path(doc_path).exists():  # read by OCR: show the scan
+        st.image(scan_page_png(doc_path, ref.get("page", 1), ref.get("bbox")), width="stretch")
+        return
     if doc_path.lower().endswith(".pdf") and Path(doc_path).exists():
         st.image(pdf_page_png(doc_path, ref.get("page", 1), ref.get("bbox")), width="stretch")
         return
@@ -223,6 +229,10 @@ def page_form() -> None:
     m4.metric("已复核", "是" if reviewed else "否")
     if (form.get("confidence") or 1) < 0.7 or form.get("warnings"):
         st.warning("需重点核对（解析置信度较低）：" + "；".join(form.get("warnings") or []))
+    low = low_confidence(form)
+    if low:
+        st.error(f"OCR识别置信度较低的值 {len(low)} 处，已在下方以“⚠待核”标出，请对照左侧原件逐一核对："
+                 + "；".join(f"{_field_label(k)}（{v:.2f}）" for k, v in low.items()))
     llm = form.get("llm") or {}
     if llm.get("unverified") or llm.get("disagreements") or llm.get("filled"):
         with st.expander(f"大模型复核（{llm.get('model')}，{llm.get('prompt')}）：补充 {len(llm.get('filled') or [])} 处，"
@@ -243,24 +253,29 @@ def page_form() -> None:
         st.subheader("抽取结果（可直接修改）")
         edits: dict[str, object] = {}
         with st.form(key=f"edit_{fid}_{version}"):
-            for key, label in FIELDS:
+            for key, label0 in FIELDS:
                 val = form.get(key)
+                label = f"{label0} ⚠待核（OCR置信度{low[key]:.2f}）" if key in low else label0
                 new = st.text_area(label, "" if val is None else str(val), key=f"{fid}_{key}",
                                    height=68 if key.startswith("goal") else None) if key.startswith("goal") else \
                     st.text_input(label, "" if val is None else str(val), key=f"{fid}_{key}")
                 if coerce(key, new) != val:
                     edits[key] = coerce(key, new)
-            funds_df = pd.DataFrame([{"字段": lab, "值": "" if (v := _get(form, k)) is None else str(v)}
+            funds_df = pd.DataFrame([{"字段": lab, "值": "" if (v := _get(form, k)) is None else str(v),
+                                      "核对": f"⚠待核 {low[k]:.2f}" if k in low else ""}
                                      for k, lab in FUND_FIELDS])
-            funds_new = st.data_editor(funds_df, key=f"funds_{fid}_{version}", disabled=["字段"], hide_index=True)
+            funds_new = st.data_editor(funds_df, key=f"funds_{fid}_{version}", disabled=["字段", "核对"],
+                                       hide_index=True)
             for (k, _lab), val in zip(FUND_FIELDS, funds_new["值"]):
                 if coerce(k, val) != _get(form, k):
                     edits[k] = coerce(k, val)
             inds = form.get("indicators") or []
             ind_df = pd.DataFrame([{lab: "" if ind.get(k) is None else str(ind.get(k)) for k, lab in IND_COLS}
-                                   for ind in inds])
-            st.caption("绩效指标")
-            ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{version}", hide_index=False, width="stretch")
+                                   | {"核对": "、".join(f"⚠{lab}" for k, lab in IND_COLS if f"indicators.{i}.{k}" in low)}
+                                   for i, ind in enumerate(inds)])
+            st.caption("绩效指标（“核对”列标出OCR置信度低、须对照原件核对的单元格）")
+            ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{version}", hide_index=False, width="stretch",
+                                     disabled=["核对"])
             for i, ind in enumerate(inds):
                 for k, lab in IND_COLS:
                     val = ind_new.iloc[i][lab] if i < len(ind_new) else None
@@ -290,8 +305,10 @@ def page_form() -> None:
     with left:
         st.subheader("原文")
         choices = [k for k, _ in FIELDS] + [f"indicators.{i}.{k}" for i in range(len(form.get("indicators") or []))
-                                             for k in ("name", "target", "actual", "score")]
-        field = st.selectbox("定位字段", choices, key=f"loc_{fid}", format_func=_field_label)
+                                             for k in ("name", "target", "actual", "weight", "score")]
+        choices = list(low) + [c for c in choices if c not in low]  # values to check first
+        field = st.selectbox("定位字段", choices, key=f"loc_{fid}",
+                             format_func=lambda k: _field_label(k) + (" ⚠待核" if k in low else ""))
         _source_view(form, doc["path"], field)
         st.subheader("审核意见")
         for n, fl in enumerate(form.get("flags") or []):
@@ -308,6 +325,8 @@ def _field_label(path: str) -> str:
     parts = path.split(".")
     if parts[0] == "indicators":
         return f"指标{int(parts[1]) + 1} · {labels.get(parts[2], parts[2])}"
+    if parts[0] == "funds":
+        return dict(FUND_FIELDS).get(path, path)
     return labels.get(path, path)
 
 

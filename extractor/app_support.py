@@ -56,6 +56,27 @@ def provenance(form: dict[str, Any], field: str) -> dict[str, Any] | None:
     return (form.get("provenance") or {}).get(field)
 
 
+LOW_CONFIDENCE = 0.85  # the OCR threshold of extractor.ocr; kept here so the app needs no OCR import
+
+
+def low_confidence(form: dict[str, Any], threshold: float = LOW_CONFIDENCE) -> dict[str, float]:
+    """Every value read by OCR with confidence below ``threshold``: field path -> confidence."""
+    out: dict[str, float] = {}
+
+    def take(prefix: str, refs: dict[str, Any] | None) -> None:
+        for key, ref in (refs or {}).items():
+            conf = (ref or {}).get("confidence")
+            if conf is not None and conf < threshold and key != "label":
+                out[prefix + key] = round(float(conf), 2)
+
+    take("", form.get("provenance"))
+    for row, refs in (form.get("funds_provenance") or {}).items():
+        take(f"funds.{row}.", refs)
+    for i, ind in enumerate(form.get("indicators") or []):
+        take(f"indicators.{i}.", ind.get("provenance"))
+    return out
+
+
 def page_text(path: str, page: int) -> str | None:
     """The page text the spans index into (re-read from the file: the same text every time)."""
     from extractor.ingest import ingest
@@ -99,6 +120,34 @@ def pdf_page_png(path: str, page: int, bbox: list[float] | None, zoom: float = 1
             shape.finish(color=(0.9, 0.1, 0.1), width=2)
             shape.commit()
         return p.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom)).tobytes("png")
+
+
+def scan_page_png(path: str, page: int, bbox: list[float] | None, width: int = 1100) -> bytes:
+    """A scanned page (image file frame or text-less PDF page) as PNG, deskewed as it was read,
+    with the value's OCR box outlined in red (boxes are in points of the deskewed page)."""
+    from PIL import Image, ImageDraw
+
+    from extractor.ingest_scan import DPI, image_frame, pdf_page_image
+    from extractor.ocr import deskew
+
+    if path.lower().endswith(".pdf"):
+        import pymupdf
+
+        with pymupdf.open(path) as doc:
+            img, dpi = pdf_page_image(doc[page - 1], DPI), float(DPI)
+    else:
+        img, dpi = image_frame(path, page - 1)
+    img, _angle = deskew(img)
+    im = Image.fromarray(img)
+    if bbox:
+        k = dpi / 72.0
+        x0, y0, x1, y1 = (v * k for v in bbox)
+        ImageDraw.Draw(im).rectangle((x0 - 3, y0 - 3, x1 + 3, y1 + 3), outline=(230, 25, 25), width=4)
+    if im.width > width:
+        im = im.resize((width, round(im.height * width / im.width)))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
 
 
 def export_contract(store: Store) -> dict[str, Any]:

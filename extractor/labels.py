@@ -96,7 +96,7 @@ def indicator_column(text: str) -> str | None:
     t = clean(text)
     if not t or len(t) > 20:
         return None
-    if t.startswith("一级指"):
+    if t.startswith("一级指") or t == "级指标":  # OCR loses a leading 一 (one stroke, like a rule)
         return "level1"
     if t.startswith("二级指"):
         return "level2"

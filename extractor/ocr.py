@@ -32,7 +32,10 @@ def engine():  # type: ignore[no-untyped-def]
 
     # rapidocr resets its logger from this setting; its INFO lines are English noise for users.
     # no text-direction classifier: pages are deskewed upright, and it flips some short boxes
-    params: dict = {"Global.log_level": "error", "Global.use_cls": False}
+    # recognition one line at a time: batching pads lines to the widest of the batch, which is
+    # slower on CPU and changes some readings. (Detection stays at full resolution: a downscaled
+    # detector, long side 1280, was twice as fast but misplaced header boxes, 0.9945 -> 0.9870.)
+    params: dict = {"Global.log_level": "error", "Global.use_cls": False, "Rec.rec_batch_num": 1}
     threads = os.environ.get("EXTRACTOR_OCR_THREADS", "")
     if threads.isdigit():  # set in parallel page workers so processes do not fight over cores
         params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(threads)
@@ -131,14 +134,177 @@ def _fix(text: str) -> str:
     t = text.strip()
     if _DASH.match(t):
         return "—"
-    return re.sub(r"^[-－]级", "一级", t)
+    t = re.sub(r"^[-－]级", "一级", t)
+    if re.fullmatch(r"[\d.%\s]*\d[\d.%\s]*", t):  # widely spaced (full-width) digits: 1 2.4 8
+        t = re.sub(r"\s+", "", t)
+    # the Chinese ellipsis …… comes out as a run of full stops (never between digits: 1..2 stays)
+    t = re.sub(r"(?<![\d.])(?:\.{2,}|。{2,})(?![\d.])", "……", t)
+    return _pair_quotes(t)
+
+
+def _pair_quotes(t: str) -> str:
+    """OCR confuses “ and ” (and plain "); Chinese double quotes come in pairs, so an even number of
+    them is re-paired in order. An odd number is left as read."""
+    marks = [i for i, ch in enumerate(t) if ch in "“”\""]
+    if not marks or len(marks) % 2 or not any("\u4e00" <= ch <= "\u9fff" for ch in t):
+        return t
+    out = list(t)
+    for k, i in enumerate(marks):
+        out[i] = "“" if k % 2 == 0 else "”"
+    return "".join(out)
+
+
+# rapidocr shrinks any image whose long side exceeds this (Global.max_side_len) before detection
+# and crops the text lines from the shrunk image; a tall page loses most of its resolution that way
+MAX_SIDE = 2000
+
+
+def _ink(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(all ink, ink other than ruling lines) as boolean masks of the page."""
+    import cv2
+
+    h, w = img.shape[:2]
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, w // 30), 1)))
+    lines |= cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 25)))
+    lines = cv2.dilate(lines, np.ones((5, 5), np.uint8))
+    ink = binary > 0
+    return ink, ink & (lines == 0)
+
+
+def _extent(counts: np.ndarray, floor: int, margin: int) -> tuple[int, int] | None:
+    hits = np.where(counts > floor)[0]
+    if hits.size == 0:
+        return None
+    return max(0, int(hits[0]) - margin), min(len(counts), int(hits[-1]) + margin + 1)
+
+
+def regions(img: np.ndarray) -> tuple[tuple[int, int], list[tuple[int, int]]]:
+    """Where to read a page: its inked columns (x0, x1), and horizontal strips (y0, y1) of the inked
+    rows, none taller than the OCR limit, cut where no text is. Blank margins are never read.
+
+    A cut goes through a run of pixel rows without ink other than ruling lines, nearest below the
+    limit; if there is none in the lower half of a strip, the cut is hard and the next strip starts
+    ``OVERLAP`` above it (boxes are then kept by whichever strip holds their centre).
+    """
+    h, w = img.shape[:2]
+    ink, text_ink = _ink(img)
+    ys = _extent(ink.sum(axis=1), max(2, w // 200), 12)
+    xs = _extent(ink.sum(axis=0), max(2, h // 200), 12)
+    if ys is None or xs is None:
+        return (0, w), []
+    top, bottom = ys
+    limit = max(MAX_SIDE, xs[1] - xs[0])  # a wide page is shrunk anyway; strips as tall as it is wide
+    clear = text_ink.sum(axis=1) <= 2
+    out, y0 = [], top
+    while bottom - y0 > limit:
+        lo, hi = y0 + limit // 2, y0 + limit
+        cand = np.where(clear[lo:hi])[0]
+        if cand.size:
+            end = start = int(cand[-1])  # the middle of the lowest clear run
+            while start - 1 >= 0 and clear[lo + start - 1]:
+                start -= 1
+            cut = lo + (start + end) // 2
+            out.append((y0, cut))
+            y0 = cut
+        else:
+            out.append((y0, hi + OVERLAP))
+            y0 = hi - OVERLAP
+    out.append((y0, bottom))
+    return xs, out
+
+
+OVERLAP = 80
+
+
+def recognise(img: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
+    """rapidocr's (box, text, score) for a whole page, read in strips so nothing is shrunk."""
+    (x0, x1), strips = regions(img)
+    found: list[tuple[np.ndarray, str, float]] = []
+    for k, (y0, y1) in enumerate(strips):
+        res = engine()(img[y0:y1, x0:x1], use_det=True, use_cls=False, use_rec=True)
+        if res is None or res.txts is None:
+            continue
+        # where strips overlap (hard cuts), a box belongs to the strip holding its centre
+        top = (y0 + strips[k - 1][1]) / 2 if k and strips[k - 1][1] > y0 else y0
+        bottom = (y1 + strips[k + 1][0]) / 2 if k + 1 < len(strips) and strips[k + 1][0] < y1 else y1
+        for box, text, score in zip(res.boxes, res.txts, res.scores):
+            pts = np.asarray(box, dtype=float) + [x0, y0]
+            if top <= pts[:, 1].mean() <= bottom:
+                found.append((pts, text, float(score)))
+    return found
+
+
+def _crossed(x0: float, x1: float, xs: list[int]) -> list[int]:
+    """Indices of the cells a box from x0 to x1 covers (a few pixels of overhang do not count)."""
+    tol = min(12.0, 0.25 * (xs[1] - xs[0])) if len(xs) > 1 else 0.0
+    first = min(max(0, int(np.searchsorted(xs, x0 + tol)) - 1), len(xs) - 2)
+    last = min(max(0, int(np.searchsorted(xs, x1 - tol)) - 1), len(xs) - 2)
+    if last <= first:
+        return [min(max(0, int(np.searchsorted(xs, (x0 + x1) / 2)) - 1), len(xs) - 2)]
+    return list(range(first, last + 1))
+
+
+def _read_line(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[str, float]:
+    """Recognise one text line cut from the page (no detection)."""
+    crop = img[max(0, y0):y1, max(0, x0):x1]
+    if crop.size == 0 or crop.shape[1] < 4:
+        return "", 0.0
+    res = engine()(crop, use_det=False, use_cls=False, use_rec=True)
+    txts = getattr(res, "txts", None) or ()
+    scores = getattr(res, "scores", None) or ()
+    text = "".join(txts).strip()
+    return text, float(min(scores)) if scores and text else 0.0
+
+
+def _split_across(img: np.ndarray, text: str, score: float, pts: np.ndarray,
+                  xs: list[int]) -> list[tuple[int, str, float, float]]:
+    """(cell index, text, x, confidence) pieces of one OCR box; a box over vertical rules is split.
+
+    Blur and faint rules make the detector join neighbouring cells (``90% 5``, ``|2.75|2.75``,
+    ``90%优5``). Where the text breaks at spaces or ``|`` into as many pieces as the box crosses
+    cells, each piece goes to its cell in order; otherwise each cell's part of the box is read again
+    on its own.
+    """
+    x0, x1 = float(pts[:, 0].min()), float(pts[:, 0].max())
+    cells = _crossed(x0, x1, xs)
+    if len(cells) == 1:
+        return [(cells[0], text, (x0 + x1) / 2, score)]
+    pieces = [p for p in re.split(r"[\s|｜]+", text) if p]
+    if len(pieces) == len(cells):
+        return [(ci, piece, (xs[ci] + xs[ci + 1]) / 2, score) for ci, piece in zip(cells, pieces)]
+    y0, y1 = int(pts[:, 1].min()), int(np.ceil(pts[:, 1].max()))
+    out = []
+    for ci in cells:
+        a, b = max(int(x0), xs[ci] + 4), min(int(np.ceil(x1)), xs[ci + 1] - 3)
+        piece, conf = _read_line(img, a, y0, b, y1)
+        piece = piece.strip("|｜ ")
+        if piece:
+            out.append((ci, piece, (a + b) / 2, min(conf, score)))
+    return out
+
+
+def drop_red(img: np.ndarray) -> np.ndarray:
+    """Colour dropout of red seals: their rings look like table rules and their ink hides text.
+
+    A page with red on it is read through its red channel, as document scanners do: red ink turns
+    nearly white there, while black (and blue) print stays dark, also where a seal lies over it.
+    """
+    if img.ndim != 3:
+        return img
+    rgb = img.astype(np.int16)
+    r, g, b = rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2]
+    red = (r > 110) & (r - np.maximum(g, b) > 45)
+    if red.sum() < 0.0005 * red.size:
+        return img
+    return np.repeat(img[:, :, :1], 3, axis=2)
 
 
 def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], bool]]:
     """(y, cells, in the grid) rows of one page image; boxes are scaled to PDF points."""
-    img, _angle = deskew(img)
-    res = engine()(img)
-    boxes = list(zip(res.boxes, res.txts, res.scores)) if res is not None and res.txts is not None else []
+    img, _angle = deskew(drop_red(img))
+    boxes = recognise(img)
     bands, horiz = grid_and_rules(img)
     placed: dict[tuple[int, int], list[tuple[float, float, str, float]]] = {}
     outside: list[tuple[float, float, str, float, Any]] = []
@@ -147,8 +313,8 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
         cx, cy = float(pts[:, 0].mean()), float(pts[:, 1].mean())
         for bi, (y0, y1, xs) in enumerate(bands):
             if y0 <= cy <= y1 and xs[0] <= cx <= xs[-1]:
-                ci = max(0, int(np.searchsorted(xs, cx)) - 1)
-                placed.setdefault((bi, ci), []).append((cy, cx, text, float(score)))
+                for ci, piece, px, conf in _split_across(img, text, float(score), pts, xs):
+                    placed.setdefault((bi, ci), []).append((cy, px, piece, conf))
                 break
         else:
             outside.append((cy, cx, text, float(score), pts))
@@ -166,8 +332,8 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
                         _spans_down(horiz, bands[top][0], xs[ci], xs[ci + 1]):
                     top -= 1
                     aci = bands[top][2].index(xs[ci])
-                if (top, aci) in placed:
-                    placed[(top, aci)] += placed.pop((bi, ci))
+                # a merged cell's value belongs to its first row, wherever its text sits vertically
+                placed.setdefault((top, aci), []).extend(placed.pop((bi, ci)))
     rows: list[tuple[float, list[Cell], bool]] = []
     for bi, (y0, y1, xs) in enumerate(bands):
         cells = []

@@ -50,6 +50,8 @@ class Header:
         else:
             before = [r for r in roles_nonempty if r in ("level1", "level2")]
             after = [r for r in roles_nonempty if r not in ("level1", "level2", "label", "other")]
+        if before == ["level2", "level2"]:  # OCR misreads 一 as 二: the first of two is level 1
+            before = ["level1", "level2"]
         return cls(before or ["level1", "level2"], after or list(DEFAULT_AFTER), len(row.cells))
 
 

@@ -1,0 +1,164 @@
+"""Page layouts that broke the scanned-table rebuild, drawn as real page images and read by rapidocr:
+a red seal over figures, boxes the detector runs across a rule, merged cells whose text sits low in
+the span, a header whose 一级指标 OCR reads as 二级指标, and a page too tall to read in one piece."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+
+def _table_image(rows: list[list[str]], widths: list[float], *, merged: dict[tuple[int, int], int] | None = None,
+                 low: set[tuple[int, int]] | None = None, dpi: int = 200) -> np.ndarray:
+    """A ruled table drawn with pymupdf and rasterised. ``merged[(r, c)] = n``: cell (r, c) spans n
+    rows (no rule under it); ``low``: cells whose text is written at the bottom of their span."""
+    import pymupdf
+
+    merged, low = merged or {}, low or set()
+    rh = 26.0
+    x = [40.0]
+    for w in widths:
+        x.append(x[-1] + w)
+    height = 80 + rh * len(rows) + 40
+    doc = pymupdf.open()
+    page = doc.new_page(width=x[-1] + 40, height=height)
+    covered = {(r + k, c) for (r, c), n in merged.items() for k in range(1, n)}
+    y0 = 60.0
+    shape = page.new_shape()
+    for r in range(len(rows) + 1):
+        y = y0 + r * rh
+        for c in range(len(widths)):
+            if r in range(1, len(rows)) and (r, c) in covered:
+                continue  # inside a merged cell: no rule
+            shape.draw_line((x[c], y), (x[c + 1], y))
+    for c in range(len(widths) + 1):
+        shape.draw_line((x[c], y0), (x[c], y0 + rh * len(rows)))
+    shape.finish(color=(0, 0, 0), width=0.8)
+    shape.commit()
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            if not text:
+                continue
+            span = merged.get((r, c), 1)
+            rr = r + span - 1 if (r, c) in low else r
+            page.insert_text((x[c] + 3, y0 + rr * rh + 17), text, fontname="china-s", fontsize=10)
+    pix = page.get_pixmap(dpi=dpi, alpha=False)
+    return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, 3).copy()
+
+
+def _texts(img: np.ndarray) -> list[list[str]]:
+    from extractor.ocr import page_cells
+
+    return [[c.text for c in cells] for _y, cells, in_grid in page_cells(img, 72 / 200) if in_grid]
+
+
+def test_red_seal_over_figures_is_dropped_before_reading() -> None:
+    from PIL import Image, ImageDraw
+
+    from extractor.ocr import drop_red
+
+    img = _table_image([["项目", "年初预算数", "全年预算数"], ["其中：当年财政拨款", "3.06", "12.48"]], [140, 90, 90])
+    base = Image.fromarray(img).convert("RGBA")
+    seal = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(seal)
+    cx, cy = int(40 * 200 / 72 + 140 * 200 / 72 + 45 * 200 / 72), int((60 + 26 * 1.5) * 200 / 72)
+    d.ellipse((cx - 130, cy - 130, cx + 130, cy + 130), outline=(220, 30, 30, 160), width=6)
+    d.regular_polygon((cx, cy, 45), 5, fill=(220, 30, 30, 120))
+    stamped = np.asarray(Image.alpha_composite(base, seal).convert("RGB")).copy()
+    dropped = drop_red(stamped)
+    ring = (cy, cx - 127)  # a pixel on the seal's ring, away from any print
+    assert stamped[ring][1] < 150 and dropped[ring].min() > 200  # the ring is gone
+    assert _texts(stamped)[1] == ["其中：当年财政拨款", "3.06", "12.48"]
+
+
+def test_box_running_over_rules_is_split_between_its_cells() -> None:
+    from extractor.ocr import _split_across
+
+    # pieces that match the cells crossed: no second reading needed
+    xs = [0, 100, 200, 300]
+    pts = np.array([[105, 10], [295, 10], [295, 30], [105, 30]], dtype=float)
+    assert [(c, t) for c, t, _x, _s in _split_across(np.zeros((1, 1, 3), np.uint8), "|2.75|2.75", 0.9, pts, xs)] \
+        == [(1, "2.75"), (2, "2.75")]
+    # no separator: each cell's part of the box is read again from the page
+    img = _table_image([["指标2：党员干部满意度", "90%", "优", "5"]], [150, 60, 60, 60])
+    from extractor.ocr import grid_and_rules
+
+    (y0, y1, cols), = grid_and_rules(img)[0]
+    pts = np.array([[cols[1] + 4, y0 + 6], [cols[4] - 4, y0 + 6], [cols[4] - 4, y1 - 6], [cols[1] + 4, y1 - 6]],
+                   dtype=float)
+    got = [(c, unicodedata.normalize("NFKC", t)) for c, t, _x, _s in _split_across(img, "90%优5", 0.9, pts, cols)]
+    assert got == [(1, "90%"), (2, "优"), (3, "5")]
+
+
+def test_merged_cell_text_low_in_its_span_belongs_to_the_first_row() -> None:
+    rows = [["一级指标", "二级指标", "三级指标", "分值"],
+            ["满意度指标", "服务对象满意度指标", "居民满意度", "5"],
+            ["", "", "职工满意度", "5"],
+            ["", "", "单位满意度", "5"]]
+    img = _table_image(rows, [80, 130, 110, 50], merged={(1, 0): 3, (1, 1): 3}, low={(1, 1)})
+    got = _texts(img)
+    assert got[1][:3] == ["满意度指标", "服务对象满意度指标", "居民满意度"]
+    assert got[2][:2] == ["", ""] and got[3][:2] == ["", ""]
+
+
+def test_header_with_level1_misread_as_level2_keeps_both_levels(tmp_path) -> None:
+    from extractor.batch import process_file
+
+    md = tmp_path / "form.md"
+    md.write_text("项目支出绩效自评表\n\n| 项目名称 | 测试项目 | | | | | | | |\n|---|---|---|---|---|---|---|---|---|\n"
+                  "| 绩效指标 | 二级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因 |\n"
+                  "| | 产出指标 | 数量指标 | 培训人数 | ≥30人 | 35人 | 50 | 50 | |\n"
+                  "| | 效益指标 | 社会效益指标 | 群众知晓率 | ≥90% | 95% | 50 | 50 | |\n"
+                  "| 总分 | 100 | 100 | | | | | | |\n", encoding="utf-8")
+    form = process_file(md).forms[0]
+    assert [(i.level1, i.level2) for i in form.indicators] == [("产出指标", "数量指标"), ("效益指标", "社会效益指标")]
+
+
+def test_page_taller_than_the_ocr_limit_is_read_in_strips() -> None:
+    """The seed's 28-indicator form on one 2692-point page (7479 px at 200 dpi): rapidocr alone
+    would shrink it to 2000 px and lose the form; read in strips it matches the gold."""
+    import tempfile
+    from pathlib import Path
+
+    import pymupdf
+
+    from extractor.batch import process_file
+    from extractor.export import result_to_contract
+    from extractor.fixtures import render_scan
+    from extractor.ingest_scan import pdf_page_image
+    from extractor.ocr import MAX_SIDE, deskew, regions
+    from extractor.scoring import score
+
+    gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("002_*.gold.json")).read_text(encoding="utf-8"))
+    gold["forms"] = gold["forms"][:1]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tall.pdf"
+        render_scan(gold["forms"], path)
+        with pymupdf.open(str(path)) as doc:
+            img, _ = deskew(pdf_page_image(doc[0]))
+        (_x0, _x1), strips = regions(img)
+        assert img.shape[0] > 3 * MAX_SIDE and len(strips) >= 4
+        assert all(y1 - y0 <= MAX_SIDE for y0, y1 in strips)
+        s = score(gold, result_to_contract(process_file(path)))
+    assert s.forms_pred == 1 and not s.missing
+    assert s.field_accuracy >= 0.95, s.mismatches[:8]
+    assert s.rows_prf[2] >= 0.97
+
+
+@pytest.mark.parametrize("blank", [True, False])
+def test_blank_margins_are_not_read(blank: bool) -> None:
+    from extractor.ocr import regions
+
+    img = np.full((2400, 1600, 3), 255, np.uint8)
+    if not blank:
+        img[1000:1030, 300:900] = 0  # a bar of ink
+    (x0, x1), strips = regions(img)
+    if blank:
+        assert strips == []
+    else:
+        assert 270 <= x0 <= 300 and 900 <= x1 <= 930 and strips == [(988, 1042)]
