@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from extractor.export import low_confidence, provenance  # noqa: F401  (re-exported for the app)
 from extractor.store import Store
 
 FIELDS = [("project_name", "项目名称"), ("department", "主管部门"), ("implementing_unit", "实施单位"),
@@ -42,39 +43,6 @@ def coerce(field: str, text: Any) -> Any:
         except ValueError:
             return t
     return t
-
-
-def provenance(form: dict[str, Any], field: str) -> dict[str, Any] | None:
-    """Where a field's value came from (page, line, span, box)."""
-    parts = field.split(".")
-    if parts[0] == "indicators" and len(parts) == 3:
-        inds = form.get("indicators") or []
-        i = int(parts[1])
-        return ((inds[i].get("provenance") or {}).get(parts[2])) if i < len(inds) else None
-    if parts[0] == "funds" and len(parts) == 3:
-        return ((form.get("funds_provenance") or {}).get(parts[1]) or {}).get(parts[2])
-    return (form.get("provenance") or {}).get(field)
-
-
-LOW_CONFIDENCE = 0.85  # the OCR threshold of extractor.ocr; kept here so the app needs no OCR import
-
-
-def low_confidence(form: dict[str, Any], threshold: float = LOW_CONFIDENCE) -> dict[str, float]:
-    """Every value read by OCR with confidence below ``threshold``: field path -> confidence."""
-    out: dict[str, float] = {}
-
-    def take(prefix: str, refs: dict[str, Any] | None) -> None:
-        for key, ref in (refs or {}).items():
-            conf = (ref or {}).get("confidence")
-            if conf is not None and conf < threshold and key != "label":
-                out[prefix + key] = round(float(conf), 2)
-
-    take("", form.get("provenance"))
-    for row, refs in (form.get("funds_provenance") or {}).items():
-        take(f"funds.{row}.", refs)
-    for i, ind in enumerate(form.get("indicators") or []):
-        take(f"indicators.{i}.", ind.get("provenance"))
-    return out
 
 
 def page_text(path: str, page: int) -> str | None:

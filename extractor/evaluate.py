@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extractor.batch import process_file
-from extractor.export import result_to_contract
+from extractor.export import low_confidence, provenance, result_to_contract
 from extractor.review import review_result
 from extractor.scoring import Score, score
+from extractor.store import get_path
 
 ROOT = Path(__file__).resolve().parent.parent
 RENDERABLE = ("docx", "xlsx", "pdf", "md", "flat.txt")
+OCR_KINDS = ("pdf-scan", "pdf-mixed", "image")
 SLOW = ("scan.pdf",)  # OCR: evaluated on request (--formats scan.pdf), not in "all"
 
 
@@ -69,6 +71,13 @@ def evaluate_case(case: Case, fmt: str = "orig", render_dir: Path | None = None)
     res = review_result(process_file(path))
     pred = result_to_contract(res, provenance=False)
     s = score(gold, pred)
+    if res.kind in OCR_KINDS:  # of the values OCR read wrong, how many the reviewer is told to check
+        traced = result_to_contract(res, provenance=True)["forms"]
+        for pi, path_ in s.wrong:
+            ref = provenance(traced[pi], path_)
+            if get_path(traced[pi], path_) is not None and ref and ref.get("confidence") is not None:
+                s.wrong_marked[1] += 1
+                s.wrong_marked[0] += path_ in low_confidence(traced[pi])
     if res.status != "ok":
         s.mismatches.insert(0, f"读取失败：{res.error}")
     return s

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from extractor.numbers import as_json_number
-from extractor.schemas import ExtractionResult, Flag, Form, FundRow
+from extractor.schemas import LOW_CONFIDENCE, ExtractionResult, Flag, Form, FundRow
 
 FUND_KEYS = ("initial", "full_year", "executed")
 IND_KEYS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
@@ -95,6 +95,36 @@ def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[s
         out["error"] = res.error
     if res.warnings:
         out["warnings"] = res.warnings
+    return out
+
+
+def provenance(form: dict[str, Any], field: str) -> dict[str, Any] | None:
+    """Where a field's value came from (page, line, span, box)."""
+    parts = field.split(".")
+    if parts[0] == "indicators" and len(parts) == 3:
+        inds = form.get("indicators") or []
+        i = int(parts[1])
+        return ((inds[i].get("provenance") or {}).get(parts[2])) if i < len(inds) else None
+    if parts[0] == "funds" and len(parts) == 3:
+        return ((form.get("funds_provenance") or {}).get(parts[1]) or {}).get(parts[2])
+    return (form.get("provenance") or {}).get(field)
+
+
+def low_confidence(form: dict[str, Any], threshold: float = LOW_CONFIDENCE) -> dict[str, float]:
+    """Every value read by OCR with confidence below ``threshold``: field path -> confidence."""
+    out: dict[str, float] = {}
+
+    def take(prefix: str, refs: dict[str, Any] | None) -> None:
+        for key, ref in (refs or {}).items():
+            conf = (ref or {}).get("confidence")
+            if conf is not None and conf < threshold and key != "label":
+                out[prefix + key] = round(float(conf), 2)
+
+    take("", form.get("provenance"))
+    for row, refs in (form.get("funds_provenance") or {}).items():
+        take(f"funds.{row}.", refs)
+    for i, ind in enumerate(form.get("indicators") or []):
+        take(f"indicators.{i}.", ind.get("provenance"))
     return out
 
 

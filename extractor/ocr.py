@@ -20,7 +20,6 @@ import numpy as np
 
 from extractor.document import Cell
 
-LOW_CONFIDENCE = 0.85
 
 
 @lru_cache(maxsize=1)
@@ -301,6 +300,19 @@ def drop_red(img: np.ndarray) -> np.ndarray:
     return np.repeat(img[:, :, :1], 3, axis=2)
 
 
+# rapidocr's character set has no ㎡ or ㎥: a printed 5450㎡ comes out, confidently, as 5450m
+_LOST_SUPERSCRIPT = re.compile(r"\d\s*m(?![a-zA-Z²³0-9])")
+UNSURE = 0.5
+
+
+def _doubt(text: str, conf: float | None) -> float | None:
+    """The confidence to report for a cell: the recogniser's, lowered where the text holds a reading
+    it cannot get right (a number followed by a bare ``m``: metres, or ㎡/㎥ it cannot print)."""
+    if conf is not None and _LOST_SUPERSCRIPT.search(text):
+        return min(conf, UNSURE)
+    return conf
+
+
 def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], bool]]:
     """(y, cells, in the grid) rows of one page image; boxes are scaled to PDF points."""
     img, _angle = deskew(drop_red(img))
@@ -340,7 +352,7 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
         for ci in range(len(xs) - 1):
             bits = sorted(placed.get((bi, ci), []), key=lambda b: (round(b[0] / 12), b[1]))
             text = _fix("".join(b[2] for b in bits))
-            conf = min((b[3] for b in bits), default=None)
+            conf = _doubt(text, min((b[3] for b in bits), default=None))
             bbox = (xs[ci] * scale, y0 * scale, xs[ci + 1] * scale, y1 * scale)
             cells.append(Cell(text, bbox=tuple(round(v, 2) for v in bbox), confidence=conf))
         rows.append((y0 * scale, cells, True))
@@ -348,6 +360,6 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
         x0, y0, x1, y1 = pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()
         rows.append((y0 * scale, [Cell(_fix(text), bbox=(round(x0 * scale, 2), round(y0 * scale, 2),
                                                          round(x1 * scale, 2), round(y1 * scale, 2)),
-                                       confidence=score)], False))
+                                       confidence=_doubt(text, score))], False))
     rows.sort(key=lambda r: r[0])
     return rows

@@ -24,7 +24,7 @@ from extractor.labels import (
 from extractor.numbers import clean, number_or_text, parse_number
 from extractor.parse_indicators import is_header_row, parse_indicator_rows
 from extractor.ocr_repair import ROWS, chinese_name, repair_decimal_points
-from extractor.schemas import Form, FundRow, SourceRef
+from extractor.schemas import LOW_CONFIDENCE, Form, FundRow, SourceRef
 from extractor.segment import Segment
 
 DEFAULT_FUND_COLUMNS = ["initial", "full_year", "executed", "weight", "rate", "score"]
@@ -311,7 +311,7 @@ def _warn(form: Form, has_header: bool) -> None:
     form.confidence = max(0.2, 1.0 - 0.15 * len(w))
 
 
-def _low_confidence(form: Form, threshold: float = 0.85) -> list[str]:
+def _low_confidence(form: Form, threshold: float = LOW_CONFIDENCE) -> list[str]:
     """Fields whose value came from OCR text read with low confidence."""
     out = []
     for key, ref in form.sources.items():

@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# OCR confidence below which a value is marked for the reviewer (checked against the page image)
+LOW_CONFIDENCE = 0.85
+
 Amount = float | str | None
 
 

@@ -125,6 +125,8 @@ class Score:
     mismatches: list[str] = field(default_factory=list)
     codes: dict[str, dict[str, int]] = field(default_factory=dict)  # per flag code: tp/fp/fn
     flag_misses: list[str] = field(default_factory=list)
+    wrong: list[tuple[int, str]] = field(default_factory=list)  # (predicted form, field path) read wrong
+    wrong_marked: list[int] = field(default_factory=lambda: [0, 0])  # wrong OCR values marked / all
 
     def tally(self, key: str, ok: bool) -> None:
         c = self.per.setdefault(key, [0, 0])
@@ -148,6 +150,7 @@ class Score:
             for k in mine:
                 mine[k] += st[k]
         self.flag_misses += other.flag_misses
+        self.wrong_marked = [a + b for a, b in zip(self.wrong_marked, other.wrong_marked)]
 
     @property
     def field_accuracy(self) -> float:
@@ -216,12 +219,14 @@ def score(gold: dict, pred: dict) -> Score:
             s.tally(k, ok)
             if not ok and pi is not None:
                 s.mismatches.append(f"{label} · {k}: 标准={g.get(k)!r} 抽取={p.get(k)!r}")
+                s.wrong.append((pi, k))
         for r in FUND_ROWS:
             for c in FUND_COLS + (TOTAL_EXTRA if r == "total" else []):
                 ok = pi is not None and eq(_fund(g, r, c), _fund(p, r, c))
                 s.tally(f"funds.{c}", ok)
                 if not ok and pi is not None:
                     s.mismatches.append(f"{label} · funds.{r}.{c}: 标准={_fund(g, r, c)!r} 抽取={_fund(p, r, c)!r}")
+                    s.wrong.append((pi, f"funds.{r}.{c}"))
         grows, prows = g.get("indicators") or [], p.get("indicators") or []
         s.rows_gold += len(grows)
         s.rows_pred += len(prows)
@@ -241,6 +246,7 @@ def score(gold: dict, pred: dict) -> Score:
                 s.tally(f"ind.{f}", ok)
                 if not ok and j is not None:
                     s.mismatches.append(f"{label} · 指标{i + 1}.{f}: 标准={gr.get(f)!r} 抽取={pr.get(f)!r}")
+                    s.wrong.append((pi, f"indicators.{j}.{f}"))
             for key, idx, st in (("target_quantified", vague_idx, s.vague), ("actual_measured", unmeas_idx, s.unmeasured)):
                 if key not in gr:
                     continue

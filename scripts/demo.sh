@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set everything up, then extract every bundled sample report (text, PDF, Word, Excel) into out/samples/.
+# Set everything up, then extract every bundled sample report (text, PDF, Word, Excel, a scanned PDF) into out/samples/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

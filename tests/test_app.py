@@ -93,3 +93,40 @@ def test_import_page_reports_bad_files(app_db: Path, tmp_path: Path) -> None:
     assert not at.exception
     assert any("失败 1 个" in s.value for s in at.success)
     assert any("文件为空" in e.value for e in at.error)
+
+
+def test_low_confidence_ocr_values_are_marked_one_by_one(app_db: Path) -> None:
+    """A scanned form whose 实际完成值 and 全年执行数 were read with low OCR confidence: the form view
+    names both, marks the indicator row and the funds cell, and offers them first to locate."""
+    from extractor.document import Cell, Document, Page, Row
+    from extractor.export import result_to_contract
+    from extractor.extract import extract_forms
+    from extractor.review import review_result
+    from extractor.schemas import ExtractionResult
+    from extractor.store import Store
+
+    rows = [["项目名称", "扫描测试项目"], ["主管部门", "某局", "实施单位", "某中心"],
+            ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+            ["", "年度资金总额", "10", "10", "9.8", "10", "98%", "9.8"],
+            ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
+            ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "99.8", ""]]
+    shaky = {"35人": 0.61, "9.8": 0.7}
+    built = [Row([Cell(t, bbox=(10.0, 10.0 * n, 60.0, 10.0 * n + 8), confidence=shaky.get(t, 0.99)) for t in r], 1, n,
+                 exact=True) for n, r in enumerate(rows, start=1)]
+    forms = extract_forms(Document("scan.png", "image", [Page(1, "", built)]))
+    res = review_result(ExtractionResult(source="scan.png", kind="image", forms=forms))
+    store = Store(app_db)
+    store.save_result(str(app_db.parent / "scan.png"), result_to_contract(res), kind="image")
+    store.close()
+    at = _start()
+    at.sidebar.radio[0].set_value("逐表审核").run()
+    assert not at.exception, [e.value for e in at.exception]
+    marks = " ".join(e.value for e in at.error)
+    assert "OCR识别置信度较低的值" in marks and "指标1 · 实际完成值（0.61）" in marks
+    assert "年度资金总额·全年执行数（0.70）" in marks
+    locate = next(s for s in at.selectbox if s.label == "定位字段")
+    assert locate.value == "funds.total.executed" or locate.value == "indicators.0.actual"
+    funds, inds = (d.value for d in at.get("dataframe"))  # the two editable tables
+    assert funds.set_index("字段").loc["年度资金总额·全年执行数", "核对"] == "⚠待核 0.70"
+    assert (funds["核对"] != "").sum() == 1
+    assert inds["核对"].tolist() == ["⚠实际完成值"]

@@ -162,3 +162,15 @@ def test_blank_margins_are_not_read(blank: bool) -> None:
         assert strips == []
     else:
         assert 270 <= x0 <= 300 and 900 <= x1 <= 930 and strips == [(988, 1042)]
+
+
+def test_unit_the_recogniser_cannot_print_is_marked_not_trusted() -> None:
+    """rapidocr has no ㎡ in its character set: 5450㎡ reads, confidently, as 5450m. Such cells
+    are reported below the review threshold so the reviewer checks them."""
+    from extractor.ocr import page_cells
+    from extractor.schemas import LOW_CONFIDENCE
+
+    img = _table_image([["三级指标", "分值"], ["完成5450㎡防水铺设", "10"]], [160, 90])
+    (name, weight), = [cells for _y, cells, grid in page_cells(img, 72 / 200) if grid][1:]
+    assert name.text.startswith("完成5450m") and name.confidence is not None and name.confidence < LOW_CONFIDENCE
+    assert weight.text == "10" and weight.confidence is not None and weight.confidence >= LOW_CONFIDENCE
