@@ -47,9 +47,15 @@ def deskew(img: np.ndarray) -> tuple[np.ndarray, float]:
     import cv2
 
     gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-    edges = cv2.Canny(gray, 50, 150)
     h, w = gray.shape
-    lines = cv2.HoughLinesP(edges, 1, np.pi / 1800, threshold=200, minLineLength=w // 4, maxLineGap=10)
+    # lines are found on a copy at most 1000 px wide: a quarter of the work, and a rule a quarter of
+    # the page long still fixes the angle to better than 0.1 degree
+    k = min(1.0, 1000 / w)
+    small = cv2.resize(gray, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else gray
+    edges = cv2.Canny(small, 50, 150)
+    sw = small.shape[1]
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 1800, threshold=int(200 * k), minLineLength=sw // 4,
+                            maxLineGap=max(3, int(10 * k)))
     angles = []
     for x1, y1, x2, y2 in (np.asarray(lines).reshape(-1, 4) if lines is not None else []):
         a = np.degrees(np.arctan2(y2 - y1, x2 - x1))
@@ -134,6 +140,8 @@ def _fix(text: str) -> str:
     if _DASH.match(t):
         return "—"
     t = re.sub(r"^[-－]级", "一级", t)
+    # a rule or speck read as a stroke after a number (10一, 5_): the stroke means nothing there
+    t = re.sub(r"^(\d+(?:\.\d+)?%?)\s*[一\-_~]+$", r"\1", t)
     if re.fullmatch(r"[\d.%\s]*\d[\d.%\s]*", t):  # widely spaced (full-width) digits: 1 2.4 8
         t = re.sub(r"\s+", "", t)
     # the Chinese ellipsis …… comes out as a run of full stops (never between digits: 1..2 stays)

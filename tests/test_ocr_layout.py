@@ -119,35 +119,57 @@ def test_header_with_level1_misread_as_level2_keeps_both_levels(tmp_path) -> Non
     assert [(i.level1, i.level2) for i in form.indicators] == [("产出指标", "数量指标"), ("效益指标", "社会效益指标")]
 
 
-def test_page_taller_than_the_ocr_limit_is_read_in_strips() -> None:
-    """The seed's 28-indicator form on one 2692-point page (7479 px at 200 dpi): rapidocr alone
-    would shrink it to 2000 px and lose the form; read in strips it matches the gold."""
-    import tempfile
-    from pathlib import Path
+@pytest.fixture(scope="module")
+def long_scan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Two forms of seed 002 as a degraded scan: the 28-indicator form on one 2692-point page, and a
+    form whose targets are in ㎡."""
+    from extractor.batch import process_file
+    from extractor.fixtures import render_scan
 
+    gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("002_*.gold.json")).read_text(encoding="utf-8"))
+    gold["forms"] = [gold["forms"][0], next(f for f in gold["forms"] if "㎡" in json.dumps(f, ensure_ascii=False))]
+    path = tmp_path_factory.mktemp("long") / "long.pdf"
+    render_scan(gold["forms"], path)
+    return path, gold, process_file(path)
+
+
+def test_page_taller_than_the_ocr_limit_is_read_in_strips(long_scan) -> None:
+    """7479 px at 200 dpi: rapidocr alone would shrink the page to 2000 px and lose the form; read in
+    strips cut between text lines it matches the gold."""
     import pymupdf
 
-    from extractor.batch import process_file
     from extractor.export import result_to_contract
-    from extractor.fixtures import render_scan
     from extractor.ingest_scan import pdf_page_image
     from extractor.ocr import MAX_SIDE, deskew, regions
     from extractor.scoring import score
 
-    gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("002_*.gold.json")).read_text(encoding="utf-8"))
-    gold["forms"] = gold["forms"][:1]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "tall.pdf"
-        render_scan(gold["forms"], path)
-        with pymupdf.open(str(path)) as doc:
-            img, _ = deskew(pdf_page_image(doc[0]))
-        (_x0, _x1), strips = regions(img)
-        assert img.shape[0] > 3 * MAX_SIDE and len(strips) >= 4
-        assert all(y1 - y0 <= MAX_SIDE for y0, y1 in strips)
-        s = score(gold, result_to_contract(process_file(path)))
-    assert s.forms_pred == 1 and not s.missing
+    path, gold, res = long_scan
+    with pymupdf.open(str(path)) as doc:
+        img, _ = deskew(pdf_page_image(doc[0]))
+    (_x0, _x1), strips = regions(img)
+    assert img.shape[0] > 3 * MAX_SIDE and len(strips) >= 4
+    assert all(y1 - y0 <= MAX_SIDE for y0, y1 in strips)
+    s = score(gold, result_to_contract(res))
+    assert s.forms_pred == 2 and not s.missing
     assert s.field_accuracy >= 0.95, s.mismatches[:8]
     assert s.rows_prf[2] >= 0.97
+
+
+def test_every_wrong_value_read_with_low_confidence_is_marked(long_scan) -> None:
+    from extractor.export import low_confidence, provenance, result_to_contract
+    from extractor.schemas import LOW_CONFIDENCE
+    from extractor.scoring import score
+    from extractor.store import get_path
+
+    _path, gold, res = long_scan
+    traced = result_to_contract(res)["forms"]
+    s = score(gold, traced and {"forms": traced})
+    shaky = [(pi, p) for pi, p in s.wrong if get_path(traced[pi], p) is not None
+             and ((provenance(traced[pi], p) or {}).get("confidence") or 1) < LOW_CONFIDENCE]
+    assert shaky, "the ㎡ readings should be among the wrong values"
+    for pi, p in shaky:
+        assert p in low_confidence(traced[pi])
+        assert any("OCR识别置信度较低" in w for w in traced[pi]["warnings"])
 
 
 @pytest.mark.parametrize("blank", [True, False])
