@@ -58,7 +58,8 @@ def _rendered(case: Case, fmt: str, render_dir: Path) -> Path:
 
     stem = case.gold_path.name.removesuffix(".gold.json")
     out = render_dir / case.set_name / f"{stem}.{fmt}"
-    if not out.exists() or out.stat().st_mtime < case.gold_path.stat().st_mtime:
+    renderer = Path(__file__).with_name("fixtures.py")  # a changed renderer re-renders too
+    if not out.exists() or out.stat().st_mtime < max(case.gold_path.stat().st_mtime, renderer.stat().st_mtime):
         gold = json.loads(case.gold_path.read_text(encoding="utf-8"))
         render_all(gold, out.parent, (fmt,), stem=stem)
     return out

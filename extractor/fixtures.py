@@ -285,8 +285,44 @@ def degrade(img, rng, dpi: int):  # type: ignore[no-untyped-def]
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), angle
 
 
-def render_scan(forms: list[dict[str, Any]], path: str | Path, seed: int = 7) -> None:
-    """An image-only PDF: each form rendered, rasterised at 150–200 dpi and degraded like a scan."""
+def _a4_pieces(img, dpi: int):  # type: ignore[no-untyped-def]
+    """A page image taller than A4 cut into A4-high pieces at table rules, as a printer breaks a long
+    table: each cut is on the lowest horizontal rule that still fits the page."""
+    import numpy as np
+
+    limit = int(842 * dpi / 72) - int(72 * dpi / 72)  # A4 height less a margin
+    if img.height <= limit + int(72 * dpi / 72):
+        return [img]
+    gray = np.asarray(img.convert("L"))
+    dark = (gray < 128).mean(axis=1)
+    rules = np.where(dark > 0.5)[0]  # rows mostly dark: horizontal rules
+    # a row taller than a page is split between two of its text lines (Word does the same): a pixel
+    # row crossed only by the vertical rules
+    gaps = np.where(dark < 0.02)[0]
+    inked = np.where(dark >= 0.02)[0]
+    bottom = int(inked[-1]) + 1 if inked.size else img.height  # the white margin below is not content
+    pieces, top = [], 0
+    while bottom - top > limit:
+        fits = rules[(rules > top + limit // 3) & (rules <= top + limit)]
+        if fits.size:
+            cut = int(fits[-1]) + 2
+            pieces.append(img.crop((0, top, img.width, cut)))
+            top = cut - 2  # the rule is drawn again at the top of the next page
+            continue
+        blank = gaps[(gaps > top + limit // 2) & (gaps <= top + limit)]
+        cut = int(blank[-1]) if blank.size else top + limit
+        pieces.append(img.crop((0, top, img.width, cut)))
+        top = cut
+    pieces.append(img.crop((0, top, img.width, img.height)))
+    return pieces
+
+
+def render_scan(forms: list[dict[str, Any]], path: str | Path, seed: int = 7, a4: bool = True) -> None:
+    """An image-only PDF: each form rendered, rasterised at 150–200 dpi and degraded like a scan.
+
+    With ``a4`` a form longer than a page continues on further A4 pages, its table cut at a row
+    rule (a printed and scanned long form); otherwise it stays on one tall page.
+    """
     import tempfile
 
     import numpy as np
@@ -298,16 +334,24 @@ def render_scan(forms: list[dict[str, Any]], path: str | Path, seed: int = 7) ->
         clean_pdf = Path(tmp) / "clean.pdf"
         render_pdf(forms, clean_pdf)
         out = pymupdf.open()
+        n = 0
         with pymupdf.open(str(clean_pdf)) as src:
             for page in src:
                 dpi = int(rng.choice([150, 175, 200]))
                 pix = page.get_pixmap(dpi=dpi, alpha=False)
-                img = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-                img, _ = degrade(img, rng, dpi)
-                jpg = Path(tmp) / f"p{page.number}.jpg"
-                img.save(jpg, "JPEG", quality=85, dpi=(dpi, dpi))
-                p = out.new_page(width=page.rect.width, height=page.rect.height)
-                p.insert_image(p.rect, filename=str(jpg))
+                full = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+                for k, piece in enumerate(_a4_pieces(full, dpi) if a4 else [full]):
+                    if piece is not full:  # on an A4 sheet, a margin above a continued table
+                        sheet = Image.new("RGB", (full.width, int(842 * dpi / 72)), (255, 255, 255))
+                        sheet.paste(piece, (0, int(36 * dpi / 72) if k else 0))
+                        piece = sheet
+                    img, _ = degrade(piece, rng, dpi)
+                    jpg = Path(tmp) / f"p{n}.jpg"
+                    n += 1
+                    img.save(jpg, "JPEG", quality=85, dpi=(dpi, dpi))
+                    h_pt = img.height * 72 / dpi
+                    p = out.new_page(width=page.rect.width, height=h_pt)
+                    p.insert_image(p.rect, filename=str(jpg))
         out.save(str(path), deflate=True)
         out.close()
 

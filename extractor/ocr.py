@@ -105,8 +105,9 @@ def grid_and_rules(img: np.ndarray) -> tuple[list[tuple[int, int, list[int]]], n
     horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, w // 30), 1)))
     vert = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(15, h // 80))))
     ys = _positions(horiz, 1, 0.15)
-    # every x where some vertical rule runs, page-wide; then per band, the ones that cross it
-    columns = _positions(vert, 0, 0.03)
+    # every x where some vertical rule runs within the ruled part of the page (a last page may hold
+    # only the 总分 row); then per band, the ones that cross it
+    columns = _positions(vert[ys[0]:ys[-1] + 1] if len(ys) >= 2 else vert, 0, 0.03)
     bands = []
     for y0, y1 in zip(ys, ys[1:]):
         if y1 - y0 < 8:
@@ -132,6 +133,7 @@ def _spans_down(horiz: np.ndarray, y: int, x0: int, x1: int) -> bool:
     return seg.size > 0 and (seg > 0).any(axis=0).mean() < 0.3
 
 
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _DASH = re.compile(r"^[一\-－—–_~]+$")
 
 
@@ -139,9 +141,12 @@ def _fix(text: str) -> str:
     t = text.strip()
     if _DASH.match(t):
         return "—"
-    t = re.sub(r"^[-－]级", "一级", t)
+    t = re.sub(r"^[-－]级", "一级", t).translate(_FULLWIDTH_DIGITS)
     # a rule or speck read as a stroke after a number (10一, 5_): the stroke means nothing there
     t = re.sub(r"^(\d+(?:\.\d+)?%?)\s*[一\-_~]+$", r"\1", t)
+    # letters the recogniser takes for digits, in a cell that is otherwise a number (o → 0, l → 1)
+    if len(t) <= 12 and re.fullmatch(r"[\dOoIl.%]+", t) and (re.search(r"\d", t) or t in ("o", "O")):
+        t = t.translate(str.maketrans("OoIl", "0011"))
     if re.fullmatch(r"[\d.%\s]*\d[\d.%\s]*", t):  # widely spaced (full-width) digits: 1 2.4 8
         t = re.sub(r"\s+", "", t)
     # the Chinese ellipsis …… comes out as a run of full stops (never between digits: 1..2 stays)

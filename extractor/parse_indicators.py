@@ -184,9 +184,30 @@ def parse_indicator_rows(rows: list[Row], header_row: Row | None, locate: Locate
 
     _carry_back_late_labels(parsed)
     _infer_levels_from_family(parsed)
+    _join_broken_labels([p.ind for p in parsed if not p.template])
     inds = [p.ind for p in parsed if not p.template]
     templates = [p.ind.sources["name"] for p in parsed if p.template and "name" in p.ind.sources]
     return inds, templates
+
+
+def _join_broken_labels(inds: list[Indicator]) -> None:
+    """A level label cut at a line or page break (可持续影响指 | 标): its tail on the next row is
+    joined back, and a label left ending in 指 gets its 标 (no indicator level ends in 指)."""
+    for attr in ("level1", "level2"):
+        prev: str | None = None
+        for i, ind in enumerate(inds):
+            v = getattr(ind, attr)
+            if v and prev and prev.endswith("指") and len(v) <= 2 and (prev + v).endswith("指标"):
+                whole = prev + v
+                for earlier in inds[:i + 1]:
+                    if getattr(earlier, attr) in (prev, v):
+                        setattr(earlier, attr, whole)
+                v = whole
+            prev = v
+        for ind in inds:
+            v = getattr(ind, attr)
+            if v and v.endswith("指") and "标" not in v:  # a printed typo such as 产出标指 stays
+                setattr(ind, attr, v + "标")
 
 
 def _carry_back_late_labels(parsed: list[_Parsed]) -> None:

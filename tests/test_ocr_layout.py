@@ -14,17 +14,16 @@ from conftest import ROOT
 
 
 def _table_image(rows: list[list[str]], widths: list[float], *, merged: dict[tuple[int, int], int] | None = None,
-                 low: set[tuple[int, int]] | None = None, dpi: int = 200) -> np.ndarray:
+                 low: set[tuple[int, int]] | None = None, dpi: int = 200, height: float | None = None, rh: float = 26.0) -> np.ndarray:
     """A ruled table drawn with pymupdf and rasterised. ``merged[(r, c)] = n``: cell (r, c) spans n
     rows (no rule under it); ``low``: cells whose text is written at the bottom of their span."""
     import pymupdf
 
     merged, low = merged or {}, low or set()
-    rh = 26.0
     x = [40.0]
     for w in widths:
         x.append(x[-1] + w)
-    height = 80 + rh * len(rows) + 40
+    height = height or 80 + rh * len(rows) + 40
     doc = pymupdf.open()
     page = doc.new_page(width=x[-1] + 40, height=height)
     covered = {(r + k, c) for (r, c), n in merged.items() for k in range(1, n)}
@@ -46,7 +45,7 @@ def _table_image(rows: list[list[str]], widths: list[float], *, merged: dict[tup
                 continue
             span = merged.get((r, c), 1)
             rr = r + span - 1 if (r, c) in low else r
-            page.insert_text((x[c] + 3, y0 + rr * rh + 17), text, fontname="china-s", fontsize=10)
+            page.insert_text((x[c] + 3, y0 + rr * rh + rh / 2 + 4), text, fontname="china-s", fontsize=10)
     pix = page.get_pixmap(dpi=dpi, alpha=False)
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, 3).copy()
 
@@ -129,7 +128,7 @@ def long_scan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("002_*.gold.json")).read_text(encoding="utf-8"))
     gold["forms"] = [gold["forms"][0], next(f for f in gold["forms"] if "㎡" in json.dumps(f, ensure_ascii=False))]
     path = tmp_path_factory.mktemp("long") / "long.pdf"
-    render_scan(gold["forms"], path)
+    render_scan(gold["forms"], path, a4=False)  # the long form stays on one tall page
     return path, gold, process_file(path)
 
 
@@ -196,3 +195,35 @@ def test_unit_the_recogniser_cannot_print_is_marked_not_trusted() -> None:
     (name, weight), = [cells for _y, cells, grid in page_cells(img, 72 / 200) if grid][1:]
     assert name.text.startswith("完成5450m") and name.confidence is not None and name.confidence < LOW_CONFIDENCE
     assert weight.text == "10" and weight.confidence is not None and weight.confidence >= LOW_CONFIDENCE
+
+
+def test_last_page_holding_only_the_total_row_is_still_a_table() -> None:
+    """A long form's last A4 page often holds nothing but the 总分 row: its column rules are short
+    next to the page, but they still make cells."""
+    from extractor.ocr import page_cells
+
+    img = _table_image([["总分", "100", "99.99", ""]], [300, 50, 50, 60], height=842, rh=15)
+    assert [[c.text for c in cells] for _y, cells, grid in page_cells(img, 72 / 200) if grid] == \
+        [["总分", "100", "99.99", ""]]
+
+
+@pytest.mark.parametrize(("read", "meant"), [("o", "0"), ("1O0", "100"), ("l0.5", "10.5"), ("10一", "10"),
+                                             ("1 2.4 8", "12.48"), ("合同..", "合同……"), ("Ok", "Ok"), ("-10", "-10"),
+                                             ("完成“疏整促“工作", "完成“疏整促”工作"), ("一", "—"), ("-级指标", "一级指标")])
+def test_unambiguous_ocr_habits_are_undone(read: str, meant: str) -> None:
+    from extractor.ocr import _fix
+
+    assert _fix(read) == meant
+
+
+def test_level_label_cut_at_a_page_break_is_joined(tmp_path) -> None:
+    from extractor.batch import process_file
+
+    md = tmp_path / "form.md"
+    md.write_text("项目支出绩效自评表\n\n| 项目名称 | 测试项目 | | | | | | | |\n|---|---|---|---|---|---|---|---|---|\n"
+                  "| 绩效指标 | 一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因 |\n"
+                  "| | 效益指标 | 可持续影响指 | 机制长效运行 | 长期 | 长期 | 50 | 50 | |\n"
+                  "| | | 标 | 制度建设 | 完善 | 完善 | 50 | 50 | |\n"
+                  "| 总分 | 100 | 100 | | | | | | |\n", encoding="utf-8")
+    form = process_file(md).forms[0]
+    assert [i.level2 for i in form.indicators] == ["可持续影响指标", "可持续影响指标"]
