@@ -262,7 +262,7 @@ def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
 def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str | None) -> None:
     """在评测集上运行抽取并按 score_export.py 的口径打分（逐文件及总体）。"""
     from extractor.evaluate import RENDERABLE, SLOW, evaluate, find_sets
-    from extractor.schemas import LOW_CONFIDENCE
+    from extractor.schemas import LOW_CONFIDENCE, LOW_CONFIDENCE_FIGURE
     from extractor.scoring import Score
 
     fmts = ("orig", *RENDERABLE) if formats == "all" else tuple(x.strip() for x in formats.split(",") if x.strip())
@@ -291,7 +291,7 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         console.print(f"{fmt}: {s.summary_line()}")
         marked, wrong = s.wrong_marked
         if wrong or fmt in SLOW:
-            console.print(f"{fmt}: OCR读错的值 {wrong} 处，其中已标“待核”（置信度<{LOW_CONFIDENCE}）{marked} 处")
+            console.print(f"{fmt}: OCR读错的值 {wrong} 处，其中已标“待核”（文字置信度<{LOW_CONFIDENCE}、数字<{LOW_CONFIDENCE_FIGURE}）{marked} 处")
     console.print("—— 总体 ——")
     console.print(total.report())
     if total.codes:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from extractor.numbers import as_json_number
-from extractor.schemas import LOW_CONFIDENCE, ExtractionResult, Flag, Form, FundRow
+from extractor.schemas import ExtractionResult, Flag, Form, FundRow, doubtful
 
 FUND_KEYS = ("initial", "full_year", "executed")
 IND_KEYS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
@@ -110,14 +110,14 @@ def provenance(form: dict[str, Any], field: str) -> dict[str, Any] | None:
     return (form.get("provenance") or {}).get(field)
 
 
-def low_confidence(form: dict[str, Any], threshold: float = LOW_CONFIDENCE) -> dict[str, float]:
-    """Every value read by OCR with confidence below ``threshold``: field path -> confidence."""
+def low_confidence(form: dict[str, Any]) -> dict[str, float]:
+    """Every value read by OCR that the reviewer must check (:func:`doubtful`): path -> confidence."""
     out: dict[str, float] = {}
 
     def take(prefix: str, refs: dict[str, Any] | None) -> None:
         for key, ref in (refs or {}).items():
             conf = (ref or {}).get("confidence")
-            if conf is not None and conf < threshold and key != "label":
+            if doubtful(key, conf):
                 out[prefix + key] = round(float(conf), 2)
 
     take("", form.get("provenance"))

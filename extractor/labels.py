@@ -212,3 +212,23 @@ _PAGE_MARK = re.compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(
 def is_page_marker(text: str) -> bool:
     """A page number line (``- 2 -``, ``— 1 —``, ``第1页 共3页``) printed between table parts."""
     return bool(_PAGE_MARK.match(text.strip().replace("\f", "")))
+
+
+_GOAL_HEADINGS = ("年度总体目标", "预期目标", "实际完成情况", "实际完成", "总体目标", "年度目标")
+
+
+def goal_heading(text: str) -> str | None:
+    """The goal-table heading a cell holds (预期目标, 实际完成情况, ...), or None for content.
+
+    Scans lose a character under a seal or at a rule (际完成情况, 预期目); a short cell that is all
+    but one character of a heading is still that heading.
+    """
+    t = clean(text)
+    if not t or len(t) > 8:
+        return None
+    if t in _GOAL_HEADINGS:
+        return "实际完成情况" if t.startswith("实际完成") else t
+    for h in _GOAL_HEADINGS:
+        if len(h) >= 4 and len(t) >= len(h) - 1 and t in h:
+            return "实际完成情况" if h.startswith("实际完成") else h
+    return None

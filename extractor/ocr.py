@@ -142,6 +142,7 @@ def _fix(text: str) -> str:
     if _DASH.match(t):
         return "—"
     t = re.sub(r"^[-－]级", "一级", t).translate(_FULLWIDTH_DIGITS)
+    t = re.sub(r"(?<=指标)[A-Za-z|!]$", "", t)  # a rule fragment read as a letter after a label
     # a rule or speck read as a stroke after a number (10一, 5_): the stroke means nothing there
     t = re.sub(r"^(\d+(?:\.\d+)?%?)\s*[一\-_~]+$", r"\1", t)
     # letters the recogniser takes for digits, in a cell that is otherwise a number (o → 0, l → 1)
@@ -248,9 +249,10 @@ def recognise(img: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
     return found
 
 
-def _crossed(x0: float, x1: float, xs: list[int]) -> list[int]:
-    """Indices of the cells a box from x0 to x1 covers (a few pixels of overhang do not count)."""
-    tol = min(12.0, 0.25 * (xs[1] - xs[0])) if len(xs) > 1 else 0.0
+def _crossed(x0: float, x1: float, xs: list[int], height: float) -> list[int]:
+    """Indices of the cells a box from x0 to x1 covers. A box reaching into a cell by less than most
+    of a character (its height) only overhangs: the detector pads boxes, and skew adds a little."""
+    tol = max(6.0, 0.6 * height)
     first = min(max(0, int(np.searchsorted(xs, x0 + tol)) - 1), len(xs) - 2)
     last = min(max(0, int(np.searchsorted(xs, x1 - tol)) - 1), len(xs) - 2)
     if last <= first:
@@ -280,7 +282,7 @@ def _split_across(img: np.ndarray, text: str, score: float, pts: np.ndarray,
     on its own.
     """
     x0, x1 = float(pts[:, 0].min()), float(pts[:, 0].max())
-    cells = _crossed(x0, x1, xs)
+    cells = _crossed(x0, x1, xs, float(pts[:, 1].max() - pts[:, 1].min()))
     if len(cells) == 1:
         return [(cells[0], text, (x0 + x1) / 2, score)]
     pieces = [p for p in re.split(r"[\s|｜]+", text) if p]
@@ -310,7 +312,9 @@ def drop_red(img: np.ndarray) -> np.ndarray:
     red = (r > 110) & (r - np.maximum(g, b) > 45)
     if red.sum() < 0.0005 * red.size:
         return img
-    return np.repeat(img[:, :, :1], 3, axis=2)
+    out = img[:, :, 0].copy()
+    out[red & (r > 150)] = 255  # seal ink over paper: white; over print (red < 150 there) it stays
+    return np.repeat(out[:, :, None], 3, axis=2)
 
 
 # rapidocr's character set has no ㎡ or ㎥: a printed 5450㎡ comes out, confidently, as 5450m

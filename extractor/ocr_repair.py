@@ -65,6 +65,8 @@ def repair_decimal_points(form: Form) -> list[str]:
             ref = row.sources.get(col)
             if v is None or ref is None or ref.confidence is None or v < 100 or v != int(v):
                 continue
+            if int(v) % 10 == 0:  # 1863180 for 186.318: more likely 元 in a 万元 table (a real error to
+                continue          # flag) than a point dropped from a figure printed with a trailing 0
             before = _checks(rows, col)
             if False not in before:
                 continue

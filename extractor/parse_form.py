@@ -16,6 +16,7 @@ from extractor.labels import (
     fund_column,
     fund_row_label,
     funds_unit,
+    goal_heading,
     indicator_column,
     is_total_label,
     split_label_value,
@@ -24,7 +25,7 @@ from extractor.labels import (
 from extractor.numbers import clean, number_or_text, parse_number
 from extractor.parse_indicators import is_header_row, parse_indicator_rows
 from extractor.ocr_repair import ROWS, chinese_name, repair_decimal_points
-from extractor.schemas import LOW_CONFIDENCE, Form, FundRow, SourceRef
+from extractor.schemas import Form, FundRow, SourceRef, doubtful
 from extractor.segment import Segment
 
 DEFAULT_FUND_COLUMNS = ["initial", "full_year", "executed", "weight", "rate", "score"]
@@ -165,8 +166,7 @@ class _FormBuilder:
     # -- goals --
     def goal_row(self, row: Row) -> None:
         for c in row.cells:
-            t = clean(c.text)
-            if not t or t in ("年度总体目标", "预期目标", "实际完成情况", "实际完成", "总体目标", "年度目标"):
+            if not clean(c.text) or goal_heading(c.text):
                 continue
             self.goal_cells.append((row, c))
 
@@ -176,8 +176,8 @@ class _FormBuilder:
         hdr = self.goal_header
         if hdr is not None and hdr.exact:
             # a grid whose merged cells repeat their text: read the goals by the header's columns
-            exp_i = next((i for i, c in enumerate(hdr.cells) if clean(c.text) == "预期目标"), None)
-            act_i = next((i for i, c in enumerate(hdr.cells) if clean(c.text).startswith("实际完成")), None)
+            exp_i = next((i for i, c in enumerate(hdr.cells) if goal_heading(c.text) == "预期目标"), None)
+            act_i = next((i for i, c in enumerate(hdr.cells) if goal_heading(c.text) == "实际完成情况"), None)
             data = [r for r, _ in self.goal_cells if r is not hdr]
             row = data[0] if data else None
             if (row is not None and row.exact and len(row.cells) == len(hdr.cells) and exp_i is not None
@@ -190,10 +190,10 @@ class _FormBuilder:
             row, cell = self.goal_cells[0]
             exp_i = act_i = None
             for i, hc in enumerate(self.goal_header.cells):
-                t = clean(hc.text)
-                if t == "预期目标":
+                h = goal_heading(hc.text)
+                if h == "预期目标":
                     exp_i = i
-                elif t.startswith("实际完成"):
+                elif h == "实际完成情况":
                     act_i = i
             idx = row.cells.index(cell)
             if exp_i is not None and act_i is not None and abs(idx - act_i) < abs(idx - exp_i):
@@ -311,18 +311,18 @@ def _warn(form: Form, has_header: bool) -> None:
     form.confidence = max(0.2, 1.0 - 0.15 * len(w))
 
 
-def _low_confidence(form: Form, threshold: float = LOW_CONFIDENCE) -> list[str]:
-    """Fields whose value came from OCR text read with low confidence."""
+def _low_confidence(form: Form) -> list[str]:
+    """Fields whose value came from OCR text the reviewer must check (:func:`doubtful`)."""
     out = []
     for key, ref in form.sources.items():
-        if ref.confidence is not None and ref.confidence < threshold:
+        if doubtful(key, ref.confidence):
             out.append(chinese_name(key))
     for row, rlabel in ROWS.items():
         for key, ref in getattr(form.funds, row).sources.items():
-            if ref.confidence is not None and ref.confidence < threshold and key != "label":
+            if doubtful(key, ref.confidence):
                 out.append(f"资金表{rlabel}/{chinese_name(key)}")
     for i, ind in enumerate(form.indicators):
         for key, ref in ind.sources.items():
-            if ref.confidence is not None and ref.confidence < threshold:
+            if doubtful(key, ref.confidence):
                 out.append(f"第{i + 1}个指标的{chinese_name(key)}")
     return out

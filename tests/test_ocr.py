@@ -101,6 +101,10 @@ def test_dropped_decimal_point_is_repaired_only_where_the_arithmetic_proves_it()
     form = _ocr_form({"total": "1250", "rate": "10000%", "fiscal": "1250"})
     assert form.funds.total.executed == 1250
     assert not any("修正为" in w for w in form.warnings)
+    # 125000 next to 12.5: 元 written in a 万元 table (a real error for the reviewer), not a lost point
+    form = _ocr_form({"total": "125000", "rate": "100%", "fiscal": "12.5"})
+    assert form.funds.total.executed == 125000
+    assert not any("修正为" in w for w in form.warnings)
 
 
 def test_stopped_scan_resumes_from_cached_pages(scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,3 +140,43 @@ def test_cli_reads_scan_pages_in_parallel_workers_like_serial(scan, tmp_path: Pa
     parallel = json.loads((tmp_path / f"{path.stem}.json").read_text(encoding="utf-8"))
     serial = json.loads(json.dumps(result_to_contract(process_file(path)), ensure_ascii=False))
     assert parallel["forms"] and parallel["forms"] == serial["forms"]
+
+
+def test_mixed_pdf_reads_text_pages_directly_and_scanned_pages_by_ocr(scan, tmp_path: Path) -> None:
+    """The digital PDF of two seed forms with its second page swapped for the scanned one."""
+    import pymupdf
+
+    from extractor.fixtures import render_pdf
+
+    path, gold = scan
+    digital = tmp_path / "digital.pdf"
+    render_pdf(gold["forms"], digital)
+    mixed = tmp_path / "mixed.pdf"
+    with pymupdf.open(str(digital)) as d, pymupdf.open(str(path)) as s:
+        d.delete_page(1)
+        d.insert_pdf(s, from_page=1, to_page=1)
+        d.save(str(mixed))
+    res = process_file(mixed)
+    assert res.status == "ok" and res.kind == "pdf-mixed"
+    assert any("OCR" in w and "[2]" in w for w in res.warnings)
+    s = score(gold, result_to_contract(res))
+    assert s.field_accuracy >= 0.95 and not s.missing, s.mismatches[:5]
+    first, second = res.forms
+    assert first.indicators[0].sources["name"].confidence is None  # text layer
+    assert second.indicators[0].sources["name"].confidence is not None and second.pages == (2, 2)
+
+
+def test_multipage_tiff_reads_every_frame(scan, tmp_path: Path) -> None:
+    import pymupdf
+    from PIL import Image
+
+    path, gold = scan
+    with pymupdf.open(str(path)) as doc:
+        frames = [Image.frombytes("RGB", (p.width, p.height), p.samples)
+                  for p in (doc[i].get_pixmap(dpi=200) for i in range(doc.page_count))]
+    tif = tmp_path / "scan.tif"
+    frames[0].save(tif, save_all=True, append_images=frames[1:], compression="tiff_deflate", dpi=(200, 200))
+    res = process_file(tif)
+    assert res.status == "ok" and res.kind == "image"
+    assert [f.project_name for f in res.forms] == [f["project_name"] for f in gold["forms"]]
+    assert [f.pages for f in res.forms] == [(1, 1), (2, 2)]

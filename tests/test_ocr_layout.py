@@ -156,15 +156,15 @@ def test_page_taller_than_the_ocr_limit_is_read_in_strips(long_scan) -> None:
 
 def test_every_wrong_value_read_with_low_confidence_is_marked(long_scan) -> None:
     from extractor.export import low_confidence, provenance, result_to_contract
-    from extractor.schemas import LOW_CONFIDENCE
+    from extractor.schemas import doubtful
     from extractor.scoring import score
     from extractor.store import get_path
 
     _path, gold, res = long_scan
     traced = result_to_contract(res)["forms"]
-    s = score(gold, traced and {"forms": traced})
+    s = score(gold, {"forms": traced})
     shaky = [(pi, p) for pi, p in s.wrong if get_path(traced[pi], p) is not None
-             and ((provenance(traced[pi], p) or {}).get("confidence") or 1) < LOW_CONFIDENCE]
+             and doubtful(p.split(".")[-1], (provenance(traced[pi], p) or {}).get("confidence"))]
     assert shaky, "the ㎡ readings should be among the wrong values"
     for pi, p in shaky:
         assert p in low_confidence(traced[pi])
