@@ -250,9 +250,10 @@ def recognise(img: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
 
 
 def _crossed(x0: float, x1: float, xs: list[int], height: float) -> list[int]:
-    """Indices of the cells a box from x0 to x1 covers. A box reaching into a cell by less than most
-    of a character (its height) only overhangs: the detector pads boxes, and skew adds a little."""
-    tol = max(6.0, 0.6 * height)
+    """Indices of the cells a box from x0 to x1 covers. A box reaching into a cell by less than a
+    third of its height only overhangs (the detector pads boxes); a single half-width digit reaches
+    further than that (90%5 is two cells)."""
+    tol = max(6.0, 0.3 * height)
     first = min(max(0, int(np.searchsorted(xs, x0 + tol)) - 1), len(xs) - 2)
     last = min(max(0, int(np.searchsorted(xs, x1 - tol)) - 1), len(xs) - 2)
     if last <= first:

@@ -76,8 +76,11 @@ def test_red_seal_over_figures_is_dropped_before_reading() -> None:
 
 
 def test_box_running_over_rules_is_split_between_its_cells() -> None:
-    from extractor.ocr import _split_across
+    from extractor.ocr import _crossed, _split_across
 
+    # a padded box overhanging a rule stays in its cell; a half-width digit past the rule does not
+    assert _crossed(92, 190, [0, 100, 200, 300], 40) == [1]
+    assert _crossed(105, 222, [0, 100, 200, 300], 40) == [1, 2]
     # pieces that match the cells crossed: no second reading needed
     xs = [0, 100, 200, 300]
     pts = np.array([[105, 10], [295, 10], [295, 30], [105, 30]], dtype=float)
