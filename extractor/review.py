@@ -8,11 +8,13 @@ forms whose self-score looks inflated rise to the top of the triage list (domain
 
 from __future__ import annotations
 
+import re
+
 from extractor import rules_scores, rules_values  # noqa: F401  (register the rules)
 from extractor.config import ReviewConfig, load_config
 from extractor.rescore import rescore_form
 from extractor.rulebook import RULES, FormContext
-from extractor.schemas import ExtractionResult, Form
+from extractor.schemas import FIGURE_FIELDS, ExtractionResult, Form, doubtful
 
 SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}
 
@@ -26,6 +28,7 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
             continue
         flags.extend(r.check(ctx))
     flags.sort(key=lambda f: (f.indicator if f.indicator is not None else -1, SEVERITY_ORDER[f.severity]))
+    _note_shaky_evidence(form, flags)
     form.flags = flags
     form.rescore = rescore_form(form, cfg)
     weights = {"error": cfg.risk.error, "warn": cfg.risk.warn, "info": cfg.risk.info}
@@ -38,6 +41,51 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
             risk += cfg.risk.code_weights.get(f.code, weights[f.severity])
     form.risk = round(risk + cfg.risk.gap_weight * max(0.0, gap), 2)
     return form
+
+
+SHAKY_NOTE = "（所依据的数值为扫描件OCR低置信度读数，请先对照原件核对该数值）"
+
+
+def _shaky_readings(form: Form) -> tuple[list[str], dict[int, list[str]]]:
+    """Figures read by OCR that the reviewer must check, as printed: the form's, and each indicator's."""
+    values: list[str] = []
+    per_indicator: dict[int, list[str]] = {}
+
+    def text(v: object) -> str | None:
+        if isinstance(v, float):
+            return f"{v:g}"
+        return str(v).strip() if v is not None and str(v).strip() else None
+
+    rows = (form.funds.total, form.funds.fiscal, form.funds.carryover, form.funds.other)
+    for owner, refs in [(form, form.sources)] + [(r, r.sources) for r in rows]:
+        for key, ref in refs.items():
+            if doubtful(key, ref.confidence) and (t := text(getattr(owner, key, None))):
+                values.append(t)
+    for i, ind in enumerate(form.indicators):
+        for key, ref in ind.sources.items():
+            if key in FIGURE_FIELDS and doubtful(key, ref.confidence) and (t := text(getattr(ind, key, None))):
+                per_indicator.setdefault(i, []).append(t)
+                values.append(t)
+    return values, per_indicator
+
+
+def _mentions(values: list[str], evidence: str) -> bool:
+    return any(re.search(rf"(?<![\d.]){re.escape(v)}(?![\d.])", evidence) for v in values)
+
+
+def _note_shaky_evidence(form: Form, flags: list) -> None:  # type: ignore[type-arg]
+    """A flag resting on a figure OCR read with low confidence says so: the scan may be right and
+    the reading wrong, so the reviewer checks the figure before the finding. Within an indicator any
+    of its shaky figures counts; across the form only figures of three or more characters (5 or 10
+    turn up in any formula, 19.6 does not)."""
+    values, per_indicator = _shaky_readings(form)
+    if not values:
+        return
+    long_values = [v for v in values if len(v) >= 3]
+    for f in flags:
+        own = per_indicator.get(f.indicator, []) if f.indicator is not None else []
+        if _mentions(own, f.evidence) or _mentions(long_values, f.evidence):
+            f.message += SHAKY_NOTE
 
 
 def review_result(res: ExtractionResult, cfg: ReviewConfig | None = None) -> ExtractionResult:

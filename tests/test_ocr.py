@@ -180,3 +180,27 @@ def test_multipage_tiff_reads_every_frame(scan, tmp_path: Path) -> None:
     assert res.status == "ok" and res.kind == "image"
     assert [f.project_name for f in res.forms] == [f["project_name"] for f in gold["forms"]]
     assert [f.pages for f in res.forms] == [(1, 1), (2, 2)]
+
+
+def test_flag_resting_on_a_shaky_ocr_figure_says_so() -> None:
+    """19.6 read as 10.6 at 0.89: the execution-rate findings it causes tell the reviewer to check the
+    figure first; the same form read with sure figures gets no such note."""
+    from extractor.config import load_config
+    from extractor.document import Cell, Document, Page, Row
+    from extractor.extract import extract_forms
+    from extractor.review import SHAKY_NOTE, review_form
+
+    def form(conf: float):  # type: ignore[no-untyped-def]
+        rows = [["项目名称", "测试项目"],
+                ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+                ["", "年度资金总额", "19.6", "19.6", "10.6", "10", "100%", "10"],
+                ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
+                ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
+        built = [Row([Cell(t, confidence=conf if t == "10.6" else 0.99) for t in r], 1, n, exact=True)
+                 for n, r in enumerate(rows, start=1)]
+        return review_form(extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0], load_config())
+
+    shaky = [f for f in form(0.886).flags if f.code in ("rate-mismatch", "low-execution")]
+    assert shaky and all(f.message.endswith(SHAKY_NOTE) for f in shaky)
+    sure = [f for f in form(0.99).flags if f.code in ("rate-mismatch", "low-execution")]
+    assert sure and not any(SHAKY_NOTE in f.message for f in sure)
