@@ -108,16 +108,20 @@ def test_merged_cell_text_low_in_its_span_belongs_to_the_first_row() -> None:
     assert got[2][:2] == ["", ""] and got[3][:2] == ["", ""]
 
 
-def test_header_with_level1_misread_as_level2_keeps_both_levels(tmp_path) -> None:
+def _md_form(tmp_path, header: str, rows: list[str]):  # type: ignore[no-untyped-def]
+    """One form written as a Markdown pipe table and read back through the whole pipeline."""
     from extractor.batch import process_file
 
     md = tmp_path / "form.md"
     md.write_text("项目支出绩效自评表\n\n| 项目名称 | 测试项目 | | | | | | | |\n|---|---|---|---|---|---|---|---|---|\n"
-                  "| 绩效指标 | 二级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因 |\n"
-                  "| | 产出指标 | 数量指标 | 培训人数 | ≥30人 | 35人 | 50 | 50 | |\n"
-                  "| | 效益指标 | 社会效益指标 | 群众知晓率 | ≥90% | 95% | 50 | 50 | |\n"
-                  "| 总分 | 100 | 100 | | | | | | |\n", encoding="utf-8")
-    form = process_file(md).forms[0]
+                  f"| 绩效指标 | {header} | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因 |\n"
+                  + "".join(f"| | {r} |\n" for r in rows) + "| 总分 | 100 | 100 | | | | | | |\n", encoding="utf-8")
+    return process_file(md).forms[0]
+
+
+def test_header_with_level1_misread_as_level2_keeps_both_levels(tmp_path) -> None:
+    form = _md_form(tmp_path, "二级指标 | 二级指标", ["产出指标 | 数量指标 | 培训人数 | ≥30人 | 35人 | 50 | 50 |",
+                                                   "效益指标 | 社会效益指标 | 群众知晓率 | ≥90% | 95% | 50 | 50 |"])
     assert [(i.level1, i.level2) for i in form.indicators] == [("产出指标", "数量指标"), ("效益指标", "社会效益指标")]
 
 
@@ -220,13 +224,6 @@ def test_unambiguous_ocr_habits_are_undone(read: str, meant: str) -> None:
 
 
 def test_level_label_cut_at_a_page_break_is_joined(tmp_path) -> None:
-    from extractor.batch import process_file
-
-    md = tmp_path / "form.md"
-    md.write_text("项目支出绩效自评表\n\n| 项目名称 | 测试项目 | | | | | | | |\n|---|---|---|---|---|---|---|---|---|\n"
-                  "| 绩效指标 | 一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因 |\n"
-                  "| | 效益指标 | 可持续影响指 | 机制长效运行 | 长期 | 长期 | 50 | 50 | |\n"
-                  "| | | 标 | 制度建设 | 完善 | 完善 | 50 | 50 | |\n"
-                  "| 总分 | 100 | 100 | | | | | | |\n", encoding="utf-8")
-    form = process_file(md).forms[0]
+    form = _md_form(tmp_path, "一级指标 | 二级指标", ["效益指标 | 可持续影响指 | 机制长效运行 | 长期 | 长期 | 50 | 50 |",
+                                                   " | 标 | 制度建设 | 完善 | 完善 | 50 | 50 |"])
     assert [i.level2 for i in form.indicators] == ["可持续影响指标", "可持续影响指标"]
