@@ -285,6 +285,33 @@ def degrade(img, rng, dpi: int):  # type: ignore[no-untyped-def]
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), angle
 
 
+def photograph(img, rng, shift: float = 0.008, shear: float = 0.0):  # type: ignore[no-untyped-def]
+    """Make a clean page image look photographed with a phone and cropped to the page, as scanning
+    apps deliver it: leftover perspective (each corner moved by up to ``shift`` of the page width),
+    a slant (the bottom edge moved sideways by ``shear`` of the page height), light falling off
+    across the page, sensor noise."""
+    import numpy as np
+    from PIL import Image
+
+    w, h = img.size
+    d = shift * w
+    src = [(0, 0), (w, 0), (w, h), (0, h)]
+    dst = [(x + rng.uniform(-d, d) + shear * y, y + rng.uniform(-d, d)) for x, y in src]
+    # PIL maps output to input: solve the 8 coefficients taking each dst corner to its src corner
+    a, b = [], []
+    for (x, y), (u, v) in zip(dst, src):
+        a.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        a.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        b.extend([u, v])
+    coeffs = np.linalg.solve(np.array(a, float), np.array(b, float))
+    img = img.transform((w, h), Image.PERSPECTIVE, tuple(coeffs), Image.BICUBIC, fillcolor=(250, 250, 250))
+    arr = np.asarray(img).astype(float)
+    yy, xx = np.mgrid[0:h, 0:w]
+    light = 0.78 + 0.22 * (1 - np.hypot(xx / w - rng.uniform(0, 1), yy / h - rng.uniform(0, 1)))
+    arr = arr * light[:, :, None] + rng.normal(0, 5, arr.shape)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
 def _a4_pieces(img, dpi: int):  # type: ignore[no-untyped-def]
     """A page image taller than A4 cut into A4-high pieces at table rules, as a printer breaks a long
     table: each cut is on the lowest horizontal rule that still fits the page."""

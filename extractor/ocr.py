@@ -95,6 +95,9 @@ def grid(img: np.ndarray) -> list[tuple[int, int, list[int]]]:
     return grid_and_rules(img)[0]
 
 
+DRIFT = 14  # pixels a rule may move sideways across a photographed page, after deskew
+
+
 def grid_and_rules(img: np.ndarray) -> tuple[list[tuple[int, int, list[int]]], np.ndarray]:
     """The bands, and the mask of horizontal rules (to tell a row-spanning cell from two cells)."""
     import cv2
@@ -119,6 +122,15 @@ def grid_and_rules(img: np.ndarray) -> tuple[list[tuple[int, int, list[int]]], n
         for x in columns:
             lo, hi = max(0, x - 3), min(w, x + 4)
             coverage = (band[:, lo:hi] > 0).any(axis=1).mean()
+            if coverage < 0.4:
+                # a photographed page is not only rotated: perspective moves a rule by a few pixels
+                # from band to band, so look a little to the side, for a rule that clearly crosses
+                lo, hi = max(0, x - DRIFT), min(w, x + DRIFT + 1)
+                per_x = (band[:, lo:hi] > 0).mean(axis=0)
+                found = lo + int(per_x.argmax()) if per_x.size else -1
+                # the rule found there must not be another column's own rule
+                coverage = float(per_x.max()) if per_x.size and per_x.max() >= 0.7 and \
+                    all(abs(c - found) > DRIFT // 2 for c in columns if c != x) else 0.0
             if coverage >= 0.4:
                 xs.append(x)
         if len(xs) >= 2:

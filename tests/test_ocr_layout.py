@@ -227,3 +227,29 @@ def test_level_label_cut_at_a_page_break_is_joined(tmp_path) -> None:
     form = _md_form(tmp_path, "一级指标 | 二级指标", ["效益指标 | 可持续影响指 | 机制长效运行 | 长期 | 长期 | 50 | 50 |",
                                                    " | 标 | 制度建设 | 完善 | 完善 | 50 | 50 |"])
     assert [i.level2 for i in form.indicators] == ["可持续影响指标", "可持续影响指标"]
+
+
+@pytest.mark.parametrize("shear", [0.0, 0.015])
+def test_photographed_page_reads_like_a_scan(tmp_path, shear: float) -> None:
+    """A phone photo of a form, cropped to the page: leftover perspective (corners moved by up to
+    0.8% of the width), light falling off across the page, and with ``shear`` a slant that moves the
+    rules sideways by 1.5% of the page height from top to bottom, which deskew cannot undo."""
+    import pymupdf
+    from PIL import Image
+
+    from extractor.batch import process_file
+    from extractor.export import result_to_contract
+    from extractor.fixtures import photograph, render_pdf
+    from extractor.scoring import score
+
+    gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("001_*.gold.json")).read_text(encoding="utf-8"))
+    gold["forms"] = gold["forms"][:1]
+    render_pdf(gold["forms"], tmp_path / "clean.pdf")
+    with pymupdf.open(str(tmp_path / "clean.pdf")) as doc:
+        pix = doc[0].get_pixmap(dpi=200, alpha=False)
+    img = photograph(Image.frombytes("RGB", (pix.width, pix.height), pix.samples), np.random.default_rng(5),
+                     shear=shear)
+    img.save(tmp_path / "photo.jpg", quality=88, dpi=(200, 200))
+    s = score(gold, result_to_contract(process_file(tmp_path / "photo.jpg")))
+    assert s.forms_pred == 1 and s.field_accuracy >= 0.95, s.mismatches[:8]
+    assert s.rows_prf[2] >= 0.97
