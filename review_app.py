@@ -325,8 +325,9 @@ def _field_label(path: str) -> str:
     parts = path.split(".")
     if parts[0] == "indicators":
         return f"指标{int(parts[1]) + 1} · {labels.get(parts[2], parts[2])}"
-    if parts[0] == "funds":
-        return dict(FUND_FIELDS).get(path, path)
+    if parts[0] == "funds" and len(parts) == 3:
+        from extractor.ocr_repair import COLUMNS, ROWS
+        return dict(FUND_FIELDS).get(path) or f"{ROWS.get(parts[1], parts[1])}·{COLUMNS.get(parts[2], parts[2])}"
     return labels.get(path, path)
 
 

@@ -114,17 +114,18 @@ def low_confidence(form: dict[str, Any]) -> dict[str, float]:
     """Every value read by OCR that the reviewer must check (:func:`doubtful`): path -> confidence."""
     out: dict[str, float] = {}
 
-    def take(prefix: str, refs: dict[str, Any] | None) -> None:
+    def take(prefix: str, values: dict[str, Any], refs: dict[str, Any] | None) -> None:
         for key, ref in (refs or {}).items():
             conf = (ref or {}).get("confidence")
-            if doubtful(key, conf):
+            # a dash or a cell the contract does not export (a sub-row's 分值) is not a value to check
+            if doubtful(key, conf) and values.get(key) is not None:
                 out[prefix + key] = round(float(conf), 2)
 
-    take("", form.get("provenance"))
+    take("", form, form.get("provenance"))
     for row, refs in (form.get("funds_provenance") or {}).items():
-        take(f"funds.{row}.", refs)
+        take(f"funds.{row}.", (form.get("funds") or {}).get(row) or {}, refs)
     for i, ind in enumerate(form.get("indicators") or []):
-        take(f"indicators.{i}.", ind.get("provenance"))
+        take(f"indicators.{i}.", ind, ind.get("provenance"))
     return out
 
 

@@ -318,8 +318,9 @@ def _low_confidence(form: Form) -> list[str]:
         if doubtful(key, ref.confidence):
             out.append(chinese_name(key))
     for row, rlabel in ROWS.items():
-        for key, ref in getattr(form.funds, row).sources.items():
-            if doubtful(key, ref.confidence):
+        fund_row = getattr(form.funds, row)
+        for key, ref in fund_row.sources.items():
+            if doubtful(key, ref.confidence) and getattr(fund_row, key, None) is not None:
                 out.append(f"资金表{rlabel}/{chinese_name(key)}")
     for i, ind in enumerate(form.indicators):
         for key, ref in ind.sources.items():

@@ -204,3 +204,22 @@ def test_flag_resting_on_a_shaky_ocr_figure_says_so() -> None:
     assert shaky and all(f.message.endswith(SHAKY_NOTE) for f in shaky)
     sure = [f for f in form(0.99).flags if f.code in ("rate-mismatch", "low-execution")]
     assert sure and not any(SHAKY_NOTE in f.message for f in sure)
+
+
+def test_dashes_read_with_low_confidence_are_not_values_to_check() -> None:
+    from extractor.document import Cell, Document, Page, Row
+    from extractor.export import form_to_contract, low_confidence
+    from extractor.extract import extract_forms
+
+    rows = [["项目名称", "测试项目"],
+            ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+            ["", "年度资金总额", "12.5", "12.5", "12.5", "10", "100%", "10"],
+            ["", "其中：当年财政拨款", "12.5", "12.5", "12.5", "—", "—", "—"],
+            ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
+            ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
+    built = [Row([Cell(t, confidence=0.5 if t == "—" else 0.99) for t in r], 1, n, exact=True)
+             for n, r in enumerate(rows, start=1)]
+    form = extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
+    assert form.funds.fiscal.sources["weight"].confidence == 0.5  # the dash keeps its trace
+    assert low_confidence(form_to_contract(form)) == {}
+    assert not any("OCR识别置信度较低" in w for w in form.warnings)
