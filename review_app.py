@@ -33,6 +33,7 @@ from extractor.app_support import (
 )
 from extractor.batch import expand_inputs
 from extractor.importer import import_files
+from extractor.ocr_pages import set_progress as set_ocr_progress
 from extractor.rulebook import RULES
 from extractor.store import ConcurrentEditError, Store
 
@@ -104,11 +105,20 @@ def page_import() -> None:
             st.warning("请先上传文件或填写文件夹路径")
             return
         bar = st.progress(0.0, text="处理中……")
+        pages = st.empty()  # a scanned file reports its pages: a 300-page scan is minutes of OCR
 
         def done(i: int, n: int, f: Path, err: str | None) -> None:
             bar.progress(i / n, text=f"{i}/{n}：{f.name}")
+            pages.empty()
 
-        result = import_files(store, files, on_done=done)
+        def ocr_page(f: str, k: int, total: int) -> None:
+            pages.progress(k / total, text=f"正在识别扫描件 {Path(f).name}：第 {k}/{total} 页（已识别的页会缓存，中断后可续）")
+
+        set_ocr_progress(ocr_page)
+        try:
+            result = import_files(store, files, on_done=done)
+        finally:
+            set_ocr_progress(None)
         bad = [(f, e) for f, e in result if e]
         st.success(f"已导入 {len(result) - len(bad)} 个文件；失败 {len(bad)} 个。")
         for f, e in bad:

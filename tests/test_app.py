@@ -95,6 +95,33 @@ def test_import_page_reports_bad_files(app_db: Path, tmp_path: Path) -> None:
     assert any("文件为空" in e.value for e in at.error)
 
 
+def test_import_of_a_scan_reports_its_pages(app_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing a scanned file in the app shows page-by-page OCR progress, and the progress hook is
+    taken down afterwards (a later CLI run in the same process must not draw into a dead page)."""
+    import pymupdf
+
+    from extractor import ocr_pages
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with pymupdf.open(str(ROOT / "samples" / "001_cc20b351adbf8378.scan.pdf")) as doc:
+        doc[0].get_pixmap(dpi=200).save(str(folder / "page.png"))
+    seen: list[tuple[int, int]] = []
+    real = ocr_pages.set_progress
+
+    def spy(hook):  # type: ignore[no-untyped-def]
+        real(None if hook is None else (lambda f, k, n: (seen.append((k, n)), hook(f, k, n))))
+
+    monkeypatch.setattr(ocr_pages, "set_progress", spy)
+    at = _start()
+    at.sidebar.radio[0].set_value("导入").run()
+    at.text_input(key="folder").set_value(str(folder))
+    at.button(key="do_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("已导入 1 个文件" in s.value for s in at.success)
+    assert seen == [(1, 1)] and ocr_pages._progress is None
+
+
 def test_low_confidence_ocr_values_are_marked_one_by_one(app_db: Path) -> None:
     """A scanned form whose 实际完成值 and 全年执行数 were read with low OCR confidence: the form view
     names both, marks the indicator row and the funds cell, and offers them first to locate."""
