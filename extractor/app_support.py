@@ -96,7 +96,7 @@ def scan_page_png(path: str, page: int, bbox: list[float] | None, width: int = 1
     from PIL import Image, ImageDraw
 
     from extractor.ingest_scan import DPI, image_frame, pdf_page_image
-    from extractor.ocr import deskew
+    from extractor.ocr_image import deskew
 
     if path.lower().endswith(".pdf"):
         import pymupdf

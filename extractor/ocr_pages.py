@@ -65,10 +65,10 @@ def _code_version() -> str:
     """Changes whenever the OCR code or the OCR engine changes, so stale cached pages are never used."""
     from importlib.metadata import version
 
-    from extractor import ingest_scan, ocr
+    from extractor import ingest_scan, ocr, ocr_image, ocr_text
 
     h = hashlib.sha256()
-    for mod in (ocr, ingest_scan):
+    for mod in (ocr, ocr_image, ocr_text, ingest_scan):
         h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
     h.update(version("rapidocr").encode())
     return h.hexdigest()[:16]

@@ -59,7 +59,7 @@ def _texts(img: np.ndarray) -> list[list[str]]:
 def test_red_seal_over_figures_is_dropped_before_reading() -> None:
     from PIL import Image, ImageDraw
 
-    from extractor.ocr import drop_red
+    from extractor.ocr_image import drop_red
 
     img = _table_image([["项目", "年初预算数", "全年预算数"], ["其中：当年财政拨款", "3.06", "12.48"]], [140, 90, 90])
     base = Image.fromarray(img).convert("RGBA")
@@ -88,7 +88,7 @@ def test_box_running_over_rules_is_split_between_its_cells() -> None:
         == [(1, "2.75"), (2, "2.75")]
     # no separator: each cell's part of the box is read again from the page
     img = _table_image([["指标2：党员干部满意度", "90%", "优", "5"]], [150, 60, 60, 60])
-    from extractor.ocr import grid_and_rules
+    from extractor.ocr_image import grid_and_rules
 
     (y0, y1, cols), = grid_and_rules(img)[0]
     pts = np.array([[cols[1] + 4, y0 + 6], [cols[4] - 4, y0 + 6], [cols[4] - 4, y1 - 6], [cols[1] + 4, y1 - 6]],
@@ -146,7 +146,7 @@ def test_page_taller_than_the_ocr_limit_is_read_in_strips(long_scan) -> None:
 
     from extractor.export import result_to_contract
     from extractor.ingest_scan import pdf_page_image
-    from extractor.ocr import MAX_SIDE, deskew, regions
+    from extractor.ocr_image import MAX_SIDE, deskew, regions
     from extractor.scoring import score
 
     path, gold, res = long_scan
@@ -180,7 +180,7 @@ def test_every_wrong_value_read_with_low_confidence_is_marked(long_scan) -> None
 
 @pytest.mark.parametrize("blank", [True, False])
 def test_blank_margins_are_not_read(blank: bool) -> None:
-    from extractor.ocr import regions
+    from extractor.ocr_image import regions
 
     img = np.full((2400, 1600, 3), 255, np.uint8)
     if not blank:
@@ -218,9 +218,9 @@ def test_last_page_holding_only_the_total_row_is_still_a_table() -> None:
                                              ("1 2.4 8", "12.48"), ("合同..", "合同……"), ("Ok", "Ok"), ("-10", "-10"),
                                              ("完成“疏整促“工作", "完成“疏整促”工作"), ("一", "—"), ("-级指标", "一级指标")])
 def test_unambiguous_ocr_habits_are_undone(read: str, meant: str) -> None:
-    from extractor.ocr import _fix
+    from extractor.ocr_text import fix_reading
 
-    assert _fix(read) == meant
+    assert fix_reading(read) == meant
 
 
 def test_level_label_cut_at_a_page_break_is_joined(tmp_path) -> None:
