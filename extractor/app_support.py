@@ -91,22 +91,16 @@ def pdf_page_png(path: str, page: int, bbox: list[float] | None, zoom: float = 1
 
 
 def scan_page_png(path: str, page: int, bbox: list[float] | None, width: int = 1100) -> bytes:
-    """A scanned page (image file frame or text-less PDF page) as PNG, deskewed as it was read,
-    with the value's OCR box outlined in red (boxes are in points of the deskewed page)."""
+    """A scanned page (image file frame or text-less PDF page) as PNG, turned by the angle OCR read
+    it at (measured with seals dropped, as OCR does), with the value's box outlined in red (boxes are
+    in points of the deskewed page)."""
     from PIL import Image, ImageDraw
 
-    from extractor.ingest_scan import DPI, image_frame, pdf_page_image
-    from extractor.ocr_image import deskew
+    from extractor.ingest_scan import page_image
+    from extractor.ocr_image import drop_red, rotate, skew_angle
 
-    if path.lower().endswith(".pdf"):
-        import pymupdf
-
-        with pymupdf.open(path) as doc:
-            img, dpi = pdf_page_image(doc[page - 1], DPI), float(DPI)
-    else:
-        img, dpi = image_frame(path, page - 1)
-    img, _angle = deskew(img)
-    im = Image.fromarray(img)
+    img, dpi = page_image(path, page - 1, pdf=path.lower().endswith(".pdf"))
+    im = Image.fromarray(rotate(img, skew_angle(drop_red(img))))
     if bbox:
         k = dpi / 72.0
         x0, y0, x1, y1 = (v * k for v in bbox)

@@ -74,11 +74,12 @@ def evaluate_case(case: Case, fmt: str = "orig", render_dir: Path | None = None)
     s = score(gold, pred)
     if res.kind in OCR_KINDS:  # of the values OCR read wrong, how many the reviewer is told to check
         traced = result_to_contract(res, provenance=True)["forms"]
+        marked = [low_confidence(f) for f in traced]
         for pi, path_ in s.wrong:
             ref = provenance(traced[pi], path_)
             if get_path(traced[pi], path_) is not None and ref and ref.get("confidence") is not None:
                 s.wrong_marked[1] += 1
-                s.wrong_marked[0] += path_ in low_confidence(traced[pi])
+                s.wrong_marked[0] += path_ in marked[pi]
     if res.status != "ok":
         s.mismatches.insert(0, f"读取失败：{res.error}")
     return s

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from extractor.numbers import as_json_number
-from extractor.schemas import ExtractionResult, Flag, Form, FundRow, doubtful
+from extractor.schemas import ExtractionResult, Flag, Form, FundRow, readings_to_check
 
 FUND_KEYS = ("initial", "full_year", "executed")
 IND_KEYS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
@@ -111,22 +111,10 @@ def provenance(form: dict[str, Any], field: str) -> dict[str, Any] | None:
 
 
 def low_confidence(form: dict[str, Any]) -> dict[str, float]:
-    """Every value read by OCR that the reviewer must check (:func:`doubtful`): path -> confidence."""
-    out: dict[str, float] = {}
-
-    def take(prefix: str, values: dict[str, Any], refs: dict[str, Any] | None) -> None:
-        for key, ref in (refs or {}).items():
-            conf = (ref or {}).get("confidence")
-            # a dash or a cell the contract does not export (a sub-row's 分值) is not a value to check
-            if doubtful(key, conf) and values.get(key) is not None:
-                out[prefix + key] = round(float(conf), 2)
-
-    take("", form, form.get("provenance"))
-    for row, refs in (form.get("funds_provenance") or {}).items():
-        take(f"funds.{row}.", (form.get("funds") or {}).get(row) or {}, refs)
-    for i, ind in enumerate(form.get("indicators") or []):
-        take(f"indicators.{i}.", ind, ind.get("provenance"))
-    return out
+    """Every value read by OCR that the reviewer must check: path -> confidence. Dashes and cells the
+    contract does not export are not values."""
+    return {path: round(conf, 2) for path, value, conf in readings_to_check(form_from_contract(form))
+            if value is not None}
 
 
 def dumps(obj: Any) -> str:

@@ -59,3 +59,12 @@ def pdf_page_image(page, dpi: int = DPI) -> np.ndarray:  # type: ignore[no-untyp
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3].copy()
 
 
+def page_image(path: str, index: int, pdf: bool) -> tuple[np.ndarray, float]:
+    """(RGB array, dpi) of page ``index`` (0-based) as OCR reads it: a PDF page rendered at ``DPI``,
+    or one frame of an image file."""
+    if not pdf:
+        return image_frame(path, index)
+    import pymupdf
+
+    with pymupdf.open(path) as doc:
+        return pdf_page_image(doc[index], DPI), float(DPI)

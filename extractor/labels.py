@@ -226,8 +226,6 @@ def goal_heading(text: str) -> str | None:
     t = clean(text)
     if not t or len(t) > 8:
         return None
-    if t in _GOAL_HEADINGS:
-        return "实际完成情况" if t.startswith("实际完成") else t
     for h in _GOAL_HEADINGS:
         if len(h) >= 4 and len(t) >= len(h) - 1 and t in h:
             return "实际完成情况" if h.startswith("实际完成") else h

@@ -113,7 +113,7 @@ def _split_across(img: np.ndarray, text: str, score: float, pts: np.ndarray,
 
 def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], bool]]:
     """(y, cells, in the grid) rows of one page image; boxes are scaled to PDF points."""
-    img, _angle = deskew(drop_red(img))
+    img, _angle = deskew(drop_red(img))  # the review app shows the page turned by the same angle
     boxes = recognise(img)
     bands, horiz = grid_and_rules(img)
     placed: dict[tuple[int, int], list[tuple[float, float, str, float]]] = {}
@@ -156,8 +156,8 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
         rows.append((y0 * scale, cells, True))
     for cy, _cx, text, score, pts in sorted(outside, key=lambda o: (o[0], o[1])):
         x0, y0, x1, y1 = pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()
-        rows.append((y0 * scale, [Cell(fix_reading(text), bbox=(round(x0 * scale, 2), round(y0 * scale, 2),
-                                                         round(x1 * scale, 2), round(y1 * scale, 2)),
-                                       confidence=doubt(text, score))], False))
+        text = fix_reading(text)
+        bbox = (round(x0 * scale, 2), round(y0 * scale, 2), round(x1 * scale, 2), round(y1 * scale, 2))
+        rows.append((y0 * scale, [Cell(text, bbox=bbox, confidence=doubt(text, score))], False))
     rows.sort(key=lambda r: r[0])
     return rows

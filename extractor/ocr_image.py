@@ -30,8 +30,8 @@ def drop_red(img: np.ndarray) -> np.ndarray:
     return np.repeat(out[:, :, None], 3, axis=2)
 
 
-def deskew(img: np.ndarray) -> tuple[np.ndarray, float]:
-    """Rotate so that the long horizontal rules are level; returns (image, angle in degrees)."""
+def skew_angle(img: np.ndarray) -> float:
+    """The angle (degrees) that levels the page's long horizontal rules; 0 when there are none."""
     import cv2
 
     gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
@@ -49,14 +49,40 @@ def deskew(img: np.ndarray) -> tuple[np.ndarray, float]:
         a = np.degrees(np.arctan2(y2 - y1, x2 - x1))
         if abs(a) < 5:
             angles.append(a)
-    if not angles:
-        return img, 0.0
-    angle = float(np.median(angles))
-    if abs(angle) < 0.05:
-        return img, 0.0
+    angle = float(np.median(angles)) if angles else 0.0
+    return angle if abs(angle) >= 0.05 else 0.0
+
+
+def rotate(img: np.ndarray, angle: float) -> np.ndarray:
+    """The page turned by ``angle`` degrees about its centre, corners filled white."""
+    import cv2
+
+    if not angle:
+        return img
+    h, w = img.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    rotated = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255) if img.ndim == 3 else 255)
-    return rotated, angle
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255) if img.ndim == 3 else 255)
+
+
+def deskew(img: np.ndarray) -> tuple[np.ndarray, float]:
+    """Rotate so that the long horizontal rules are level; returns (image, angle in degrees)."""
+    angle = skew_angle(img)
+    return rotate(img, angle), angle
+
+
+def _binary(img: np.ndarray) -> np.ndarray:
+    """Ink as 255 on 0, thresholded against the local background (uneven light, JPEG noise)."""
+    import cv2
+
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+
+
+def _opened(binary: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Only the ink in straight runs at least ``width`` × ``height`` long: ruling lines."""
+    import cv2
+
+    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, height)))
 
 
 def _positions(mask: np.ndarray, axis: int, min_share: float) -> list[int]:
@@ -78,23 +104,16 @@ def _positions(mask: np.ndarray, axis: int, min_share: float) -> list[int]:
     return out
 
 
-def grid(img: np.ndarray) -> list[tuple[int, int, list[int]]]:
-    """Row bands (y0, y1) with the x positions of the vertical rules that cross each band."""
-    return grid_and_rules(img)[0]
-
-
 DRIFT = 14  # pixels a rule may move sideways across a photographed page, after deskew
 
 
 def grid_and_rules(img: np.ndarray) -> tuple[list[tuple[int, int, list[int]]], np.ndarray]:
-    """The bands, and the mask of horizontal rules (to tell a row-spanning cell from two cells)."""
-    import cv2
-
-    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    """Row bands (y0, y1) with the x positions of the vertical rules that cross each band, and the
+    mask of horizontal rules (to tell a row-spanning cell from two cells)."""
+    binary = _binary(img)
     h, w = binary.shape
-    horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, w // 30), 1)))
-    vert = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(15, h // 80))))
+    horiz = _opened(binary, max(30, w // 30), 1)
+    vert = _opened(binary, 1, max(15, h // 80))
     ys = _positions(horiz, 1, 0.15)
     # every x where some vertical rule runs within the ruled part of the page (a last page may hold
     # only the 总分 row); then per band, the ones that cross it
@@ -142,12 +161,9 @@ def _ink(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(all ink, ink other than ruling lines) as boolean masks of the page."""
     import cv2
 
-    h, w = img.shape[:2]
-    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(30, w // 30), 1)))
-    lines |= cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 25)))
-    lines = cv2.dilate(lines, np.ones((5, 5), np.uint8))
+    w = img.shape[1]
+    binary = _binary(img)
+    lines = cv2.dilate(_opened(binary, max(30, w // 30), 1) | _opened(binary, 1, 25), np.ones((5, 5), np.uint8))
     ink = binary > 0
     return ink, ink & (lines == 0)
 

@@ -89,16 +89,10 @@ Rows = list[tuple[list[list], bool]]  # [(cells as [text, bbox, confidence], in 
 
 def _read_one(path: str, kind: str, index: int) -> tuple[Rows, float, float]:
     """OCR page ``index`` (0-based) of a PDF or an image file; plain data, so it crosses processes."""
-    from extractor.ingest_scan import DPI, image_frame, pdf_page_image
+    from extractor.ingest_scan import page_image
     from extractor.ocr import page_cells
 
-    if kind == "pdf":
-        import pymupdf
-
-        with pymupdf.open(path) as doc:
-            img, dpi = pdf_page_image(doc[index], DPI), float(DPI)
-    else:
-        img, dpi = image_frame(path, index)
+    img, dpi = page_image(path, index, pdf=kind == "pdf")
     rows = page_cells(img, 72.0 / dpi)
     out = [([[c.text, [float(v) for v in c.bbox] if c.bbox else None,
               None if c.confidence is None else float(c.confidence)] for c in cells], bool(exact))

@@ -25,7 +25,7 @@ from extractor.labels import (
 from extractor.numbers import clean, number_or_text, parse_number
 from extractor.parse_indicators import is_header_row, parse_indicator_rows
 from extractor.ocr_repair import ROWS, chinese_name, repair_decimal_points
-from extractor.schemas import Form, FundRow, SourceRef, doubtful
+from extractor.schemas import Form, FundRow, SourceRef, readings_to_check
 from extractor.segment import Segment
 
 DEFAULT_FUND_COLUMNS = ["initial", "full_year", "executed", "weight", "rate", "score"]
@@ -312,18 +312,15 @@ def _warn(form: Form, has_header: bool) -> None:
 
 
 def _low_confidence(form: Form) -> list[str]:
-    """Fields whose value came from OCR text the reviewer must check (:func:`doubtful`)."""
+    """Chinese names of the fields whose value came from OCR text the reviewer must check."""
     out = []
-    for key, ref in form.sources.items():
-        if doubtful(key, ref.confidence):
-            out.append(chinese_name(key))
-    for row, rlabel in ROWS.items():
-        fund_row = getattr(form.funds, row)
-        for key, ref in fund_row.sources.items():
-            if doubtful(key, ref.confidence) and getattr(fund_row, key, None) is not None:
-                out.append(f"资金表{rlabel}/{chinese_name(key)}")
-    for i, ind in enumerate(form.indicators):
-        for key, ref in ind.sources.items():
-            if doubtful(key, ref.confidence):
-                out.append(f"第{i + 1}个指标的{chinese_name(key)}")
+    for path, value, _conf in readings_to_check(form):
+        parts = path.split(".")
+        if parts[0] == "funds":
+            if value is not None:  # a dash in a sub-row's 分值/执行率 column is no value
+                out.append(f"资金表{ROWS[parts[1]]}/{chinese_name(parts[2])}")
+        elif parts[0] == "indicators":
+            out.append(f"第{int(parts[1]) + 1}个指标的{chinese_name(parts[2])}")
+        else:
+            out.append(chinese_name(path))
     return out

@@ -14,7 +14,7 @@ from extractor import rules_scores, rules_values  # noqa: F401  (register the ru
 from extractor.config import ReviewConfig, load_config
 from extractor.rescore import rescore_form
 from extractor.rulebook import RULES, FormContext
-from extractor.schemas import FIGURE_FIELDS, ExtractionResult, Form, doubtful
+from extractor.schemas import FIGURE_FIELDS, ExtractionResult, Form, readings_to_check
 
 SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}
 
@@ -47,25 +47,20 @@ SHAKY_NOTE = "（所依据的数值为扫描件OCR低置信度读数，请先对
 
 
 def _shaky_readings(form: Form) -> tuple[list[str], dict[int, list[str]]]:
-    """Figures read by OCR that the reviewer must check, as printed: the form's, and each indicator's."""
+    """Figures read by OCR that the reviewer must check, as printed: the form's (header and funds
+    values of any kind, indicator figures), and each indicator's figures."""
     values: list[str] = []
     per_indicator: dict[int, list[str]] = {}
-
-    def text(v: object) -> str | None:
-        if isinstance(v, float):
-            return f"{v:g}"
-        return str(v).strip() if v is not None and str(v).strip() else None
-
-    rows = (form.funds.total, form.funds.fiscal, form.funds.carryover, form.funds.other)
-    for owner, refs in [(form, form.sources)] + [(r, r.sources) for r in rows]:
-        for key, ref in refs.items():
-            if doubtful(key, ref.confidence) and (t := text(getattr(owner, key, None))):
-                values.append(t)
-    for i, ind in enumerate(form.indicators):
-        for key, ref in ind.sources.items():
-            if key in FIGURE_FIELDS and doubtful(key, ref.confidence) and (t := text(getattr(ind, key, None))):
-                per_indicator.setdefault(i, []).append(t)
-                values.append(t)
+    for path, value, _conf in readings_to_check(form):
+        text = f"{value:g}" if isinstance(value, float) else str(value if value is not None else "").strip()
+        if not text:
+            continue
+        parts = path.split(".")
+        if parts[0] == "indicators":
+            if parts[2] not in FIGURE_FIELDS:
+                continue
+            per_indicator.setdefault(int(parts[1]), []).append(text)
+        values.append(text)
     return values, per_indicator
 
 

@@ -176,6 +176,22 @@ class Form(BaseModel):
     llm: LLMRun | None = Field(None, description="大模型步骤的记录（如启用）")
 
 
+def readings_to_check(form: Form) -> list[tuple[str, object, float]]:
+    """(path, value, confidence) of every OCR-read value the reviewer must check (:func:`doubtful`):
+    header fields, then funds rows, then indicators. Paths are the contract's (``project_name``,
+    ``funds.total.executed``, ``indicators.3.score``); a value may be None (a dash, a cell that did
+    not parse, a sub-row's 分值), which each caller decides about."""
+    out: list[tuple[str, object, float]] = []
+    owners: list[tuple[str, BaseModel]] = [("", form)]
+    owners += [(f"funds.{row}.", getattr(form.funds, row)) for row in ("total", "fiscal", "carryover", "other")]
+    owners += [(f"indicators.{i}.", ind) for i, ind in enumerate(form.indicators)]
+    for prefix, owner in owners:
+        for key, ref in owner.sources.items():  # type: ignore[attr-defined]
+            if doubtful(key, ref.confidence):
+                out.append((prefix + key, getattr(owner, key, None), float(ref.confidence)))  # type: ignore[arg-type]
+    return out
+
+
 class ExtractionResult(BaseModel):
     """Everything read from one input file."""
 

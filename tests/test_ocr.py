@@ -61,48 +61,45 @@ def test_models_ship_in_the_wheel_and_nothing_is_fetched() -> None:
     engine()  # the conftest guard fails the test if this tries to reach any host
 
 
-def test_low_confidence_values_are_marked() -> None:
-    from extractor.document import Cell, Page, Row
+_INDICATORS = [["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
+               ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
+
+
+def _ocr_form(funds: list[list[str]], confidence=lambda text: 0.99, head=()):  # type: ignore[no-untyped-def]
+    """One form as OCR would hand it over: the funds rows given, a one-row indicator table, every
+    cell read with ``confidence(text)``; extracted by the real parser."""
+    from extractor.document import Cell, Document, Page, Row
     from extractor.extract import extract_forms
 
-    from extractor.document import Document
+    rows = [["项目名称", "测试项目"], *head,
+            ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"], *funds, *_INDICATORS]
+    built = [Row([Cell(t, confidence=confidence(t)) for t in r], 1, n, exact=True) for n, r in enumerate(rows, start=1)]
+    return extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
 
-    rows = [["项目名称", "测试项目"], ["主管部门", "某局", "实施单位", "某中心"],
-            ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
-            ["", "年度资金总额", "10", "10", "10", "10", "100%", "10"],
-            ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
-            ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
-    built = [Row([Cell(t, confidence=0.5 if t == "35人" else 0.99) for t in r], 1, n, exact=True)
-             for n, r in enumerate(rows, start=1)]
-    form = extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
+
+def test_low_confidence_values_are_marked() -> None:
+    form = _ocr_form([["", "年度资金总额", "10", "10", "10", "10", "100%", "10"]],
+                     confidence=lambda t: 0.5 if t == "35人" else 0.99, head=[["主管部门", "某局", "实施单位", "某中心"]])
     assert any("OCR识别置信度较低" in w and "第1个指标的实际完成值" in w for w in form.warnings)
     assert form.confidence < 1
 
 
-def _ocr_form(cells: dict[str, str]):  # type: ignore[no-untyped-def]
-    from extractor.document import Cell, Document, Page, Row
-    from extractor.extract import extract_forms
-
-    rows = [["项目名称", "测试项目"],
-            ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
-            ["", "年度资金总额", "12.5", "12.5", cells["total"], "10", cells["rate"], "10"],
-            ["", "其中：当年财政拨款", "12.5", "12.5", cells["fiscal"], "—", "—", "—"],
-            ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
-            ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
-    built = [Row([Cell(t, confidence=0.95) for t in r], 1, n, exact=True) for n, r in enumerate(rows, start=1)]
-    return extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
+def _funds_form(cells: dict[str, str]):  # type: ignore[no-untyped-def]
+    return _ocr_form([["", "年度资金总额", "12.5", "12.5", cells["total"], "10", cells["rate"], "10"],
+                      ["", "其中：当年财政拨款", "12.5", "12.5", cells["fiscal"], "—", "—", "—"]],
+                     confidence=lambda t: 0.95)
 
 
 def test_dropped_decimal_point_is_repaired_only_where_the_arithmetic_proves_it() -> None:
-    form = _ocr_form({"total": "1248263", "rate": "99.86%", "fiscal": "12.48263"})
+    form = _funds_form({"total": "1248263", "rate": "99.86%", "fiscal": "12.48263"})
     assert form.funds.total.executed == 12.48263
     assert any("修正为12.4826" in w and "请核对" in w for w in form.warnings)
     # no check fails on its own figures: nothing is touched
-    form = _ocr_form({"total": "1250", "rate": "10000%", "fiscal": "1250"})
+    form = _funds_form({"total": "1250", "rate": "10000%", "fiscal": "1250"})
     assert form.funds.total.executed == 1250
     assert not any("修正为" in w for w in form.warnings)
     # 125000 next to 12.5: 元 written in a 万元 table (a real error for the reviewer), not a lost point
-    form = _ocr_form({"total": "125000", "rate": "100%", "fiscal": "12.5"})
+    form = _funds_form({"total": "125000", "rate": "100%", "fiscal": "12.5"})
     assert form.funds.total.executed == 125000
     assert not any("修正为" in w for w in form.warnings)
 
@@ -186,19 +183,12 @@ def test_flag_resting_on_a_shaky_ocr_figure_says_so() -> None:
     """19.6 read as 10.6 at 0.89: the execution-rate findings it causes tell the reviewer to check the
     figure first; the same form read with sure figures gets no such note."""
     from extractor.config import load_config
-    from extractor.document import Cell, Document, Page, Row
-    from extractor.extract import extract_forms
     from extractor.review import SHAKY_NOTE, review_form
 
     def form(conf: float):  # type: ignore[no-untyped-def]
-        rows = [["项目名称", "测试项目"],
-                ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
-                ["", "年度资金总额", "19.6", "19.6", "10.6", "10", "100%", "10"],
-                ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
-                ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
-        built = [Row([Cell(t, confidence=conf if t == "10.6" else 0.99) for t in r], 1, n, exact=True)
-                 for n, r in enumerate(rows, start=1)]
-        return review_form(extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0], load_config())
+        read = _ocr_form([["", "年度资金总额", "19.6", "19.6", "10.6", "10", "100%", "10"]],
+                         confidence=lambda t: conf if t == "10.6" else 0.99)
+        return review_form(read, load_config())
 
     shaky = [f for f in form(0.886).flags if f.code in ("rate-mismatch", "low-execution")]
     assert shaky and all(f.message.endswith(SHAKY_NOTE) for f in shaky)
@@ -207,19 +197,11 @@ def test_flag_resting_on_a_shaky_ocr_figure_says_so() -> None:
 
 
 def test_dashes_read_with_low_confidence_are_not_values_to_check() -> None:
-    from extractor.document import Cell, Document, Page, Row
     from extractor.export import form_to_contract, low_confidence
-    from extractor.extract import extract_forms
 
-    rows = [["项目名称", "测试项目"],
-            ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
-            ["", "年度资金总额", "12.5", "12.5", "12.5", "10", "100%", "10"],
-            ["", "其中：当年财政拨款", "12.5", "12.5", "12.5", "—", "—", "—"],
-            ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
-            ["", "产出指标", "数量指标", "培训人数", "≥30人", "35人", "90", "90", ""], ["总分", "100", "100", ""]]
-    built = [Row([Cell(t, confidence=0.5 if t == "—" else 0.99) for t in r], 1, n, exact=True)
-             for n, r in enumerate(rows, start=1)]
-    form = extract_forms(Document("x.png", "image", [Page(1, "", built)]))[0]
+    form = _ocr_form([["", "年度资金总额", "12.5", "12.5", "12.5", "10", "100%", "10"],
+                      ["", "其中：当年财政拨款", "12.5", "12.5", "12.5", "—", "—", "—"]],
+                     confidence=lambda t: 0.5 if t == "—" else 0.99)
     assert form.funds.fiscal.sources["weight"].confidence == 0.5  # the dash keeps its trace
     assert low_confidence(form_to_contract(form)) == {}
     assert not any("OCR识别置信度较低" in w for w in form.warnings)
