@@ -1,42 +1,84 @@
-"""The deterministic extraction stage: document rows -> segments -> forms."""
+"""The deterministic extraction stage: a document read by the reading core into forms.
+
+:mod:`extractor.reading` does the reading; this module adds what belongs to the pipeline rather
+than to reading (OCR decimal repairs and low-confidence notes, the result record).
+"""
 
 from __future__ import annotations
 
 from extractor.document import Document
-from extractor.parse_form import Locator, parse_segment
-from extractor.schemas import ExtractionResult, Form
-from extractor.segment import Segment, segment_rows
+from extractor.ocr_repair import ROWS, chinese_name, repair_decimal_points
+from extractor.reading import ReadResult, read
+from extractor.schemas import ExtractionResult, Form, readings_to_check
+
+NO_FORMS = "未在文件中找到项目支出绩效自评表"
 
 
-def form_segments(doc: Document) -> list[tuple[Form, Segment]]:
-    """Every real form (and fragment) with the segment it was read from."""
-    locate = Locator(doc.pages)
-    out: list[tuple[Form, Segment]] = []
-    for seg in segment_rows(doc.rows()):
-        form = parse_segment(seg, locate)
-        if not form.is_fragment and not (form.indicators or form.funds.total.sources or form.department):
-            continue  # a 项目名称 mentioned in running text, not a form
-        if form.is_fragment and not form.indicators:
-            continue
-        out.append((form, seg))
-    return out
+def read_document(doc: Document) -> ReadResult:
+    """Every form, fragment and target-setting table in the document, with OCR notes."""
+    res = read(doc)
+    for form in res.forms:
+        _ocr_notes(form)
+    return res
+
+
+def _ocr_notes(form: Form) -> None:
+    notes = repair_decimal_points(form)
+    form.warnings.extend(notes)
+    low = []
+    for path, value, _conf in readings_to_check(form):
+        parts = path.split(".")
+        if parts[0] == "funds":
+            if value is not None:
+                low.append(f"资金表{ROWS[parts[1]]}/{chinese_name(parts[2])}")
+        elif parts[0] == "indicators":
+            low.append(f"第{int(parts[1]) + 1}个指标的{chinese_name(parts[2])}")
+        else:
+            low.append(chinese_name(path))
+    if low:
+        form.warnings.append(f"OCR识别置信度较低的值{len(low)}处，请对照原件核对：{'、'.join(low[:6])}"
+                             f"{'等' if len(low) > 6 else ''}")
+        form.confidence = max(0.1, round(form.confidence - 0.05 * min(len(low), 6), 3))
 
 
 def extract_forms_with_text(doc: Document) -> list[tuple[Form, str]]:
-    """Every form (and fragment) in the document, in order, with its rows as text (for the LLM)."""
-    return [(form, "\n".join("\t".join(c.text for c in r.cells).rstrip("\t") for r in seg.heading + seg.rows))
-            for form, seg in form_segments(doc)]
+    """Every form (and fragment) in the document, in order, with the text it was read from."""
+    res = read_document(doc)
+    return list(zip(res.forms, res.texts))
 
 
 def extract_forms(doc: Document) -> list[Form]:
     """Every form (and fragment) in the document, in order."""
-    return [f for f, _ in extract_forms_with_text(doc)]
+    return read_document(doc).forms
 
 
 def extract_document(doc: Document) -> ExtractionResult:
     """Wrap the forms of one document in a result record."""
-    res = ExtractionResult(source=doc.path.rsplit("/", 1)[-1], kind=doc.kind, forms=extract_forms(doc))
-    res.warnings.extend(doc.warnings)
+    res = read_document(doc)
+    out = ExtractionResult(source=doc.path.rsplit("/", 1)[-1], kind=doc.kind, forms=res.forms,
+                           target_forms=res.target_forms)
+    out.warnings.extend(doc.warnings)
     if not res.forms:
-        res.warnings.append("未在文件中找到项目支出绩效自评表")
-    return res
+        out.warnings.append(NO_FORMS if not res.target_forms else
+                            "文件中只有绩效目标申报表（目标表），没有自评表")
+    return out
+
+
+def report_text(doc: Document) -> str:
+    """The document's text outside every form (the narrative a 绩效评价报告 is made of)."""
+    res = read(doc)
+    covered: set[int] = set()
+    for a, b in res.spans:
+        covered.update(range(a, b))
+    lines: list[str] = []
+    cur: list[str] = []
+    for i, t in enumerate(res.tokens):
+        if i in covered or not t.text:
+            continue
+        if cur and t.sep >= 4:
+            lines.append("\t".join(cur))
+            cur = []
+        cur.append(t.text)
+    if cur:
+        lines.append("\t".join(cur))
+    return "\n".join(lines)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from extractor.document import Cell, Document, Page, page_from_cells
 from extractor.errors import IngestError, UnsupportedFormat
-from extractor.layout_text import rows_from_text
 
 TEXT_EXT = {".txt", ".text", ".md", ".csv", ".tsv"}
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
@@ -48,7 +47,7 @@ def read_text_file(path: str) -> Document:
         raise IngestError(path, "文件内容不是文本（含二进制数据）", "请确认文件类型与扩展名一致")
     if path.lower().endswith(".csv"):
         return _read_csv(path, text)
-    return Document(path, "txt", [Page(1, text, rows_from_text(text, 1))])
+    return Document(path, "txt", [Page(1, text)])
 
 
 def _read_csv(path: str, text: str) -> Document:

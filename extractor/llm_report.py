@@ -17,26 +17,10 @@ from extractor.llm import LLMConfig, build_client
 from extractor.llm_extract import DiskCache, Usage, cached_call
 from extractor.llm_schemas import ReportChunk
 from extractor.prompts import load_prompt
-from extractor.extract import form_segments
+from extractor.extract import report_text
 
 _HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+[章部分])")
 _MARKERS = re.compile(r"评价报告|绩效评价|存在的问题|问题|建议|评价结论|评分")
-
-
-def report_text(doc: Document) -> str:
-    """The document's lines that are not part of any form."""
-    covered: set[tuple[int, int]] = set()
-    for _form, seg in form_segments(doc):
-        for r in seg.heading + seg.rows:
-            covered.add((r.page, r.line))
-    lines = []
-    for row in doc.rows():
-        if (row.page, row.line) in covered:
-            continue
-        text = "\t".join(c.text for c in row.cells if c.text)
-        if text:
-            lines.append(text)
-    return "\n".join(lines)
 
 
 def chunks(text: str, limit: int = 6000) -> list[str]:

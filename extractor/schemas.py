@@ -83,6 +83,9 @@ class Indicator(BaseModel):
     deviation: str | None = Field(None, description="偏差原因分析及改进措施，按原文；空为null")
     nature: str | None = Field(None, description="指标性质（≥、≤、=、定性），四川等地表格有此列")
     unit: str | None = Field(None, description="度量单位，四川等地表格有此列")
+    target_adjusted: str | None = Field(None, description="调整后指标值（部分表格在年初指标值旁另列）")
+    review_score: float | None = Field(None, description="复核分、折算得分等第二个得分列")
+    score_rate: str | None = Field(None, description="得分系数（部分表格列出）")
     sources: dict[str, SourceRef] = Field(default_factory=dict, description="各字段的来源位置")
 
 
@@ -152,13 +155,17 @@ class Form(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    kind: Literal["project", "department", "transfer"] = Field(
+        "project", description="表的种类：project 项目支出、department 部门整体支出、transfer 转移支付")
     year: int | None = Field(None, description="表头“（2023年度）”中的年度")
-    project_name: str | None = Field(None, description="项目名称；表格残片无项目名称时为null")
+    project_name: str | None = Field(None, description="项目名称（转移支付表为转移支付（项目）名称）；表格残片、部门整体表为null")
     department: str | None = Field(None, description="主管部门，按原文（可能是代码）")
     implementing_unit: str | None = Field(None, description="实施单位")
     project_lead: str | None = Field(None, description="项目负责人")
     phone: str | None = Field(None, description="联系电话")
+    central_department: str | None = Field(None, description="中央（省级）主管部门，转移支付表有此栏")
     funds: Funds = Field(default_factory=Funds, description="项目资金表")
+    funds_extra: list[dict] = Field(default_factory=list, description="资金表中四个标准行以外的行（如地方资金、省级资金），按原文标签")
     goal_expected: str | None = Field(None, description="年度总体目标：预期目标")
     goal_actual: str | None = Field(None, description="年度总体目标：实际完成情况")
     indicators: list[Indicator] = Field(default_factory=list, description="绩效指标表中已填写的各行，自上而下")
@@ -203,4 +210,5 @@ class ExtractionResult(BaseModel):
     error: str | None = Field(None, description="失败原因（中文）")
     forms: list[Form] = Field(default_factory=list, description="文件中找到的全部自评表及表格残片，按出现顺序")
     reports: list[dict] = Field(default_factory=list, description="大模型从绩效评价报告正文中读出、并已在原文中核实的内容")
+    target_forms: list[dict] = Field(default_factory=list, description="绩效目标申报表、目标表等只有目标值、没有完成值的表（不是自评表）")
     warnings: list[str] = Field(default_factory=list, description="文件级提示（中文）")

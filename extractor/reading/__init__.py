@@ -1,0 +1,79 @@
+"""The reading core: every input (text, PDF, Word, Excel, OCR) becomes one stream of cells, and
+every form in it is read from that stream by one set of block readers.
+
+``read(doc)`` returns the self-evaluation forms (and fragments) in document order, the
+target-setting tables found beside them, and for each form the text it was read from (for the LLM
+step). Modules: :mod:`.vocabulary` (the labels, as data), :mod:`.stream` (cells and separators),
+:mod:`.forms` (where forms and blocks are), :mod:`.fields`, :mod:`.funds`, :mod:`.goals`,
+:mod:`.indicators` (the block readers), :mod:`.build` (the typed form), :mod:`.confidence`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractor.document import Document
+from extractor.reading.build import Locator, build_form
+from extractor.reading.confidence import assess
+from extractor.reading.forms import find_forms, split_blocks
+from extractor.reading.stream import Token, document_tokens
+from extractor.schemas import Form
+
+__all__ = ["ReadResult", "read"]
+
+
+@dataclass
+class ReadResult:
+    """What the core read from one document."""
+
+    forms: list[Form] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # each form's cells as text, for the LLM step
+    target_forms: list[dict] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # token ranges of every form found
+
+
+def _span_text(tokens: list[Token], start: int, end: int) -> str:
+    parts: list[str] = []
+    for t in tokens[start:end]:
+        if parts:
+            parts.append("\n" if t.sep >= 4 else ("\t" if t.sep == 3 else (" " if t.sep else "")))
+        parts.append(t.text)
+    return "".join(parts)
+
+
+def read(doc: Document) -> ReadResult:
+    """Every form in ``doc``, in order."""
+    tokens = document_tokens(doc)
+    locate = Locator(doc.pages)
+    out = ReadResult(tokens=tokens)
+    last_year: int | None = None
+    for span in find_forms(tokens):
+        out.spans.append((span.start, span.end))
+        blocks = split_blocks(tokens, span)
+        built = build_form(tokens, span, blocks, locate, last_year)
+        form = built.form
+        if span.kind == "target" or (form.indicators and not span.fragment and _targets_only(form)):
+            if form.project_name or form.indicators:
+                out.target_forms.append({"name": form.project_name, "year": form.year,
+                                         "line": form.sources["project_name"].line if "project_name" in form.sources
+                                         else None, "indicators": len(form.indicators)})
+            continue
+        if not span.fragment and not (form.indicators or form.funds.total.sources or form.department
+                                      or form.implementing_unit or form.goal_expected):
+            continue  # a 项目名称 mentioned in running text, not a form
+        if span.fragment and not form.indicators:
+            continue
+        assess(form, built, blocks, span)
+        if form.year is not None:
+            last_year = form.year
+        out.forms.append(form)
+        out.texts.append(_span_text(tokens, span.start, span.end))
+    return out
+
+
+def _targets_only(form: Form) -> bool:
+    """A table with targets but no actual, no score and no budget execution: a target-setting table."""
+    has_actual = any(i.actual or i.score is not None for i in form.indicators)
+    executed = form.funds.total.executed is not None or form.funds.fiscal.executed is not None
+    return not has_actual and not executed and form.total_score is None

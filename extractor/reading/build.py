@@ -1,0 +1,455 @@
+"""Assemble the typed :class:`~extractor.schemas.Form` from what the block readers found.
+
+Every value keeps where it came from (page, line, span, box, OCR confidence). Levels are carried
+down a merged cell's group, and back over rows printed before a label that a PDF dump put mid-group
+(only where the numbering shows the rows are one group). A split target is joined as a reader
+says it (``≥`` ``420`` ``人`` -> ``≥420人``). The form's confidence comes from what is left over:
+cells no column took, checks the form's own arithmetic fails, a missing anchor.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from extractor.document import Page
+from extractor.reading.fields import read_fields
+from extractor.reading.forms import Blocks, FormSpan, heading_year
+from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
+from extractor.reading.goals import read_goals
+from extractor.reading.indicators import RowRead, block_style, choose_schema, parse_header, rows_of
+from extractor.reading.digits import is_run, splits
+from extractor.reading.stream import Sep, Token
+from extractor.reading.values import amount_or_text, is_empty, kind_of, parse_number, rate_number
+from extractor.reading.vocabulary import fold, level_of, level_text, strip_decorations
+from extractor.schemas import Form, FundRow, Indicator, SourceRef
+
+_TEMPLATE = re.compile(r"^(指标\d*[:：]?|[…\.。·]+|指标[NnＮ][:：]?|\d+[.、]?)$")
+_NUM_PREFIX = re.compile(r"^指标\s*(\d+)")
+_SYMBOL = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝)+$")
+
+
+class Locator:
+    """Turns a token into a SourceRef (page, line, span, box, confidence)."""
+
+    def __init__(self, pages: list[Page]) -> None:
+        self._starts: dict[int, list[int]] = {}
+        for p in pages:
+            starts = [0]
+            i = p.text.find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = p.text.find("\n", i + 1)
+            self._starts[p.number] = starts
+
+    def __call__(self, tok: Token, tokens: list[Token] | None = None) -> SourceRef:
+        toks = tokens or [tok]
+        start = min((t.start for t in toks if t.start >= 0), default=-1)
+        end = max((t.end for t in toks if t.end >= 0), default=-1)
+        starts = self._starts.get(tok.page)
+        line = bisect_right(starts, start) if starts and start >= 0 else None
+        conf = min((t.conf for t in toks if t.conf is not None), default=None)
+        return SourceRef(page=tok.page, line=line, start=start if start >= 0 else None,
+                         end=end if end >= 0 else None, bbox=tok.bbox, confidence=conf)
+
+
+def is_template_name(text: str | None) -> bool:
+    """An unfilled template placeholder: ``指标1：``, ``……``."""
+    return bool(text) and bool(_TEMPLATE.match(fold(text)))
+
+
+@dataclass
+class Built:
+    """A form and the facts about its reading that set its confidence."""
+
+    form: Form
+    leftovers: int
+    fit_cost: float
+
+
+def _text(tokens: list[Token]) -> str:
+    out = ""
+    for t in tokens:
+        if out and t.sep == Sep.SPACE and out[-1].isascii() and t.text[:1].isascii():
+            out += " "
+        out += t.text
+    return out
+
+
+def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Locator,
+               last_year: int | None) -> Built:
+    """Read one form."""
+    form = Form(is_fragment=span.fragment, kind=span.kind if span.kind in ("department", "transfer") else "project")
+    leftovers = 0
+    # -- header fields
+    fields = read_fields(tokens, blocks.fields)
+    for role in ("project_name", "department", "implementing_unit", "project_lead", "phone", "central_department"):
+        fv = fields.get(role)
+        if fv is None:
+            continue
+        setattr(form, role, fv.text)
+        form.sources[role] = locate(fv.tokens[0], fv.tokens)
+    if form.kind == "department" and form.project_name is None and "department" not in fields:
+        pass
+    if form.kind == "department" and form.project_name and not any(
+            tokens[li].label is not None and "field.project_name" in tokens[li].label.roles for li, _ in blocks.fields):
+        form.project_name = None
+    # -- year
+    year = span.year
+    if year is None and "year" in fields:
+        year = int(fields["year"].text)
+    if year is None and span.title is not None:
+        year = heading_year(tokens[span.title].text)
+    if year is None and not span.fragment:
+        year = last_year
+    form.year = year
+    if span.year_tok is not None:
+        form.sources["year"] = locate(tokens[span.year_tok])
+    # -- funds
+    funds = read_funds(tokens, blocks.funds)
+    _put_funds(form, funds, locate)
+    leftovers += funds.leftovers
+    # -- goals
+    goals = read_goals(tokens, blocks.goals)
+    for key, toks in (("goal_expected", goals.expected), ("goal_actual", goals.actual)):
+        toks = [t for t in toks if t.text and not is_empty(t.text)] or toks
+        if toks:
+            setattr(form, key, "".join(t.text for t in toks))
+            form.sources[key] = locate(toks[0], toks)
+    # -- indicators
+    cost = 0.0
+    ind_idx = blocks.indicators
+    if ind_idx:
+        schema, k = parse_header(tokens, ind_idx)
+        data = [tokens[i] for i in ind_idx[k:]]
+        data = _trim_block(data)
+        if data:
+            style = block_style(data)
+            f = choose_schema(data, schema, style)
+            cost = f.cost / max(1, len(data))
+            rows = rows_of(f)
+            form.indicators, form.template_rows = _indicators(rows, locate, style.grid)
+            leftovers += sum(1 for p in f.placed if p.ignored and p.tok.label is None and not p.tok.empty
+                             and not level_of(p.tok.text))
+            if schema is not None and schema.points is not None:
+                pass
+    # -- totals
+    _put_total(form, tokens, blocks.total, locate)
+    if form.total_score is None and "self_total" in fields:
+        v = parse_number(fields["self_total"].text)
+        if v is not None:
+            form.total_score = v
+            form.sources["total_score"] = locate(fields["self_total"].tokens[0])
+    pages = [tokens[i].page for i in range(span.start, span.end)]
+    form.pages = (min(pages), max(pages)) if pages else None
+    return Built(form, leftovers, cost)
+
+
+def _trim_block(data: list[Token]) -> list[Token]:
+    while data and data[-1].empty:
+        data.pop()
+    while data and data[0].empty and data[0].sep >= Sep.LINE:
+        data.pop(0)
+    return data
+
+
+# ---- funds -------------------------------------------------------------------------------------------
+def _put_funds(form: Form, funds: FundsRead, locate: Locator) -> None:
+    form.funds.unit = funds.unit
+    for row in ROWS:
+        cells = funds.rows.get(row)
+        if not cells:
+            continue
+        target: FundRow = getattr(form.funds, row)
+        for col, cell in cells.items():
+            _set_fund(target, col, cell, locate, row == "total")
+    total = form.funds.total
+    if total.weight is None and funds.points is not None and (total.sources or total.full_year is not None):
+        total.weight = funds.points
+    # a rate printed as a ratio (1 for 100%)
+    if total.rate is not None and total.rate <= 1.5:
+        fy, ex = total.full_year, total.executed
+        if isinstance(fy, float) and isinstance(ex, float) and fy and abs(ex / fy - total.rate) <= 0.006:
+            total.rate = round(total.rate * 100, 6)
+    for label, cells in funds.extra:
+        d: dict = {"label": label}
+        for col, cell in cells.items():
+            if col in AMOUNT_COLS:
+                d[col] = amount_or_text(cell.text)
+            elif col == "rate":
+                d[col] = rate_number(cell.text)
+        form.funds_extra.append(d)
+
+
+def _set_fund(target: FundRow, col: str, cell: Cellv, locate: Locator, total: bool) -> None:
+    if col in AMOUNT_COLS:
+        setattr(target, col, amount_or_text(cell.text))
+    elif col == "rate":
+        target.rate = rate_number(cell.text)
+    elif col in ("weight", "score"):
+        if not total:
+            return
+        setattr(target, col, parse_number(cell.text))
+    else:
+        return
+    if cell.text.strip():
+        target.sources[col] = locate(cell.token)
+
+
+# ---- indicators ----------------------------------------------------------------------------------
+@dataclass
+class _Row:
+    ind: Indicator
+    e1: str | None
+    e2: str | None
+    number: int | None
+    template: bool
+    grid: bool
+
+
+def _join_target(cells: dict[str, tuple[str, list[Token]]]) -> tuple[str | None, list[Token]]:
+    tval = cells.get("target")
+    nature = cells.get("nature")
+    unit = cells.get("unit")
+    if tval is None:
+        return None, []
+    text, toks = tval
+    out = text
+    used = list(toks)
+    if nature and _SYMBOL.match(fold(nature[0])) and not fold(text).startswith(("≥", "≤", ">", "<", "=")):
+        out = nature[0] + out
+        used = nature[1] + used
+    if unit and unit[0].strip() and not fold(text).endswith(fold(unit[0])):
+        k = kind_of(text).name
+        if k in ("number", "cmp") or (k == "text" and fold(text)[-1:].isdigit()):
+            out = out + unit[0]
+            used = used + unit[1]
+    return out, used
+
+
+def _indicators(rows: list[RowRead], locate: Locator, grid: bool) -> tuple[list[Indicator], list[SourceRef]]:
+    parsed: list[_Row] = []
+    for r in rows:
+        cells = r.cells
+        e1 = e2 = None
+        for kind, tok in r.levels:
+            lv = level_of(tok.text)
+            text = level_text(tok.text)
+            if kind == "L1" and e1 is None:
+                e1 = text
+            elif kind == "L2" and e2 is None:
+                e2 = text
+            elif kind == "LEAD":
+                if "L1" in lv and e1 is None:
+                    e1 = text
+                elif lv and e2 is None:
+                    e2 = text
+        name = cells.get("name")
+        values = {k: v for k, v in cells.items() if k not in ("name", "spacer", "other", "standard", "core")}
+        if name is None and not values:
+            if e1 or e2:
+                parsed.append(_Row(Indicator(), e1, e2, None, True, grid))  # a group label row: no row
+                parsed[-1].ind.sources["_levels_only"] = locate(r.levels[0][1])
+            continue
+        if name is not None and is_template_name(name[0]) and not values:
+            tr = _Row(Indicator(), e1, e2, None, True, grid)
+            tr.ind.sources["name"] = locate(name[1][0], name[1])
+            parsed.append(tr)
+            continue
+        ind = Indicator(name=name[0] if name else None)
+        if name:
+            ind.sources["name"] = locate(name[1][0], name[1])
+        target, ttoks = _join_target(cells)
+        if target is not None and not is_empty(target):
+            ind.target = target
+            ind.sources["target"] = locate(ttoks[0], ttoks)
+        if "nature" in cells:
+            ind.nature = cells["nature"][0]
+        if "unit" in cells:
+            ind.unit = cells["unit"][0]
+        for key in ("actual", "deviation", "target_adjusted", "score_rate"):
+            if key in cells and not is_empty(cells[key][0]):
+                setattr(ind, key, cells[key][0])
+                ind.sources[key] = locate(cells[key][1][0], cells[key][1])
+        for key in ("weight", "score", "review_score"):
+            if key in cells:
+                v = parse_number(cells[key][0])
+                if v is not None:
+                    setattr(ind, key, v)
+                    ind.sources[key] = locate(cells[key][1][0], cells[key][1])
+        parsed.append(_Row(ind, e1, e2, _row_number(ind.name), False, grid))
+    _levels(parsed)
+    inds = [p.ind for p in parsed if not p.template]
+    templates = [p.ind.sources["name"] for p in parsed if p.template and "name" in p.ind.sources]
+    _join_broken_labels(inds)
+    return inds, templates
+
+
+def _row_number(name: str | None) -> int | None:
+    m = _NUM_PREFIX.match(fold(name)) if name else None
+    return int(m.group(1)) if m else None
+
+
+_FAMILY = {
+    "产出": ("数量", "质量", "时效", "进度", "成本", "经济成本", "社会成本", "生态环境成本", "生态成本", "环境成本"),
+    "效益": ("经济效益", "社会效益", "生态效益", "环境效益", "可持续影响", "可持续发展", "可持续"),
+    "满意度": ("服务对象满意度", "满意度", "社会公众满意度", "公众满意度", "社会公众或服务对象满意度",
+             "群众满意度", "受益对象满意度"),
+    "成本": ("经济成本", "社会成本", "生态环境成本", "生态成本", "环境成本"),
+}
+
+
+def _core(text: str | None) -> str:
+    t = strip_decorations(fold(text or "")).core
+    t = re.sub(r"\d+(?:\.\d+)?分$", "", t)
+    for suffix in ("类指标", "指标", "标", "指"):
+        if t.endswith(suffix):
+            return t[: -len(suffix)]
+    return t
+
+
+def _family(l2: str | None) -> str | None:
+    c = _core(l2)
+    return next((f for f, members in _FAMILY.items() if c in members), None)
+
+
+def _levels(parsed: list[_Row]) -> None:
+    """Fill levels down their groups; resolve labels that may be either level; carry a label
+    printed mid-group back over the group's earlier rows (text dumps of PDFs)."""
+    l1: str | None = None
+    l2: str | None = None
+    for p in parsed:
+        e1, e2 = p.e1, p.e2
+        if e1 and not e2 and l1 and _ambiguous_second(e1, l1):
+            e1, e2 = None, e1
+        if e2 and not e1 and level_of(e2) == frozenset({"L1"}):
+            e1, e2 = e2, None
+        if e1:
+            if l1 is not None and _core(e1) != _core(l1) and not e2:
+                l2 = None
+            l1 = e1
+        if e2:
+            l2 = e2
+        p.e1, p.e2 = e1, e2
+        p.ind.level1, p.ind.level2 = l1, l2
+    rows = [p for p in parsed if not p.template or "_levels_only" in p.ind.sources]
+    _carry_back(parsed)
+    if any(p.grid for p in parsed):
+        return
+    # rows before the first printed label take it, unless the numbering shows they are another group
+    for attr, key in (("level1", "e1"), ("level2", "e2")):
+        first = next((k for k, p in enumerate(rows) if getattr(p, key)), None)
+        if first is None or first == 0:
+            continue
+        label = getattr(rows[first], key)
+        restart = any(rows[k].number is not None and rows[k - 1].number is not None and rows[k].number <= rows[k - 1].number
+                      for k in range(1, first + 1))
+        if restart:
+            continue
+        for p in rows[:first]:
+            if getattr(p.ind, attr) is None:
+                if attr == "level1" and p.ind.level2 and _family(p.ind.level2) and _family(p.ind.level2) != _core(label):
+                    continue
+                setattr(p.ind, attr, label)
+    # a second level that belongs to another printed first level's family takes that first level
+    printed = {_core(p.e1): p.e1 for p in parsed if p.e1}
+    for p in rows:
+        if p.e1 or not p.ind.level2:
+            continue
+        fam = _family(p.ind.level2)
+        if fam == "成本" and "成本" not in printed:
+            fam = "产出"
+        if fam and fam in printed and _core(p.ind.level1) != fam:
+            p.ind.level1 = printed[fam]
+
+
+def _ambiguous_second(label: str, l1: str) -> bool:
+    """成本指标 under 产出指标, 满意度指标 under 满意度指标: a second level, not a new first level."""
+    core = _core(label)
+    cur = _core(l1)
+    return (core == "成本" and cur == "产出") or (core == "满意度" and cur == "满意度") or (
+        level_of(label) >= {"L1", "L2"} and cur in _FAMILY and core in _FAMILY.get(cur, ()))
+
+
+def _carry_back(parsed: list[_Row]) -> None:
+    """Give a restarted numbering run the label printed on its continuing row (PDF dumps only)."""
+    pending: int | None = None
+    prev_num: int | None = None
+    for k, p in enumerate(parsed):
+        if p.template:
+            continue
+        if p.e2 is not None:
+            if (pending is not None and not p.grid and p.number is not None and prev_num is not None
+                    and p.number == prev_num + 1):
+                for q in parsed[pending:k]:
+                    if not q.template:
+                        q.ind.level2 = p.ind.level2
+                        if p.e1:
+                            q.ind.level1 = p.ind.level1
+            pending = None
+        elif p.number is not None and prev_num is not None and p.number <= prev_num and pending is None:
+            pending = k
+        if p.number is not None:
+            prev_num = p.number
+
+
+def _join_broken_labels(inds: list[Indicator]) -> None:
+    """A level label cut at a line or page break (可持续影响指 | 标): its tail joined back."""
+    for attr in ("level1", "level2"):
+        prev: str | None = None
+        for i, ind in enumerate(inds):
+            v = getattr(ind, attr)
+            if v and prev and prev.endswith("指") and len(v) <= 2 and (prev + v).endswith("指标"):
+                whole = prev + v
+                for earlier in inds[:i + 1]:
+                    if getattr(earlier, attr) in (prev, v):
+                        setattr(earlier, attr, whole)
+                v = whole
+            prev = v
+        for ind in inds:
+            v = getattr(ind, attr)
+            if v and v.endswith("指") and "标" not in v:
+                setattr(ind, attr, v + "标")
+
+
+# ---- totals --------------------------------------------------------------------------------------
+def _put_total(form: Form, tokens: list[Token], idx: list[int], locate: Locator) -> None:
+    vals = [tokens[i] for i in idx[1:] if not tokens[i].empty]
+    if not idx:
+        return
+    nums: list[tuple[float, Token]] = []
+    for t in vals:
+        v = parse_number(t.text)
+        if v is not None:
+            nums.append((v, t))
+    weights = sum(i.weight or 0 for i in form.indicators) + (form.funds.total.weight or 0)
+    scores = sum(i.score or 0 for i in form.indicators) + (form.funds.total.score or 0)
+    if len(nums) == 1 and nums[0][1].glued and is_run(nums[0][1].text):
+        best = None
+        for a, b in splits(nums[0][1].text, 2):
+            w, s = float(a), float(b)
+            c = (0 if s <= w else 5) + (0 if w == 100 else 1) + (0 if abs(w - weights) < 0.5 else 0.5) + (
+                0 if abs(s - scores) < 0.5 else 0.5)
+            if best is None or c < best[0]:
+                best = (c, w, s)
+        if best is not None and best[0] < 5:
+            form.total_weight, form.total_score = best[1], best[2]
+            form.sources["total_weight"] = form.sources["total_score"] = locate(nums[0][1])
+            return
+    if len(nums) >= 2:
+        (w, tw), (s, ts) = nums[0], nums[1]
+        form.total_weight, form.total_score = w, s
+        form.sources["total_weight"] = locate(tw)
+        form.sources["total_score"] = locate(ts)
+    elif nums:
+        v, t = nums[0]
+        has_scores = any(i.score is not None for i in form.indicators)
+        has_weights = any(i.weight is not None for i in form.indicators)
+        if v == 100 and not (has_scores and not has_weights) or (has_weights and abs(v - weights) < 0.5 and
+                                                                  abs(v - scores) >= 0.5):
+            form.total_weight = v
+            form.sources["total_weight"] = locate(t)
+        else:
+            form.total_score = v
+            form.sources["total_score"] = locate(t)

@@ -1,0 +1,79 @@
+"""How sure the reading of a form is, from what is left over and what does not add up.
+
+Not a count of warnings: the cells no column took, the checks the form's own arithmetic fails
+(weights adding up to the 总分, scores to the total, a score above its weight, 执行率 = 执行数 ÷
+预算数), how well the cells fit the table's columns, a missing anchor. A form read with low
+confidence goes first in the review queue and to the LLM step when one is configured.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from extractor.schemas import Form
+
+if TYPE_CHECKING:
+    from extractor.reading.build import Built
+    from extractor.reading.forms import Blocks, FormSpan
+
+FUND_LABELS = {"total": "年度资金总额", "fiscal": "当年财政拨款", "carryover": "上年结转资金", "other": "其他资金"}
+FUND_COLS = {"initial": "年初预算数", "full_year": "全年预算数", "executed": "全年执行数"}
+
+
+def checks(form: Form) -> list[str]:
+    """The form's own arithmetic that fails (Chinese, for the warnings)."""
+    out: list[str] = []
+    inds = form.indicators
+    for k, i in enumerate(inds):
+        if i.weight is not None and i.score is not None and i.score > i.weight + 1e-6:
+            out.append(f"第{k + 1}个指标得分{i.score:g}高于分值{i.weight:g}")
+    t = form.funds.total
+    if isinstance(t.full_year, float) and isinstance(t.executed, float) and t.full_year and t.rate is not None:
+        if abs(t.executed / t.full_year * 100 - t.rate) > 1.0:
+            out.append("执行率与全年执行数÷全年预算数不符")
+    if t.weight is not None and t.score is not None and t.score > t.weight + 1e-6:
+        out.append("预算执行得分高于分值")
+    return out
+
+
+def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> None:
+    """Set the form's warnings and confidence."""
+    w = form.warnings
+    penalty = 0.0
+    if form.is_fragment:
+        w.append("表格残片：缺少项目名称等表头，可能是上一页表格的续表")
+        penalty += 0.15
+    elif form.project_name is None and form.kind == "project":
+        w.append("未找到项目名称")
+        penalty += 0.2
+    if not form.funds.total.sources and not form.is_fragment:
+        w.append("未找到项目资金表的“年度资金总额”行")
+        penalty += 0.1
+    if not form.indicators:
+        w.append("绩效指标表中没有已填写的指标")
+        penalty += 0.15
+    if form.total_weight is None and form.total_score is None:
+        w.append("未找到总分行")
+        penalty += 0.05
+    for key, label in FUND_LABELS.items():
+        row = getattr(form.funds, key)
+        for col, cname in FUND_COLS.items():
+            v = getattr(row, col)
+            if isinstance(v, str):
+                w.append(f"资金表“{label}/{cname}”不是数字：{v}（已按原文保留）")
+                penalty += 0.05
+    failed = checks(form)
+    w.extend(failed)
+    penalty += 0.1 * len(failed)
+    if built.leftovers:
+        w.append(f"有{built.leftovers}处单元格未能归入任何栏目，请核对")
+        penalty += min(0.3, 0.04 * built.leftovers)
+    if built.fit_cost > 0.9:
+        penalty += min(0.3, (built.fit_cost - 0.9) * 0.4)
+        w.append("指标表的版式与表头对应不够确定，请核对各栏数值")
+    nameless = sum(1 for i in form.indicators if not i.name)
+    if nameless:
+        w.append(f"{nameless}个指标行没有指标名称")
+        penalty += min(0.2, 0.05 * nameless)
+    del blocks, span
+    form.confidence = max(0.1, round(1.0 - penalty, 3))

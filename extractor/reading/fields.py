@@ -1,0 +1,80 @@
+"""The form's header fields: each label takes the value printed after it.
+
+A field label is read wherever it stands (the first cell of a row, the middle of a line, glued to
+its value). A row of labels followed by a row of values (``项目名称 | 主管部门`` over
+``XXX | YYY``) is paired in order. ``负责人及电话 王某13900001111`` is split into name and number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractor.reading.stream import Sep, Token
+from extractor.reading.values import is_empty, parse_number
+from extractor.reading.vocabulary import fold
+
+_LEAD_PHONE = re.compile(r"^(.*?)[\s:：,，/]*((?:\+?86)?[\d\-－—()（）\s]{7,})$")
+_PHONE = re.compile(r"\d[\d\-－—\s]{5,}\d")
+_YEAR_VALUE = re.compile(r"(20\d{2})")
+
+
+@dataclass
+class FieldValue:
+    """A header value and the tokens it was read from."""
+
+    text: str
+    tokens: list[Token] = field(default_factory=list)
+
+
+def _join(tokens: list[Token]) -> str:
+    out = ""
+    for t in tokens:
+        if out and t.sep == Sep.SPACE and out[-1].isascii() and t.text[:1].isascii():
+            out += " "
+        out += t.text
+    return out.strip()
+
+
+def read_fields(tokens: list[Token], fields: list[tuple[int, list[int]]]) -> dict[str, FieldValue]:
+    """role -> value for the header fields (first value wins)."""
+    out: dict[str, FieldValue] = {}
+    for li, vals in fields:
+        lab = tokens[li].label
+        assert lab is not None
+        role = lab.role("field.") or ""
+        if vals:
+            _put(out, role, [tokens[v] for v in vals])
+    return out
+
+
+def _put(out: dict[str, FieldValue], role: str, value_tokens: list[Token]) -> None:
+    text = _join(value_tokens)
+    if not text or is_empty(text):
+        return
+    if role == "lead_and_phone":
+        m = _LEAD_PHONE.match(text)
+        if m and m.group(1).strip():
+            out.setdefault("project_lead", FieldValue(m.group(1).strip(), value_tokens))
+            out.setdefault("phone", FieldValue(re.sub(r"\s", "", m.group(2)), value_tokens))
+        elif _PHONE.search(text):
+            out.setdefault("phone", FieldValue(text, value_tokens))
+        else:
+            out.setdefault("project_lead", FieldValue(text, value_tokens))
+        return
+    if role == "project_lead":
+        m = _LEAD_PHONE.match(text)
+        if m and m.group(1).strip() and len(re.sub(r"\D", "", m.group(2))) >= 7:
+            out.setdefault("project_lead", FieldValue(m.group(1).strip(), value_tokens))
+            out.setdefault("phone", FieldValue(re.sub(r"\s", "", m.group(2)), value_tokens))
+            return
+    if role == "unit_name":
+        role = "department"
+    if role == "year":
+        m = _YEAR_VALUE.search(fold(text))
+        if not m:
+            return
+        text = m.group(1)
+    if role == "self_total" and parse_number(text) is None:
+        return
+    out.setdefault(role, FieldValue(text, value_tokens))

@@ -1,0 +1,278 @@
+"""The 项目资金 table: columns named by its header, rows by their labels, values fitted to both.
+
+The values of a row are fitted to the header's columns in print order, allowing a cell the dump
+dropped: each reading is scored by what the cells hold (an amount, a share, a small 分值) and by
+the table's own arithmetic (执行率 = 全年执行数 ÷ 全年预算数, 得分 = 执行率 × 分值, capped). A run of
+glued digits (``12121210``) is cut the way that arithmetic allows. A table printed as label/value
+pairs (``预算数 20 执行数 19``) is read pair by pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractor.reading.digits import is_run, plausible_weight, splits
+from extractor.reading.stream import Sep, Token
+from extractor.reading.values import amount_or_text, parse_number, rate_number
+
+ROWS = ("total", "fiscal", "carryover", "other")
+AMOUNT_COLS = ("initial", "full_year", "executed")
+
+
+@dataclass
+class Cellv:
+    """A value placed in a column: its text and the token it came from (a part of it, when cut)."""
+
+    text: str
+    token: Token
+
+
+@dataclass
+class FundsRead:
+    """What the funds reader found."""
+
+    rows: dict[str, dict[str, Cellv]] = field(default_factory=dict)  # row -> column -> value
+    extra: list[tuple[str, dict[str, Cellv]]] = field(default_factory=list)  # other rows, by label
+    unit: str | None = None
+    points: float | None = None  # the block heading's points note: 预算执行情况(20分)
+    leftovers: int = 0  # values no column took
+    checks_failed: int = 0
+
+
+_COL_ALIASES = {"other": "other"}
+
+
+def _col_role(tok: Token) -> str | None:
+    lab = tok.label
+    if lab is None:
+        return None
+    return lab.role("fund_col.")
+
+
+def _row_role(tok: Token) -> str | None:
+    lab = tok.label
+    if lab is None:
+        return None
+    return lab.role("fund_row.")
+
+
+def _value_kind(t: Token) -> str:
+    k = t.kind.name
+    if k in ("empty", "dash"):
+        return "null"
+    return k
+
+
+def _fit_cost(col: str, text: str, kind: str) -> float:
+    """How badly ``text`` fits column ``col`` (0 = well)."""
+    if kind == "null":
+        return 0.0
+    if col in AMOUNT_COLS:
+        if kind == "number":
+            return 0.0
+        if kind == "amount":
+            return 0.1
+        if kind == "percent":
+            return 3.0
+        return 1.6
+    if col == "weight":
+        n = parse_number(text)
+        if kind == "number" and n is not None:
+            return -plausible_weight(n) * 0.5
+        return 3.0
+    if col == "rate":
+        if kind == "percent":
+            return -0.3
+        if kind == "number":
+            return 0.4
+        return 3.0
+    if col == "score":
+        return 0.0 if kind == "number" else 3.0
+    return 0.3
+
+
+def _pieces(tok: Token, max_cols: int) -> list[list[str]]:
+    """The ways a value token can be read: itself, or a glued run cut into 2..max_cols figures."""
+    out = [[tok.text]]
+    if tok.glued and is_run(tok.text):
+        for k in range(2, max_cols + 1):
+            out.extend(list(s) for s in splits(tok.text, k))
+    return out
+
+
+def _arith_bonus(assign: dict[str, str], row: str) -> float:
+    def num(col: str) -> float | None:
+        return parse_number(assign.get(col))
+
+    bonus = 0.0
+    fy, ex, ini = num("full_year"), num("executed"), num("initial")
+    rate = rate_number(assign.get("rate")) if assign.get("rate") else None
+    if fy and ex is not None and rate is not None:
+        pct = ex / fy * 100
+        if abs(pct - rate) <= 0.6 or (rate <= 1.5 and abs(ex / fy - rate) <= 0.006):
+            bonus += 2.5
+        else:
+            bonus -= 0.8
+    if fy and ex is not None and ex > fy * 1.5:
+        bonus -= 1.0
+    if ini and fy and (fy > ini * 20 or ini > fy * 20):
+        bonus -= 1.0
+    w, s = num("weight"), num("score")
+    if w is not None and s is not None:
+        if s > w + 1e-9:
+            bonus -= 3.0
+        elif rate is not None:
+            r = rate if rate > 1.5 else rate * 100
+            if abs(min(r, 100.0) / 100 * w - s) <= 0.06 * max(1.0, w):
+                bonus += 1.5
+    if row != "total" and w is not None:
+        bonus -= 0.5
+    return bonus
+
+
+def fit_row(values: list[Token], cols: list[tuple[str, int]], row: str, explicit_empties: bool
+            ) -> tuple[dict[str, Cellv], int, float]:
+    """Place a row's values in the header's columns; (column -> value, values left over, score)."""
+    n_cols = len(cols)
+    skip_cost = 1.0 if explicit_empties else 0.45
+    best: tuple[float, dict[str, Cellv], int] = (-1e9, {}, len(values))
+    leaves = 0
+
+    def rec(vi: int, ci: int, acc: list[tuple[str, str, Token]], cost: float) -> None:
+        nonlocal best, leaves
+        if leaves > 3000:
+            return
+        if vi == len(values):
+            leaves += 1
+            assign = {c: t for c, t, _ in acc}
+            score = -cost + _arith_bonus(assign, row)
+            if score > best[0]:
+                best = (score, {c: Cellv(t, tok) for c, t, tok in acc}, 0)
+            return
+        if ci >= n_cols:
+            leaves += 1
+            left = sum(1 for v in values[vi:] if not v.empty)
+            assign = {c: t for c, t, _ in acc}
+            score = -cost - 1.5 * left + _arith_bonus(assign, row)
+            if score > best[0]:
+                best = (score, {c: Cellv(t, tok) for c, t, tok in acc}, left)
+            return
+        tok = values[vi]
+        # this value in column ci (or cut over ci..ci+k-1)
+        for pieces in _pieces(tok, n_cols - ci):
+            k = len(pieces)
+            if ci + k > n_cols:
+                continue
+            c = 0.0
+            placed = []
+            for j, text in enumerate(pieces):
+                col, col_pos = cols[ci + j]
+                kind = _value_kind(tok) if k == 1 else "number"
+                c += _fit_cost(col, text, kind)
+                if k == 1 and tok.col >= 0 and col_pos >= 0:
+                    c += -0.8 if tok.col == col_pos else 0.6
+                placed.append((col, text, tok))
+            if k > 1:
+                c += 0.15 * (k - 1)
+            rec(vi + 1, ci + k, acc + placed, cost + c)
+        # column ci was dropped by the dump
+        if not explicit_empties or tok.col < 0 or cols[ci][1] < 0 or tok.col > cols[ci][1]:
+            rec(vi, ci + 1, acc, cost + skip_cost)
+
+    rec(0, 0, [], 0.0)
+    placed = {c: v for c, v in best[1].items() if v.text.strip()}
+    return placed, best[2], best[0]
+
+
+def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
+    """Read the funds block (token indices ``idx``)."""
+    out = FundsRead()
+    cols: list[tuple[str, int]] = []
+    explicit = any(tokens[i].sep in (Sep.CELL, Sep.ROW) and tokens[i].empty for i in idx)
+    current: tuple[str, str] | None = None  # (row role, printed label)
+    rows: list[tuple[str, str, list[Token]]] = []
+    pair_values: dict[str, Token] = {}
+    k = 0
+    while k < len(idx):
+        t = tokens[idx[k]]
+        lab = t.label
+        if lab is not None and "block.funds" in lab.roles:
+            out.unit = out.unit or lab.unit
+            if lab.points is not None:
+                out.points = out.points or lab.points
+            k += 1
+            continue
+        col = _col_role(t)
+        row = _row_role(t)
+        if lab is not None and lab.unit and (col or row):
+            out.unit = out.unit or lab.unit
+        if row and not (col and current is None and cols):
+            current = (row, t.text)
+            rows.append((row, t.text, []))
+            k += 1
+            continue
+        if col:
+            nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+            after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
+            pair = (nxt is not None and nxt.label is None and not nxt.empty and nxt.kind.name != "text"
+                    and (after is None or after.label is not None))
+            if pair and (not rows or not rows[-1][2]) and nxt is not None:
+                pair_values.setdefault(col, nxt)
+                if col not in [c for c, _ in cols]:
+                    cols.append((col, t.col))
+                k += 2
+                continue
+            if rows and rows[-1][2]:
+                current = None  # a second header: its values start a new reading
+            cols.append((col, t.col))
+            k += 1
+            continue
+        if lab is not None and lab.has("field."):
+            k += 1
+            continue
+        if rows:
+            rows[-1][2].append(t)
+        elif cols and not t.empty and t.label is None:
+            rows.append(("total", "", [t]))  # values under the header before any row label
+        k += 1
+    if not cols:
+        cols = [("initial", -1), ("full_year", -1), ("executed", -1), ("weight", -1), ("rate", -1), ("score", -1)]
+    if pair_values:
+        out.rows["total"] = {c: Cellv(v.text, v) for c, v in pair_values.items()}
+    for n, (row, label, values) in enumerate(rows):
+        while values and values[-1].empty:
+            values.pop()
+        if not values:
+            continue
+        vals = values
+        nxt_empty = n + 1 < len(rows) and not rows[n + 1][2]
+        if nxt_empty and sum(1 for v in vals if not v.empty) > len(cols):
+            cut = _overflow_cut(vals, len(cols))
+            rows[n + 1][2].extend(vals[cut:])
+            vals = vals[:cut]
+        placed, left, _score = fit_row(vals, [c for c in cols if row == "total" or c[0] != "other"] or cols, row,
+                                       explicit)
+        out.leftovers += left
+        if row == "extra" or row in out.rows:
+            if row in out.rows and row != "extra":
+                continue
+            out.extra.append((label, placed))
+            continue
+        out.rows[row] = {**out.rows.get(row, {}), **placed}
+    return out
+
+
+def _overflow_cut(values: list[Token], n_cols: int) -> int:
+    """Where a run of values holding two rows splits: after the first row's columns."""
+    seen = 0
+    for i, v in enumerate(values):
+        if not v.empty:
+            seen += 1
+        if seen == n_cols:
+            return i + 1
+    return len(values)
+
+
+def amount(cell: Cellv | None) -> float | str | None:
+    """A funds amount as the contract exports it."""
+    return amount_or_text(cell.text) if cell is not None else None

@@ -1,0 +1,448 @@
+"""Every input as one stream of cells, each with its span and the boundary before it.
+
+Readers that know the grid (PDF tables, Word, Excel, OCR, CSV) hand over rows of cells; text
+dumps hand over their text, which is cut here at every mark a converter may leave between cells:
+tabs, pipes, runs of spaces, single spaces, line breaks, blank lines. The marks are kept as
+evidence (:class:`Sep`), not trusted: the table readers decide what is a row.
+
+Two repairs happen here because they need the raw text: a label broken by a space or a line break
+(``年初预 算数``) is joined back, and glued text (``项目名称社区路灯改造主管部门…``) is cut where labels
+and figures begin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from extractor.document import Document, Page
+from extractor.reading.values import Kind, atoms, kind_of
+from extractor.reading.vocabulary import (
+    SHORT_CUTS,
+    Label,
+    find_labels,
+    fold,
+    fold_with_map,
+    is_title,
+    match,
+    split_label_run,
+    strip_pinyin,
+)
+
+
+class Sep(IntEnum):
+    """The boundary before a cell, weakest first."""
+
+    NONE = 0  # cut out of glued text
+    SPACE = 1
+    SPACES = 2
+    CELL = 3  # tab, pipe, or a grid's next cell
+    LINE = 4
+    BLANK = 5  # one or more blank lines
+    ROW = 6  # a grid's next row
+    PAGE = 7
+
+
+@dataclass(slots=True)
+class Token:
+    """One cell of the stream."""
+
+    text: str
+    page: int
+    start: int
+    end: int
+    sep: Sep
+    blank: int = 0  # blank lines before (cell-per-line dumps)
+    bbox: tuple[float, float, float, float] | None = None
+    conf: float | None = None
+    row: int = -1  # grid row number, -1 when the source has no grid
+    col: int = -1
+    glued: bool = False
+    label: Label | None = None
+    kind: Kind = field(default_factory=lambda: kind_of(""))
+
+    @property
+    def empty(self) -> bool:
+        return self.kind.name == "empty" or not self.text.strip()
+
+
+_PAGE_MARK = re.compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|-\s*\d+\s*-)$")
+_MD_SEP = re.compile(r"^\|?[\s:\-|]+\|?$")
+_DOC_PAGE = re.compile(r"^(\d{1,3})、")
+_BR = re.compile(r"<br\s*/?>", re.I)
+_WS = " \t\r\u3000\xa0\f\v"
+
+
+def is_page_marker(text: str) -> bool:
+    """A page-number line (``- 2 -``, ``第1页 共3页``) printed between table parts."""
+    return bool(_PAGE_MARK.match(text.strip().replace("\f", "")))
+
+
+def _trim(text: str, start: int) -> tuple[str, int, int]:
+    lead = len(text) - len(text.lstrip(_WS))
+    body = text.strip(_WS)
+    return body, start + lead, start + lead + len(body)
+
+
+def _clean(text: str) -> str:
+    if "<" in text:
+        text = _BR.sub("", text)
+    return strip_pinyin(text)
+
+
+def _split_line(line: str, start: int, word_dump: bool) -> list[tuple[str, int, int, Sep]]:
+    """Cells of one text line with the boundary before each (the first one's is set by the caller)."""
+    s = line.rstrip(_WS)
+    if "\t" in s:
+        parts = s.split("\t")
+        if word_dump and parts and not parts[0].strip(_WS):
+            # a Word dump leads each cell with a tab: the tab is not an empty cell
+            k = 0
+            while k < len(parts) - 1 and not parts[k].strip(_WS):
+                k += 1
+            offset = sum(len(p) + 1 for p in parts[:k])
+            parts = parts[k:]
+            pos = start + offset
+        else:
+            pos = start
+        out = []
+        for i, p in enumerate(parts):
+            body, a, b = _trim(p, pos)
+            out.append((body, a, b, Sep.CELL))
+            pos += len(p) + 1
+        return out
+    if "|" in s:
+        st = s.strip(_WS)
+        if st == "|":
+            i = start + line.index("|")
+            return [("", i, i, Sep.CELL)]
+        lead = s.find(st[0]) if st else 0
+        parts = s.split("|")
+        pos = start
+        out = []
+        for i, p in enumerate(parts):
+            body, a, b = _trim(p, pos)
+            pos += len(p) + 1
+            if (i == 0 or i == len(parts) - 1) and not body:
+                continue  # the table's outer border
+            out.append((body, a, b, Sep.CELL))
+        del lead
+        return out
+    out = []
+    for m in re.finditer(r"[^ \u3000\xa0\t]+", s):
+        gap = s[:m.start()]
+        sep = Sep.SPACE
+        if out:
+            prev_end = out[-1][2] - start
+            run = s[prev_end:m.start()]
+            sep = Sep.SPACES if len(run) >= 2 or "\u3000" in run else Sep.SPACE
+        del gap
+        out.append((m.group(0), start + m.start(), start + m.end(), sep))
+    return out
+
+
+def _word_dump(text: str) -> bool:
+    """A Word text dump: most lines with a tab hold one cell led by a tab."""
+    led = inner = 0
+    for line in text.split("\n"):
+        if "\t" not in line:
+            continue
+        body = line.strip(_WS)
+        if line.startswith("\t") and "\t" not in body:
+            led += 1
+        elif "\t" in body:
+            inner += 1
+    return led > 3 and led >= inner
+
+
+def text_tokens(page: Page) -> list[Token]:
+    """The cells of a text page."""
+    text = page.text
+    word_dump = _word_dump(text)
+    out: list[Token] = []
+    pos = 0
+    blank = 0
+    after_page = False
+    prev_len = 0
+    next_doc_page = 1
+    for line in text.split("\n"):
+        start = pos
+        pos += len(line) + 1
+        raw = line.rstrip("\r")
+        body = raw.strip(_WS)
+        if not body or "\f" == body:
+            blank += 1
+            if "\f" in raw:
+                after_page = True
+            continue
+        if is_page_marker(body) or _MD_SEP.match(body) and "-" in body:
+            after_page = after_page or is_page_marker(body)
+            blank += 1
+            continue
+        glue_prev = False
+        m = _DOC_PAGE.match(body)
+        if m and int(m.group(1)) == next_doc_page and (prev_len >= 120 or len(body) >= 120):
+            # a document site's page number ("2、") in front of a page's run of text
+            cut = raw.index(body) + m.end()
+            raw = " " * cut + raw[cut:]
+            next_doc_page += 1
+            glue_prev = bool(out) and prev_len >= 120
+        cells = _split_line(raw, start, word_dump)
+        for k, (t, a, b, sep) in enumerate(cells):
+            if k == 0:
+                if glue_prev:
+                    sep = Sep.NONE
+                elif after_page:
+                    sep = Sep.PAGE
+                elif blank:
+                    sep = Sep.BLANK
+                else:
+                    sep = Sep.LINE
+            out.append(Token(_clean(t), page.number, a, b, sep, blank=blank if k == 0 else 0))
+        blank = 0
+        after_page = False
+        prev_len = len(body)
+    return out
+
+
+def grid_tokens(page: Page, row_base: int) -> list[Token]:
+    """The cells of a page whose readers gave rows (tables with their grid, text lines)."""
+    out: list[Token] = []
+    for i, row in enumerate(page.rows):
+        for k, c in enumerate(row.cells):
+            if k == 0:
+                sep = Sep.ROW if row.exact else Sep.LINE
+            else:
+                sep = Sep.CELL
+            out.append(Token(_clean(c.text), page.number, c.start, c.end, sep, bbox=c.bbox, conf=c.confidence,
+                             row=row_base + i if row.exact else -1, col=k if row.exact else -1))
+    return out
+
+
+# ---- repairs ------------------------------------------------------------------------------------
+def _join(a: Token, b: Token) -> Token:
+    gap = "" if a.end <= b.start else ""
+    return Token(a.text + gap + b.text, a.page, a.start, b.end, a.sep, a.blank, a.bbox, a.conf, a.row, a.col,
+                 a.glued or b.glued)
+
+
+def _decoration(text: str) -> bool:
+    f = fold(text)
+    return bool(f) and f[0] == "(" and f[-1] == ")" and len(f) <= 14
+
+
+def _open_bracket(text: str) -> bool:
+    f = fold(text)
+    return f.count("(") > f.count(")")
+
+
+_WEAK = (Sep.SPACE, Sep.LINE, Sep.NONE)
+
+
+def _merge_tail(out: list[Token]) -> bool:
+    """Join the last cells of ``out`` when together they are one label the dump broke apart."""
+    last = out[-1]
+    if len(out) < 2 or last.sep not in _WEAK or not last.text:
+        return False
+    prev = out[-2]
+    if prev.page != last.page or not prev.text:
+        return False
+    if _open_bracket(prev.text) and len(fold(prev.text)) <= 16:
+        out[-2:] = [_join(prev, last)]  # a bracket is never split across cells
+        return True
+    last_is_label = match(last.text) is not None
+    for k in (4, 3, 2):
+        if len(out) < k:
+            continue
+        group = out[-k:]
+        if any(g.sep not in _WEAK for g in group[1:]) or any(not g.text for g in group):
+            continue
+        joined = "".join(g.text for g in group)
+        if len(fold(joined)) > 24 or match(joined) is None:
+            continue
+        tail_ok = not last_is_label or _decoration(last.text)
+        if k == 2 and match(prev.text) is not None and not (len(fold(last.text)) <= 3 or _decoration(last.text)):
+            continue
+        if not tail_ok:
+            continue
+        merged = group[0]
+        for g in group[1:]:
+            merged = _join(merged, g)
+        out[-k:] = [merged]
+        return True
+    return False
+
+
+def join_broken_labels(tokens: list[Token]) -> list[Token]:
+    """Join a label that a space or a line break cut apart (``年初预`` ``算数``, ``全年执行数`` ``(B)``,
+    ``绩 效 指 标``, ``产出`` ``指标`` ``(50分`` ``)``)."""
+    out: list[Token] = []
+    for t in tokens:
+        out.append(t)
+        while _merge_tail(out):
+            pass
+    return out
+
+
+def _dense(folded: str, hits: list[tuple[int, int]]) -> bool:
+    covered = sum(b - a for a, b in hits)
+    return len(hits) >= 2 and (covered >= 0.12 * len(folded) or len(hits) >= 4)
+
+
+_SHORT = re.compile("|".join(SHORT_CUTS))
+
+
+def _short_hits(folded: str) -> list[tuple[int, int]]:
+    """总分/合计/得分/分值 inside glued figures: cut only between figures or at the ends."""
+    out = []
+    for m in _SHORT.finditer(folded):
+        a, b = m.start(), m.end()
+        before = folded[a - 1] if a else ""
+        after = folded[b] if b < len(folded) else ""
+        if (not before or before.isdigit() or before in "%)") and (not after or after.isdigit()):
+            out.append((a, b))
+    return out
+
+
+def _pieces(text: str, dense: bool, hits: list[tuple[int, int]], idx: list[int]) -> list[tuple[int, int, bool]]:
+    """(start, end, is_label) pieces of ``text`` cut at the label ``hits`` (folded positions)."""
+    cuts: list[tuple[int, int, bool]] = []
+    pos = 0
+    for a, b in hits:
+        oa, ob = idx[a], idx[b - 1] + 1
+        if oa < pos:
+            continue
+        if oa > pos:
+            cuts.append((pos, oa, False))
+        cuts.append((oa, ob, True))
+        pos = ob
+    if pos < len(text):
+        cuts.append((pos, len(text), False))
+    if not dense:
+        return cuts
+    out: list[tuple[int, int, bool]] = []
+    for a, b, is_label in cuts:
+        if is_label:
+            out.append((a, b, True))
+            continue
+        seg = text[a:b]
+        f, sidx = fold_with_map(seg)
+        run = split_label_run(f)
+        if run:
+            prev = 0
+            for j in run:
+                out.append((a + sidx[prev], a + sidx[j - 1] + 1, True))
+                prev = j
+            continue
+        if is_title(seg):
+            out.append((a, b, False))
+            continue
+        short = _short_hits(f)
+        bounds: list[tuple[int, int, bool]] = []
+        p = 0
+        for x, y in short:
+            ox, oy = sidx[x], sidx[y - 1] + 1
+            if ox > p:
+                bounds.append((p, ox, False))
+            bounds.append((ox, oy, True))
+            p = oy
+        if p < len(seg):
+            bounds.append((p, len(seg), False))
+        for x, y, lab in bounds:
+            if lab:
+                out.append((a + x, a + y, True))
+                continue
+            sub = seg[x:y]
+            for u, v in atoms(_nfkc_same_length(sub)):
+                out.append((a + x + u, a + x + v, False))
+    return out
+
+
+def cut_glued(tokens: list[Token]) -> list[Token]:
+    """Cut cells that hold several labels and values run together, where the labels begin.
+
+    ``项目名称：XXX`` becomes label and value; a run such as ``项目名称社区路灯改造主管部门某街道办``
+    becomes four cells, and its values are cut further into texts and figures (``40盏40盏2020``).
+    Long free text that merely mentions a label word is left alone.
+    """
+    out: list[Token] = []
+    glued_run = False
+    for t in tokens:
+        text = t.text
+        cont = glued_run and t.sep == Sep.NONE
+        if len(text) < 5 and not (cont and len(text) >= 2):
+            out.append(t)
+            glued_run = glued_run and t.sep == Sep.NONE
+            continue
+        folded, idx = fold_with_map(text)
+        if not cont and match(text) is not None:
+            out.append(t)  # the whole cell is one label, decorations included
+            glued_run = False
+            continue
+        hits = [h for h in find_labels(folded) if not (h[0] == 0 and h[1] == len(folded))]
+        dense = cont or _dense(folded, hits)
+        if not hits and not dense:
+            out.append(t)
+            glued_run = False
+            continue
+        if not dense:
+            if hits[0][0] != 0:
+                out.append(t)
+                glued_run = False
+                continue
+            hits = hits[:1]  # ``项目名称：XXX``: the label and its value
+        pieces = _pieces(text, dense, hits, idx)
+        first = True
+        pending_sub: tuple[int, int] | None = None
+        for a, b, _is_label in pieces:
+            body = text[a:b].strip(_WS + ":：")
+            if not body:
+                continue
+            if dense and fold(body) in ("其中", "其中:"):
+                pending_sub = (a, b)
+                continue
+            if pending_sub is not None:
+                a = pending_sub[0]
+                body = text[a:b].strip(_WS + ":：")
+                pending_sub = None
+            lead = text[a:b].find(body[0])
+            s0 = t.start + a + lead if t.start >= 0 else -1
+            e0 = s0 + len(body) if s0 >= 0 else -1
+            out.append(Token(body, t.page, s0, e0, t.sep if first else Sep.NONE, t.blank if first else 0,
+                             t.bbox, t.conf, t.row, t.col, glued=dense))
+            first = False
+        glued_run = dense
+    return out
+
+
+def _nfkc_same_length(text: str) -> str:
+    import unicodedata
+
+    n = unicodedata.normalize("NFKC", text)
+    return n if len(n) == len(text) else text
+
+
+def classify(tokens: list[Token]) -> None:
+    """Give every cell its label (if it is one) and its kind of value."""
+    for t in tokens:
+        t.label = match(t.text) if t.text else None
+        t.kind = kind_of(t.text)
+
+
+def document_tokens(doc: Document) -> list[Token]:
+    """The whole document as one stream."""
+    out: list[Token] = []
+    rows_seen = 0
+    for page in doc.pages:
+        if page.rows:
+            toks = grid_tokens(page, rows_seen)
+            rows_seen += len(page.rows)
+        else:
+            toks = text_tokens(page)
+        if out and toks:
+            toks[0].sep = Sep.PAGE
+        out.extend(toks)
+    out = cut_glued(join_broken_labels(out))
+    classify(out)
+    return out
