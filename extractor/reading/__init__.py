@@ -59,11 +59,12 @@ def read(doc: Document) -> ReadResult:
                                          "line": form.sources["project_name"].line if "project_name" in form.sources
                                          else None, "indicators": len(form.indicators)})
             continue
-        if not span.fragment and not (form.indicators or form.funds.total.sources or form.department
+        measured = any(i.target or i.actual for i in form.indicators)
+        if not span.fragment and not (measured or form.funds.total.sources or form.department
                                       or form.implementing_unit or form.goal_expected):
             continue  # a 项目名称 mentioned in running text, not a form
-        if span.fragment and not form.indicators:
-            continue
+        if span.fragment and not measured:
+            continue  # a report's scoring table (分值 / 评价得分 only), not a form's tail
         assess(form, built, blocks, span)
         if form.year is not None:
             last_year = form.year

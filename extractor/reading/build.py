@@ -326,8 +326,10 @@ def _levels(parsed: list[_Row]) -> None:
         if e2 and not e1 and level_of(e2) == frozenset({"L1"}):
             e1, e2 = e2, None
         if e1:
-            if l1 is not None and _core(e1) != _core(l1) and not e2:
-                l2 = None
+            fam = _family(l2)
+            if l1 is not None and _core(e1) != _core(l1) and not e2 and fam and fam != _core(e1) and not (
+                    fam == "成本" and _core(e1) == "产出"):
+                l2 = None  # a new first level: the old second level belongs to another family
             l1 = e1
         if e2:
             l2 = e2

@@ -18,7 +18,7 @@ from extractor.reading.stream import Sep, Token
 from extractor.reading.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, title_kind
 
 _YEAR = re.compile(r"(?:^|[^\d])(20\d{2})\s*年?度?")
-_HEADING_YEAR = re.compile(r"^[(（]?\s*(20\d{2})\s*年?度?\s*[)）]?$")
+_HEADING_YEAR = re.compile(r"^(?:[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|[(（]?\s*(20\d{2})\s*年度\s*[)）]?)$")
 
 
 def heading_year(text: str) -> int | None:
@@ -26,7 +26,7 @@ def heading_year(text: str) -> int | None:
     f = fold(text)
     m = _HEADING_YEAR.match(f)
     if m:
-        return int(m.group(1))
+        return int(m.group(1) or m.group(2))
     if is_title(text):
         for m in re.finditer(r"(20\d{2})\s*年", f):
             return int(m.group(1))
@@ -81,7 +81,7 @@ def _indicator_start(tokens: list[Token], i: int) -> bool:
 
 def _closing(tok: Token) -> bool:
     lab = tok.label
-    return lab is not None and ("total" in lab.roles or lab.has("block.trailer"))
+    return lab is not None and ("total" in lab.roles or lab.has("block.trailer")) and not lab.has("ind_col.")
 
 
 def find_forms(tokens: list[Token]) -> list[FormSpan]:
@@ -208,6 +208,11 @@ def _field_values(tokens: list[Token], i: int, end: int) -> list[int]:
     return out
 
 
+def _in_header(tokens: list[Token], ind: list[int]) -> bool:
+    """Whether the indicator block so far holds only its header (labels)."""
+    return bool(ind) and all(tokens[i].label is not None or tokens[i].empty for i in ind)
+
+
 def _is_field(tok: Token) -> bool:
     return tok.label is not None and tok.label.has("field.")
 
@@ -251,6 +256,11 @@ def split_blocks(tokens: list[Token], span: FormSpan) -> Blocks:
             continue
         lab = tok.label
         roles = lab.roles if lab is not None else frozenset()
+        if roles and state == TRAILER and not (lab is not None and lab.has("field.")) and not (
+                (roles & _IND_ENTRY or lab is not None and lab.has("level.")) and _enters_indicators(tokens, i, end)):
+            b.trailer.append(i)  # what follows the 总分 row (评价结论, 存在问题 …) stays there
+            i += 1
+            continue
         if roles:
             if state == IND and roles & {"ind_col.unit", "ind_col.weight", "ind_col.score", "ind_col.target",
                                          "ind_col.actual", "ind_col.name", "ind_col.level1", "ind_col.level2"}:
@@ -278,7 +288,8 @@ def split_blocks(tokens: list[Token], span: FormSpan) -> Blocks:
                 total_left = 2
                 i += 1
                 continue
-            if lab is not None and lab.has("block.trailer"):
+            if lab is not None and lab.has("block.trailer") and not (
+                    state == IND and lab.has("ind_col.") and _in_header(tokens, b.indicators)):
                 state = TRAILER
                 b.trailer.append(i)
                 i += 1

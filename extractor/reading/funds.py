@@ -184,6 +184,18 @@ def fit_row(values: list[Token], cols: list[tuple[str, int]], row: str, explicit
     return placed, best[2], best[0]
 
 
+def _pair_layout(tokens: list[Token], idx: list[int]) -> bool:
+    """Whether the block prints each column's label right before its value (预算数 20 执行数 19)."""
+    pairs = 0
+    for a, b in zip(idx, idx[1:]):
+        ta, tb = tokens[a], tokens[b]
+        if _row_role(ta):
+            return False
+        if _col_role(ta) and tb.label is None and not tb.empty and tb.kind.name != "text":
+            pairs += 1
+    return pairs >= 2
+
+
 def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
     """Read the funds block (token indices ``idx``)."""
     out = FundsRead()
@@ -192,6 +204,8 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
     current: tuple[str, str] | None = None  # (row role, printed label)
     rows: list[tuple[str, str, list[Token]]] = []
     pair_values: dict[str, Token] = {}
+    pair_mode = _pair_layout(tokens, idx)
+    loose: list[Token] = []  # values after the last label/value pair
     k = 0
     while k < len(idx):
         t = tokens[idx[k]]
@@ -215,7 +229,7 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
             nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
             after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
             pair = (nxt is not None and nxt.label is None and not nxt.empty and nxt.kind.name != "text"
-                    and (after is None or after.label is not None))
+                    and (after is None or after.label is not None or pair_mode))
             if pair and (not rows or not rows[-1][2]) and nxt is not None:
                 pair_values.setdefault(col, nxt)
                 if col not in [c for c, _ in cols]:
@@ -230,8 +244,13 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         if lab is not None and lab.has("field."):
             k += 1
             continue
-        if rows:
+        if (cols and not rows and not pair_values and t.label is None and t.kind.name == "text"
+                and not t.kind.digits and t.sep <= Sep.CELL):
+            cols.append(("other", t.col))  # a column the vocabulary does not name (资金来源说明)
+        elif rows:
             rows[-1][2].append(t)
+        elif pair_values and t.label is None:
+            loose.append(t)
         elif cols and not t.empty and t.label is None:
             rows.append(("total", "", [t]))  # values under the header before any row label
         k += 1
@@ -239,6 +258,11 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         cols = [("initial", -1), ("full_year", -1), ("executed", -1), ("weight", -1), ("rate", -1), ("score", -1)]
     if pair_values:
         out.rows["total"] = {c: Cellv(v.text, v) for c, v in pair_values.items()}
+        rest = [c for c in cols if c[0] not in pair_values]
+        if loose and rest:
+            placed, left, _ = fit_row([v for v in loose if not v.empty], rest, "total", False)
+            out.rows["total"].update(placed)
+            out.leftovers += left
     for n, (row, label, values) in enumerate(rows):
         while values and values[-1].empty:
             values.pop()

@@ -41,6 +41,8 @@ def read_goals(tokens: list[Token], idx: list[int]) -> GoalsRead:
     heads: list[str] = []
     texts: list[Token] = []
     pairs: dict[str, list[Token]] = {}
+    seen_heads = [_heading(tokens[i]) for i in idx if _heading(tokens[i])]
+    repeated = len(seen_heads) > len(set(seen_heads))  # a grid that repeats merged headings
     k = 0
     while k < len(idx):
         t = tokens[idx[k]]
@@ -60,6 +62,9 @@ def read_goals(tokens: list[Token], idx: list[int]) -> GoalsRead:
             k += 1
             continue
         if t.label is None and not t.empty:
+            if repeated and texts and t.text == texts[-1].text and t.sep <= Sep.CELL:
+                k += 1
+                continue  # a merged cell whose text the grid repeats in every column it spans
             texts.append(t)
         k += 1
     for h, toks in pairs.items():

@@ -29,7 +29,7 @@ SLOT_NAMES = ["lead", "level1", "level2", "name", "nature", "target", "unit", "t
 _ROLE_SLOT = {"label": LEAD, "level1": L1, "level2": L2, "name": NAME, "nature": NATURE, "target": TVAL,
               "value": TVAL, "unit": UNIT, "target_adjusted": TADJ, "actual": ACTUAL, "weight": WEIGHT,
               "score": SCORE, "review_score": REVIEW, "score_rate": RATE, "deviation": DEV, "standard": STD,
-              "core": CORE}
+              "core": CORE, "remark": OTHER}
 NUMERIC = frozenset({TVAL, ACTUAL, WEIGHT, SCORE, REVIEW, RATE, TADJ})
 JOINABLE = frozenset({NAME, DEV, STD, TVAL, ACTUAL, TADJ, OTHER})
 INF = 1e9
@@ -63,6 +63,23 @@ def _ind_role(tok: Token) -> str | None:
     return lab.role("ind_col.")
 
 
+def _second_header_row(tokens: list[Token], idx: list[int], k: int) -> bool:
+    """Whether the line starting at ``idx[k]`` (empty leading cells) holds header labels only."""
+    j = k
+    seen = False
+    while j < len(idx):
+        t = tokens[idx[j]]
+        if j > k and t.sep > Sep.CELL:
+            break
+        if not t.empty:
+            if _ind_role(t) in ("nature", "value", "unit", "target") or (t.label is not None and t.label.has("ind_col.")):
+                seen = True
+            else:
+                return False
+        j += 1
+    return seen
+
+
 def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, int]:
     """The schema the block's header gives, and where the rows start (index into ``idx``)."""
     roles: list[tuple[str, Token]] = []
@@ -81,6 +98,10 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
             roles.append(("spacer", t))
             k += 1
             continue
+        if t.empty and roles and _second_header_row(tokens, idx, k):
+            roles.append(("newrow", t))  # a second header row begins (its leading cells are empty)
+            k += 1
+            continue
         if (t.label is None and roles and len(fold(t.text)) <= 8 and not t.kind.figure and not level_of(t.text)
                 and k + 1 < len(idx) and _ind_role(tokens[idx[k + 1]]) not in (None, "label")):
             roles.append(("other", t))  # a column name the vocabulary does not know
@@ -88,12 +109,16 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
             continue
         break
     # a second header row naming the parts of a split 年度指标值 (指标性质 / 指标值 / 度量单位)
-    while roles and roles[-1][0] == "spacer":
+    while roles and roles[-1][0] in ("spacer", "newrow"):
         roles.pop()
+    if any(r == "newrow" for r, _ in roles):
+        cut = next(i for i, (r, _) in enumerate(roles) if r == "newrow")
+        second = [x for x in roles[cut:] if x[0] not in ("spacer", "newrow")]
+        roles = [x for x in roles[:cut]] + second
     if not roles or not any(r in ("name", "level1", "level2", "target", "actual") for r, _ in roles):
         return None, 0
     # the 绩效指标 heading on a line of its own is not a column
-    if roles[0][0] == "label" and len(roles) > 1 and roles[1][1].sep > Sep.CELL:
+    if roles[0][0] == "label" and len(roles) > 2 and roles[1][1].sep >= Sep.LINE and roles[2][1].sep <= Sep.CELL:
         roles = roles[1:]
     names = [r for r, _ in roles]
     sub = [r for r in names if r in ("nature", "value", "unit")]
@@ -138,18 +163,19 @@ def _features(tok: Token) -> tuple:
     t = tok.text
     k = tok.kind
     lv = level_of(t) if len(t) <= 20 else frozenset()
+    bare = bool(lv) and not re.search(r"(?:指标|标指|指|标)(?:\(?\d+(?:\.\d+)?分?\)?)?$", fold(t))
     lab = tok.label
     ind_label = lab is not None and (lab.has("ind_col.") or "block.indicators" in lab.roles) and not lv
     n = k.number
     wplaus = round(plausible_weight(n), 1) if k.name == "number" and n is not None else None
     named = bool(re.match(r"^(?:指标|目标)\s*\d+", fold(t)))
     return (k.name, lv, custom_level(t) if not lv and len(t) <= 12 else False, min(k.length, 30) // 6, wplaus,
-            named, ind_label, fold(t) in ("无", "暂无", "不涉及"), k.digits)
+            named, ind_label, fold(t) in ("无", "暂无", "不涉及"), k.digits, bare)
 
 
 @lru_cache(maxsize=65536)
 def _emit(slot: int, feats: tuple) -> float:
-    kind, lv, custom, lenb, wplaus, named, ind_label, nothing, digits = feats
+    kind, lv, custom, lenb, wplaus, named, ind_label, nothing, digits, bare = feats
     empty = kind in ("empty", "dash")
     if ind_label:
         return 0.8 if slot in (LEAD,) else 4.0
@@ -158,14 +184,15 @@ def _emit(slot: int, feats: tuple) -> float:
                 WEIGHT: 0.6, SCORE: 0.4, REVIEW: 0.1, RATE: 0.3, DEV: 0.05, STD: 0.1, CORE: 0.2, SPACER: 0.0,
                 OTHER: 0.1}[slot]
     if lv:
+        strong = -0.3 if bare else -1.0
         if slot == L1:
-            return -1.0 if "L1" in lv else 2.5
+            return strong if "L1" in lv else 2.5
         if slot == L2:
-            return -1.0 if "L2" in lv else 2.5
+            return strong if "L2" in lv else 2.5
         if slot == LEAD:
             return 1.5
         if slot == NAME:
-            return 2.8
+            return 0.6 if bare else 2.8
         return 4.5
     if custom:
         return {L2: 0.2, NAME: 0.6, L1: 1.8}.get(slot, 3.5)
@@ -241,6 +268,7 @@ class Style:
     lines_are_rows: bool  # most lines hold several cells (tab, pipe, space-aligned dumps)
     explicit_empties: bool  # empty cells are printed (tabs, pipes, grids)
     blank_split: int  # cell-per-line dumps: blank runs at least this long end a row (0: no such signal)
+    blank_rows: bool = False  # a Word dump: one cell a line (empty cells printed), a blank line between rows
 
 
 def block_style(tokens: list[Token]) -> Style:
@@ -251,12 +279,15 @@ def block_style(tokens: list[Token]) -> Style:
     lines_are_rows = grid or (lines > 0 and (inner + spaces) >= 1.5 * lines)
     explicit = grid or any(t.empty and t.sep == Sep.CELL for t in tokens)
     blank_split = 0
-    if not lines_are_rows:
+    blank_rows = (not lines_are_rows and any(t.empty and t.sep == Sep.LINE for t in tokens)
+                  and sum(1 for t in tokens if t.sep == Sep.BLANK) >= 2)
+    if not lines_are_rows and not blank_rows:
         runs = [t.blank for t in tokens if t.sep == Sep.BLANK]
         if runs and max(runs) >= 2 and min(runs) < max(runs):
             hi, lo = max(runs), min(runs)
             blank_split = (hi + lo + 1) // 2 if hi - lo >= 2 else hi
-    return Style(grid, lines_are_rows, explicit, blank_split)
+    explicit = explicit or blank_rows
+    return Style(grid, lines_are_rows, explicit, blank_split, blank_rows)
 
 
 def _row_costs(style: Style, tok: Token) -> tuple[float, float, float]:
@@ -270,6 +301,12 @@ def _row_costs(style: Style, tok: Token) -> tuple[float, float, float]:
         return 0.0, 7.0, 5.0
     if sep == Sep.PAGE:
         return 0.8, 0.0, 1.2
+    if style.blank_rows:
+        if sep == Sep.BLANK:
+            return 4.0, 0.0, 4.0
+        if sep == Sep.LINE:
+            return 0.0, 2.5, 2.0
+        return 0.0, 1.0, 0.5
     if style.lines_are_rows:
         if sep in (Sep.LINE, Sep.BLANK, Sep.ROW):
             return 1.8, 0.0, 1.2
@@ -300,7 +337,8 @@ def _skip_costs(schema: Schema, style: Style) -> tuple[list[float], list[float]]
     mid, end = [], []
     for s in schema.slots:
         if s in (LEAD, L1, L2):
-            m = 0.05  # merged level cells print once
+            # merged level cells print once; dumps that print empty cells print them as empties
+            m = 1.2 if style.blank_rows else (0.5 if style.explicit_empties else 0.05)
             e = 0.05
         elif s in (TADJ, REVIEW, SPACER, STD, CORE, RATE, OTHER):
             m, e = 0.3, 0.05
@@ -312,6 +350,8 @@ def _skip_costs(schema: Schema, style: Style) -> tuple[list[float], list[float]]
             m, e = 0.7, 0.2
         else:
             m, e = (1.6 if style.explicit_empties else 0.6), (0.35 if style.explicit_empties else 0.25)
+            if style.blank_rows:
+                e = 0.6  # a Word dump prints every cell of a row, empty ones too
         mid.append(m)
         end.append(e)
     return mid, end
@@ -577,11 +617,26 @@ def rows_of(f: Fit) -> list[RowRead]:
     return rows
 
 
+def _soft_breaks(tokens: list[Token], schema: Schema, style: Style) -> list[Token]:
+    """In a Word dump every row begins with its level cells (empty when merged); a blank line
+    followed by anything else is an empty paragraph inside a cell, not a new row."""
+    if not style.blank_rows or schema.slots[0] not in (LEAD, L1):
+        return tokens
+    out = []
+    for t in tokens:
+        if t.sep == Sep.BLANK and not t.empty and not level_of(t.text) and not custom_level(t.text) and not (
+                t.label is not None and (t.label.has("ind_col.") or "block.indicators" in t.label.roles)):
+            t = Token(t.text, t.page, t.start, t.end, Sep.LINE, 0, t.bbox, t.conf, t.row, t.col, t.glued, t.label,
+                      t.kind)
+        out.append(t)
+    return out
+
+
 def choose_schema(tokens: list[Token], schema: Schema | None, style: Style) -> Fit:
     """Fit with the header's schema; with no header, with the layout that fits the cells best."""
     if schema is not None:
         s = _with_implicit(schema)
-        return fit(tokens, s, style)
+        return fit(_soft_breaks(tokens, s, style), s, style)
     best: Fit | None = None
     for slots in (DEFAULT, SICHUAN):
         f = fit(tokens, Schema(list(slots), [-1] * len(slots)), style)

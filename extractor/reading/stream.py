@@ -71,6 +71,8 @@ _PAGE_MARK = re.compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(
 _MD_SEP = re.compile(r"^\|?[\s:\-|]+\|?$")
 _DOC_PAGE = re.compile(r"^(\d{1,3})、")
 _BR = re.compile(r"<br\s*/?>", re.I)
+# a line that starts a heading even though it has no tab (it never continues a Word cell)
+_HEADING = re.compile(r"自评表|评价表|^[（(]\s*\d{4}\s*年度?\s*[)）]$|^\d+\s*[.、．]\s*\S")
 _WS = " \t\r\u3000\xa0\f\v"
 
 
@@ -156,6 +158,42 @@ def _word_dump(text: str) -> bool:
     return led > 3 and led >= inner
 
 
+def _layout_cells(raw: str, cells: list[tuple[str, int, int, Sep]], start: int) -> list[tuple[int, int, int]]:
+    """(character column, first piece, last piece) of each cell a space-aligned line holds."""
+    out: list[tuple[int, int, int]] = []
+    for k, (_t, a, _b, sep) in enumerate(cells):
+        if k == 0 or sep != Sep.SPACE:
+            out.append((a - start, k, k))
+        else:
+            col, first, _last = out[-1]
+            out[-1] = (col, first, k)
+    return out
+
+
+def _wraps(prev: list[tuple[int, int, int]], cur: list[tuple[int, int, int]],
+           cells: list[tuple[str, int, int, Sep]], out: list[Token]) -> bool:
+    """Join a line that only continues cells of the line above (a wrapped cell in a layout dump):
+    every cell starts under a cell above (same character column, +-2) and holds no bare figure,
+    no label, no numbered name. Each is appended to the cell it sits under."""
+    if not cur or len(prev) < 2 or len(cur) >= len(prev):
+        return False
+    targets: list[int] = []
+    for col, first, last in cur:
+        text = "".join(cells[k][0] for k in range(first, last + 1))
+        k = kind_of(text)
+        if k.name in ("number", "percent", "amount") or match(text) is not None or re.match(r"^(?:指标|目标)\s*\d", text):
+            return False
+        hit = next((lt for pcol, _f, lt in prev if abs(pcol - col) <= 2), None)
+        if hit is None or hit in targets:
+            return False
+        targets.append(hit)
+    for (col, first, last), ti in zip(cur, targets):
+        t = out[ti]
+        t.text += "".join(_clean(cells[k][0]) for k in range(first, last + 1))
+        t.end = cells[last][2]
+    return True
+
+
 def text_tokens(page: Page) -> list[Token]:
     """The cells of a text page."""
     text = page.text
@@ -165,18 +203,39 @@ def text_tokens(page: Page) -> list[Token]:
     blank = 0
     after_page = False
     prev_len = 0
+    prev_tab = False
+    prev_layout: list[tuple[int, int, int]] = []
     next_doc_page = 1
     for line in text.split("\n"):
         start = pos
         pos += len(line) + 1
         raw = line.rstrip("\r")
         body = raw.strip(_WS)
+        if word_dump and not body and raw.startswith("\t") and raw.count("\t") == 1:
+            # a Word dump prints an empty cell as a line holding its leading tab
+            out.append(Token("", page.number, start + 1, start + 1, Sep.BLANK if blank else Sep.LINE, blank=blank))
+            blank = 0
+            prev_tab = True
+            continue
         if not body or "\f" == body:
             blank += 1
             if "\f" in raw:
                 after_page = True
             continue
-        if is_page_marker(body) or _MD_SEP.match(body) and "-" in body:
+        if word_dump and not raw.startswith("\t") and "\t" not in raw and prev_tab and out \
+                and (not blank and (out[-1].text or out[-1].start == out[-1].end)
+                     or out[-1].text and blank <= 2 and not _HEADING.search(body)):
+            # a line without its tab continues the Word cell above (a line break inside the cell)
+            t = out[-1]
+            lead = len(raw) - len(raw.lstrip(_WS))
+            if not t.text:
+                t.start = start + lead
+            t.text += _clean(body)
+            t.end = start + lead + len(body)
+            prev_len = len(body)
+            blank = 0
+            continue
+        if is_page_marker(body) or _MD_SEP.match(body) and ("|" in body or "---" in body):
             after_page = after_page or is_page_marker(body)
             blank += 1
             continue
@@ -189,6 +248,11 @@ def text_tokens(page: Page) -> list[Token]:
             next_doc_page += 1
             glue_prev = bool(out) and prev_len >= 120
         cells = _split_line(raw, start, word_dump)
+        layout = _layout_cells(raw, cells, start)
+        if prev_layout and not glue_prev and not blank and _wraps(prev_layout, layout, cells, out):
+            prev_len = len(body)
+            continue  # a layout dump's wrapped cells: joined to the cells above them
+        prev_layout = layout if "\t" not in raw and "|" not in raw else []
         for k, (t, a, b, sep) in enumerate(cells):
             if k == 0:
                 if glue_prev:
@@ -200,9 +264,13 @@ def text_tokens(page: Page) -> list[Token]:
                 else:
                     sep = Sep.LINE
             out.append(Token(_clean(t), page.number, a, b, sep, blank=blank if k == 0 else 0))
+        if prev_layout:
+            base = len(out) - len(cells)
+            prev_layout = [(col, base + first, base + last) for col, first, last in prev_layout]
         blank = 0
         after_page = False
         prev_len = len(body)
+        prev_tab = raw.startswith("\t")
     return out
 
 
@@ -285,9 +353,18 @@ def join_broken_labels(tokens: list[Token]) -> list[Token]:
     return out
 
 
+_PROSE = re.compile(r"[，。；！？,;]")
+
+
 def _dense(folded: str, hits: list[tuple[int, int]]) -> bool:
+    """Labels run together with their values (a glued table), not a sentence that names a label."""
     covered = sum(b - a for a, b in hits)
-    return len(hits) >= 2 and (covered >= 0.12 * len(folded) or len(hits) >= 4)
+    prose = len(_PROSE.findall(folded))
+    if len(hits) >= 4 and prose < len(hits):
+        return True
+    if len(hits) >= 3 and (covered >= 0.5 * len(folded) or covered >= 0.12 * len(folded) and not prose):
+        return True
+    return len(hits) == 2 and covered >= 0.12 * len(folded) and not prose
 
 
 _SHORT = re.compile("|".join(SHORT_CUTS))
@@ -359,6 +436,11 @@ def _pieces(text: str, dense: bool, hits: list[tuple[int, int]], idx: list[int])
     return out
 
 
+def _anchor_or_field(text: str) -> bool:
+    lab = match(text)
+    return lab is not None and lab.has("field.") and len(fold(text)) >= 4
+
+
 def cut_glued(tokens: list[Token]) -> list[Token]:
     """Cut cells that hold several labels and values run together, where the labels begin.
 
@@ -381,13 +463,22 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
             glued_run = False
             continue
         hits = [h for h in find_labels(folded) if not (h[0] == 0 and h[1] == len(folded))]
+        colon = folded.find(":")
+        if (not hits or hits[0][0] != 0) and 0 < colon < 16 and colon + 1 < len(folded) \
+                and match(text[: idx[colon]]) is not None and not match(text[: idx[colon]]).has("goal."):
+            hits = [(0, colon)]  # ``项目负责人：杨志强``: a label and its value in one cell
         dense = cont or _dense(folded, hits)
         if not hits and not dense:
             out.append(t)
             glued_run = False
             continue
         if not dense:
-            if hits[0][0] != 0:
+            a0, b0 = hits[0]
+            rest = folded[b0:]
+            head_label = match(text[: idx[b0 - 1] + 1])
+            if a0 != 0 or (head_label is not None and head_label.has("goal.")) or not (
+                    rest[:1] in (":", "：") or rest[:1].isdigit() or
+                               (match(text[: idx[b0 - 1] + 1]) is not None and _anchor_or_field(text[: idx[b0 - 1] + 1]))):
                 out.append(t)
                 glued_run = False
                 continue

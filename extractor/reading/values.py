@@ -24,7 +24,7 @@ _CMP_NUM = re.compile(rf"^{_CMP}[+-]?{_NUM}(?:以上|以下|以内|左右)?$")
 _NATURE = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|定性|定量|正向|反向|正向指标|反向指标|定性指标|定量指标)$")
 _DATE = re.compile(r"(?:\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月(?:\d{1,2}日)?|\d{4}[.\-/]\d{1,2}(?:[.\-/]\d{1,2})?)")
 _HAS_DIGIT = re.compile(r"\d")
-_UNIT_ONLY = re.compile(rf"^(?:{_UNIT_ALT})$")
+_UNIT_ONLY = re.compile(rf"^(?:{_UNIT_ALT})(?:[/·](?:{_UNIT_ALT}|人|天|年|月|次|户|亩|日))*$")
 
 
 @dataclass(frozen=True, slots=True)
