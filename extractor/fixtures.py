@@ -155,6 +155,8 @@ def render_xlsx(forms: list[dict[str, Any]], path: str | Path, *, numbers_as_num
             c = ws.cell(r0 + ri, col)
             v = _xl_value(text) if numbers_as_numbers and text else text
             c.value = v if v != "" else None
+            if isinstance(v, str) and v.startswith("="):
+                c.data_type = "s"  # text such as "=100%" typed into a cell, not a formula
             if isinstance(v, float) and text.endswith("%"):
                 c.number_format = "0%"
             if cs > 1 or rs > 1:

@@ -109,8 +109,10 @@ def amount(v: float | str | None) -> float | None:
     return float(m.group(1)) if m else None
 
 
-def fmt(x: float | None) -> str:
-    """A number as an evaluator writes it."""
+def fmt(x: float | str | None) -> str:
+    """A number as an evaluator writes it (a cell kept as printed text stays as printed)."""
     if x is None:
         return "—"
+    if isinstance(x, str):
+        return x
     return f"{x:.2f}".rstrip("0").rstrip(".")

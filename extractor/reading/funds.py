@@ -175,6 +175,9 @@ def fit_row(values: list[Token], cols: list[tuple[str, int]], row: str, explicit
             if k > 1:
                 c += 0.15 * (k - 1)
             rec(vi + 1, ci + k, acc + placed, cost + c)
+        # an empty cell that belongs to no column (the row label's merged span)
+        if tok.empty:
+            rec(vi + 1, ci, acc, cost + (0.05 if tok.col >= 0 and cols[ci][1] >= 0 and tok.col < cols[ci][1] else 0.5))
         # column ci was dropped by the dump
         if not explicit_empties or tok.col < 0 or cols[ci][1] < 0 or tok.col > cols[ci][1]:
             rec(vi, ci + 1, acc, cost + skip_cost)

@@ -170,7 +170,7 @@ def _features(tok: Token) -> tuple:
     wplaus = round(plausible_weight(n), 1) if k.name == "number" and n is not None else None
     named = bool(re.match(r"^(?:指标|目标)\s*\d+", fold(t)))
     return (k.name, lv, custom_level(t) if not lv and len(t) <= 12 else False, min(k.length, 30) // 6, wplaus,
-            named, ind_label, fold(t) in ("无", "暂无", "不涉及"), k.digits, bare)
+            named, ind_label, fold(t) in ("无", "暂无") or fold(t).startswith("不涉及"), k.digits, bare)
 
 
 @lru_cache(maxsize=65536)
@@ -201,7 +201,7 @@ def _emit(slot: int, feats: tuple) -> float:
         if slot == NAME:
             return 0.0 if not nothing else 1.2
         if slot in (TVAL, ACTUAL, TADJ):
-            return (0.7 if not long else 1.4) - (0.3 if digits else 0.0)
+            return (0.65 if not long else 1.0) - (0.3 if digits else 0.0)
         if slot == DEV:
             return -0.2 if long else (0.0 if nothing else 0.5)
         if slot == STD:
@@ -276,7 +276,9 @@ def block_style(tokens: list[Token]) -> Style:
     lines = sum(1 for t in tokens if t.sep in (Sep.LINE, Sep.BLANK, Sep.ROW, Sep.PAGE))
     inner = sum(1 for t in tokens if t.sep == Sep.CELL)
     spaces = sum(1 for t in tokens if t.sep in (Sep.SPACE, Sep.SPACES))
-    lines_are_rows = grid or (lines > 0 and (inner + spaces) >= 1.5 * lines)
+    per_line = (inner + spaces + lines) / max(1, lines)
+    # lines hold a row each when they hold a few cells; one line holding the whole table is no evidence
+    lines_are_rows = grid or (lines > 0 and (inner + spaces) >= 1.5 * lines and per_line <= 30)
     explicit = grid or any(t.empty and t.sep == Sep.CELL for t in tokens)
     blank_split = 0
     blank_rows = (not lines_are_rows and any(t.empty and t.sep == Sep.LINE for t in tokens)
@@ -326,7 +328,7 @@ def _row_costs(style: Style, tok: Token) -> tuple[float, float, float]:
     if sep == Sep.CELL:
         return 0.0, 0.8, 3.0
     if sep == Sep.SPACE:
-        return 0.0, 0.4, 0.35
+        return 0.0, 0.4, 0.9
     if sep == Sep.SPACES:
         return 0.0, 0.4, 1.2
     return 0.0, 0.35, 0.5
@@ -493,7 +495,8 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
                 c = run_best + prefix[j] + same + e
                 if c < ns[j]:
                     ns[j], nb[j] = c, (run_i, 0, 1)
-            if slots[j] in JOINABLE and score[j] < INF and tok.kind.name not in ("empty", "dash"):
+            if slots[j] in JOINABLE and score[j] < INF and tok.text != tokens[ti - 1].text and (
+                    tok.kind.name == "text" or slots[j] == NAME and tok.sep == Sep.SPACE and tok.kind.figure):
                 c = score[j] + stay + e * 0.5 + 0.3
                 if c < ns[j]:
                     ns[j], nb[j] = c, (j, 1, 1)

@@ -253,6 +253,8 @@ def text_tokens(page: Page) -> list[Token]:
             prev_len = len(body)
             continue  # a layout dump's wrapped cells: joined to the cells above them
         prev_layout = layout if "\t" not in raw and "|" not in raw else []
+        gridded = "\t" in raw or "|" in raw  # tab and pipe cells keep their column in the line
+        lead_cells = 1 if "|" in raw and not raw.lstrip(_WS).startswith("|") else 0
         for k, (t, a, b, sep) in enumerate(cells):
             if k == 0:
                 if glue_prev:
@@ -263,7 +265,8 @@ def text_tokens(page: Page) -> list[Token]:
                     sep = Sep.BLANK
                 else:
                     sep = Sep.LINE
-            out.append(Token(_clean(t), page.number, a, b, sep, blank=blank if k == 0 else 0))
+            out.append(Token(_clean(t), page.number, a, b, sep, blank=blank if k == 0 else 0,
+                             col=(k + lead_cells - 1 if lead_cells else k) if gridded and not word_dump else -1))
         if prev_layout:
             base = len(out) - len(cells)
             prev_layout = [(col, base + first, base + last) for col, first, last in prev_layout]
@@ -356,6 +359,39 @@ def join_broken_labels(tokens: list[Token]) -> list[Token]:
 _PROSE = re.compile(r"[，。；！？,;]")
 
 
+_NUMBERING = re.compile(r"^\d{1,2}\s*[:：、.．]?$")
+_CONTINUES = ("：", ":", "，", ",", "、", "；", ";", "（", "(")
+
+
+def join_spaced(tokens: list[Token]) -> list[Token]:
+    """Rejoin pieces of one cell that a single space split (flattened and PDF-derived text):
+    ``指标`` ``1:`` ``25`` ``万/年`` is one name; a piece ending in a colon or comma goes on."""
+    out: list[Token] = []
+    for t in tokens:
+        if out and t.sep == Sep.SPACE and t.text and out[-1].text and t.label is None and t.page == out[-1].page:
+            prev = out[-1]
+            pf = fold(prev.text)
+            nk = kind_of(t.text).name
+            join = False
+            if pf in ("指标", "目标") and _NUMBERING.match(fold(t.text)):
+                join = True
+            elif pf.endswith(("：", ":")) and match(prev.text) is None and len(pf) <= 30 and nk in (
+                    "text", "number", "amount", "date") and not fold(t.text).startswith(("不涉及", "无")):
+                join = True  # ``指标1:`` goes on into its text
+            elif pf.endswith(_CONTINUES) and match(prev.text) is None and len(pf) <= 60 and nk == "text":
+                join = True
+            elif nk == "unit" and pf[-1:].isdigit() and match(prev.text) is None:
+                join = True
+            if join:
+                merged = _join(prev, t)
+                merged.text = prev.text + " " + t.text if prev.text[-1:].isascii() or t.text[:1].isascii() else \
+                    prev.text + t.text
+                out[-1] = merged
+                continue
+        out.append(t)
+    return out
+
+
 def _dense(folded: str, hits: list[tuple[int, int]]) -> bool:
     """Labels run together with their values (a glued table), not a sentence that names a label."""
     covered = sum(b - a for a, b in hits)
@@ -436,6 +472,13 @@ def _pieces(text: str, dense: bool, hits: list[tuple[int, int]], idx: list[int])
     return out
 
 
+def _colon_label(text: str) -> bool:
+    """A label that may head its value in one cell (``项目负责人：杨志强``); not a goal heading (the
+    cell is the goal's text) and not a level word (``指标：…`` is an indicator's name)."""
+    lab = match(text)
+    return lab is not None and not lab.has("goal.") and not all(r.startswith("level.") for r in lab.roles)
+
+
 def _anchor_or_field(text: str) -> bool:
     lab = match(text)
     return lab is not None and lab.has("field.") and len(fold(text)) >= 4
@@ -465,7 +508,7 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
         hits = [h for h in find_labels(folded) if not (h[0] == 0 and h[1] == len(folded))]
         colon = folded.find(":")
         if (not hits or hits[0][0] != 0) and 0 < colon < 16 and colon + 1 < len(folded) \
-                and match(text[: idx[colon]]) is not None and not match(text[: idx[colon]]).has("goal."):
+                and _colon_label(text[: idx[colon]]):
             hits = [(0, colon)]  # ``项目负责人：杨志强``: a label and its value in one cell
         dense = cont or _dense(folded, hits)
         if not hits and not dense:
@@ -534,6 +577,6 @@ def document_tokens(doc: Document) -> list[Token]:
         if out and toks:
             toks[0].sep = Sep.PAGE
         out.extend(toks)
-    out = cut_glued(join_broken_labels(out))
+    out = join_spaced(cut_glued(join_broken_labels(out)))
     classify(out)
     return out

@@ -189,10 +189,12 @@ def level_of(text: str) -> frozenset[str]:
     """
     st = strip_decorations(fold(text))
     t = st.core
+    if t == "指标":
+        return frozenset({"L2"})  # a second-level label cut short by a line break
     bare = _BARE_POINTS.search(t)
     if bare and len(t) > bare.end() - bare.start():
         t = t[: bare.start()]
-    if not t or len(t) > 16:
+    if not t or len(t) > 16 or t == "指标":
         return frozenset()
     m = _LEVEL_SUFFIX.search(t)
     core = t[: m.start()] if m else t
@@ -231,10 +233,17 @@ def level_text(text: str) -> str:
     return _ANAGRAM_TEXT.get("".join(sorted(t)), text)
 
 
+_VERB = re.compile(r"完成|达成|达到|实现|满足|符合|未达|超额")
+
+
 def custom_level(text: str) -> bool:
     """A second-level label the vocabulary does not know (志愿服务类指标): short, ends in 指标."""
     t = strip_decorations(fold(text)).core
-    return 4 <= len(t) <= 10 and t.endswith("指标") and not any(ch.isdigit() for ch in t) and "率" not in t
+    if not (4 <= len(t) <= 10 and t.endswith("指标")) or any(ch.isdigit() for ch in t) or "率" in t:
+        return False
+    if _VERB.search(t):
+        return False  # 完成指标, 达成年度指标: a result, not a level
+    return t.endswith("类指标") or len(t) >= 5
 
 
 @lru_cache(maxsize=262144)
