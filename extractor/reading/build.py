@@ -321,8 +321,9 @@ def _levels(parsed: list[_Row]) -> None:
     l2: str | None = None
     for p in parsed:
         e1, e2 = p.e1, p.e2
-        if e1 and not e2 and l1 and _ambiguous_second(e1, l1):
-            e1, e2 = None, e1
+        if e1 and not e2 and (l1 and _ambiguous_second(e1, l1) or l1 is None and _core(e1) == "成本"
+                              and level_of(e1) >= {"L1", "L2"}):
+            e1, e2 = None, e1  # 成本指标 alone on a row: the second level under 产出指标
         if e2 and not e1 and level_of(e2) == frozenset({"L1"}):
             e1, e2 = e2, None
         if e1:

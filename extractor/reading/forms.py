@@ -79,6 +79,23 @@ def _indicator_start(tokens: list[Token], i: int) -> bool:
     return False
 
 
+def _rows_before(tokens: list[Token], i: int, floor: int) -> int:
+    """Where a table tail really starts: indicator rows before its first level label (a cut-off
+    group prints no label) belong to it, back to the last line that is not such a row."""
+    j = i
+    while j > floor:
+        t = tokens[j - 1]
+        if t.label is not None or (len(t.text) > 40 and not t.kind.digits) or is_title(t.text):
+            break
+        j -= 1
+    seg = tokens[j:i]
+    if not any(t.kind.figure or t.kind.name == "nature" for t in seg):
+        return i
+    while j < i and tokens[j].sep < Sep.LINE and j > floor:
+        j += 1  # start at a line boundary
+    return j
+
+
 def _closing(tok: Token) -> bool:
     lab = tok.label
     return lab is not None and ("total" in lab.roles or lab.has("block.trailer")) and not lab.has("ind_col.")
@@ -134,7 +151,10 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
             continue
         if cur is None or cur.closed:
             if _indicator_start(tokens, i):
-                cur = FormSpan(i, fragment=True, content=True)
+                # rows before the first level label belong to a tail at the top of the document;
+                # after a finished form they are that form's closing cells
+                start = _rows_before(tokens, i, 0) if cur is None and not forms else i
+                cur = FormSpan(start, fragment=True, content=True)
                 forms.append(cur)
                 in_indicators = True
                 pending_year = None

@@ -349,7 +349,7 @@ def _skip_costs(schema: Schema, style: Style) -> tuple[list[float], list[float]]
         elif s == DEV:
             m, e = 0.4, 0.02
         elif s in (NATURE, UNIT):
-            m, e = 0.7, 0.2
+            m, e = (0.7 if style.explicit_empties else 0.3), 0.2
         else:
             m, e = (1.6 if style.explicit_empties else 0.6), (0.35 if style.explicit_empties else 0.25)
             if style.blank_rows:

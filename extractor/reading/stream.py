@@ -357,6 +357,7 @@ def join_broken_labels(tokens: list[Token]) -> list[Token]:
 
 
 _PROSE = re.compile(r"[，。；！？,;]")
+_MEASURE = frozenset("率数额量度性比")
 
 
 _NUMBERING = re.compile(r"^\d{1,2}\s*[:：、.．]?$")
@@ -526,6 +527,10 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
                 glued_run = False
                 continue
             hits = hits[:1]  # ``项目名称：XXX``: the label and its value
+        if dense:
+            hits = [h for h in find_labels(folded, dense=True) if not (h[0] == 0 and h[1] == len(folded))] or hits
+            # a label word that goes on into a measure (结转结余率, 执行数额) is part of a name
+            hits = [h for h in hits if folded[h[1]:h[1] + 1] not in _MEASURE or folded[h[1]:h[1] + 1] == ""]
         pieces = _pieces(text, dense, hits, idx)
         first = True
         pending_sub: tuple[int, int] | None = None

@@ -193,16 +193,27 @@ def atoms(text: str) -> list[tuple[int, int]]:
             out[-1][2] = "text"
         else:
             out.append([a, b, k])
-    # a 指标性质 word glued to the name before it is a cell of its own
-    final: list[tuple[int, int]] = []
-    for a, b, k in out:
+    # a 指标性质 word glued to the name before it is a cell of its own; so are a 是/否 cell glued to
+    # the text after it and a % unit cell glued to the name before it
+    split: list[list] = []
+    for n, (a, b, k) in enumerate(out):
         if k == "text":
             m = _NATURE_WORD.search(text, a, b)
             if m and m.start() > a:
-                final.append((a, m.start()))
-                final.append((m.start(), m.end()))
+                split.append([a, m.start(), "text"])
+                split.append([m.start(), m.end(), "nature"])
                 if m.end() < b:
-                    final.append((m.end(), b))
+                    split.append([m.end(), b, "text"])
                 continue
+        split.append([a, b, k])
+    final: list[tuple[int, int]] = []
+    for n, (a, b, k) in enumerate(split):
+        if k == "text" and b - a >= 3 and text[a] in "是否" and n > 0 and split[n - 1][2] == "fig":
+            final.append((a, a + 1))
+            a += 1
+        if k == "text" and b - a >= 3 and text[b - 1] in "%％‰":
+            final.append((a, b - 1))
+            final.append((b - 1, b))
+            continue
         final.append((a, b))
     return [(a, b) for a, b in final if text[a:b].strip()]

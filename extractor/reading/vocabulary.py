@@ -284,9 +284,21 @@ def _glue_pattern() -> re.Pattern[str]:
 GLUE_RE = _glue_pattern()
 
 
-def find_labels(folded: str) -> list[tuple[int, int]]:
+def _dense_pattern() -> re.Pattern[str]:
+    """In text already known to be glued, every label of four or more characters is cut out, with
+    the bracketed note that may follow it (``指标权重(分)``)."""
+    words = {f for f in _EXACT if len(f) >= 4} | {c + "指标" for c in L1_CORES | L2_CORES if len(c) >= 2}
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?:{alts})(?:\((?:%|分|万元|元|A|B|C|B/A)\))?")
+
+
+GLUE_RE = _glue_pattern()
+DENSE_RE = _dense_pattern()
+
+
+def find_labels(folded: str, dense: bool = False) -> list[tuple[int, int]]:
     """(start, end) in ``folded`` of every label that may be cut out of glued text, left to right."""
-    return [(m.start(), m.end()) for m in GLUE_RE.finditer(folded)]
+    return [(m.start(), m.end()) for m in (DENSE_RE if dense else GLUE_RE).finditer(folded)]
 
 
 _ALL_LABELS = frozenset(k for k in _EXACT if 2 <= len(k) <= 4)
