@@ -59,10 +59,13 @@ def read(doc: Document) -> ReadResult:
                                          "line": form.sources["project_name"].line if "project_name" in form.sources
                                          else None, "indicators": len(form.indicators)})
             continue
-        measured = any(i.target or i.actual for i in form.indicators)
-        if not span.fragment and not (measured or form.funds.total.sources or form.department
-                                      or form.implementing_unit or form.goal_expected):
-            continue  # a 项目名称 mentioned in running text, not a form
+        measured = any(_scored_row(i) for i in form.indicators)
+        titled = span.title is not None and span.kind != "target"
+        if not span.fragment and not (measured or _has_funds(form) or titled and (
+                form.project_name or form.department or form.implementing_unit or form.indicators)):
+            continue  # a 项目名称 in running text or a report's basic-information table, not a form
+        if span.in_report and not measured:
+            continue
         if span.fragment and not measured:
             continue  # a report's scoring table (分值 / 评价得分 only), not a form's tail
         assess(form, built, blocks, span)
@@ -71,6 +74,19 @@ def read(doc: Document) -> ReadResult:
         out.forms.append(form)
         out.texts.append(_span_text(tokens, span.start, span.end))
     return out
+
+
+def _scored_row(ind) -> bool:
+    """A row that reads as an indicator: a 分值/得分, or a short target or actual (not prose)."""
+    if ind.weight is not None or ind.score is not None:
+        return True
+    return any(v and len(v) <= 30 and not any(p in v for p in "。；;") for v in (ind.target, ind.actual))
+
+
+def _has_funds(form: Form) -> bool:
+    """A funds table with at least one figure."""
+    return any(isinstance(getattr(getattr(form.funds, r), c), float)
+               for r in ("total", "fiscal", "carryover", "other") for c in ("initial", "full_year", "executed"))
 
 
 def _targets_only(form: Form) -> bool:

@@ -18,7 +18,7 @@ from extractor.reading.fields import read_fields
 from extractor.reading.forms import Blocks, FormSpan, heading_year
 from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
 from extractor.reading.goals import read_goals
-from extractor.reading.indicators import RowRead, block_style, choose_schema, parse_header, rows_of
+from extractor.reading.indicators import SCORE, TVAL, WEIGHT, RowRead, block_style, choose_schema, parse_header, rows_of
 from extractor.reading.digits import is_run, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import amount_or_text, is_empty, kind_of, parse_number, rate_number
@@ -83,7 +83,9 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     form = Form(is_fragment=span.fragment, kind=span.kind if span.kind in ("department", "transfer") else "project")
     leftovers = 0
     # -- header fields
-    fields = read_fields(tokens, blocks.fields)
+    orphans = [i for i in blocks.head + blocks.trailer + blocks.funds + blocks.goals
+               if tokens[i].label is None and not tokens[i].empty]
+    fields = read_fields(tokens, blocks.fields, sorted(orphans))
     for role in ("project_name", "department", "implementing_unit", "project_lead", "phone", "central_department"):
         fv = fields.get(role)
         if fv is None:
@@ -124,6 +126,8 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
         schema, k = parse_header(tokens, ind_idx)
         data = [tokens[i] for i in ind_idx[k:]]
         data = _trim_block(data)
+        if schema is not None and not set(schema.slots) & {TVAL, WEIGHT, SCORE}:
+            data = []  # a checklist (指标解释 / 自评内容 / 完成情况), not a scored indicator table
         if data:
             style = block_style(data)
             f = choose_schema(data, schema, style)

@@ -36,15 +36,56 @@ def _join(tokens: list[Token]) -> str:
     return out.strip()
 
 
-def read_fields(tokens: list[Token], fields: list[tuple[int, list[int]]]) -> dict[str, FieldValue]:
-    """role -> value for the header fields (first value wins)."""
+_ORG = re.compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|部|厅|会|队|校|街道|镇|乡|社|协会|办公室|管委会|事务所|集团)$")
+_PROJECT = re.compile(r"项目|经费|资金|补助|补贴|工程|专项|费$|服务$|建设$")
+
+
+def value_kind(text: str) -> str | None:
+    """``org`` for a unit's name (…局, …中心), ``project`` for a project's name, else None."""
+    f = fold(text)
+    if len(f) < 4 or len(f) > 50 or _SENTENCE.search(f) or f[:1].isdigit():
+        return None
+    if _ORG.search(f):
+        return "org"
+    if _PROJECT.search(f):
+        return "project"
+    return None
+
+
+_SENTENCE = re.compile(r"[，。；;,:：]")
+_WANTS = {"project_name": "project", "department": "org", "implementing_unit": "org", "unit_name": "org"}
+
+
+def read_fields(tokens: list[Token], fields: list[tuple[int, list[int]]],
+                orphans: list[int] | None = None) -> dict[str, FieldValue]:
+    """role -> value for the header fields (first value wins).
+
+    A PDF dump that prints a table column by column puts labels and values apart: a label left
+    without a value takes the next unclaimed cell of the form's head that reads like its kind of
+    value (a project's name, a unit's name), in print order.
+    """
     out: dict[str, FieldValue] = {}
+    pending: list[tuple[int, str]] = []
     for li, vals in fields:
         lab = tokens[li].label
         assert lab is not None
         role = lab.role("field.") or ""
         if vals:
             _put(out, role, [tokens[v] for v in vals])
+        elif role in _WANTS:
+            pending.append((li, role))
+    used = {v for _li, vals in fields for v in vals}
+    for li, role in pending:
+        if role in out or (role == "unit_name" and "department" in out):
+            continue
+        want = _WANTS[role]
+        for oi in orphans or []:
+            if oi <= li or oi in used:
+                continue
+            if value_kind(tokens[oi].text) == want:
+                used.add(oi)
+                _put(out, role, [tokens[oi]])
+                break
     return out
 
 

@@ -50,6 +50,7 @@ class FormSpan:
     fragment: bool = False
     content: bool = False  # funds, goals or indicators seen
     closed: bool = False  # its 总分 row (or what follows it) seen
+    in_report: bool = False  # opened by an anchor inside a narrative report, with no form title
 
 
 def _is_anchor(tok: Token) -> bool:
@@ -107,11 +108,19 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
     cur: FormSpan | None = None
     pending_year: tuple[int, int] | None = None  # (year, token) of a heading seen after a closed form
     in_indicators = False
+    report_seen = False
     for i, tok in enumerate(tokens):
         text = tok.text
         if not text:
             continue
         title = is_title(text) if len(text) <= 80 else None
+        if title == "report" and not in_indicators and tok.sep >= Sep.LINE:
+            if cur is not None and (cur.anchor is not None or cur.content):
+                cur = None  # a report begins: its tables are not this form's
+            report_seen = True
+            continue
+        if title == "report":
+            title = None
         if title and tok.label is None:
             y = heading_year(text)
             if cur is None or cur.anchor is not None or cur.content:
@@ -137,7 +146,7 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
             continue
         if _is_anchor(tok):
             if cur is None or cur.anchor is not None or cur.content or cur.fragment:
-                cur = FormSpan(i, anchor=i)
+                cur = FormSpan(i, anchor=i, in_report=report_seen)
                 if pending_year:
                     cur.year, cur.year_tok = pending_year
                     cur.start = pending_year[1]
@@ -233,6 +242,11 @@ def _in_header(tokens: list[Token], ind: list[int]) -> bool:
     return bool(ind) and all(tokens[i].label is not None or tokens[i].empty for i in ind)
 
 
+def _figure_follows(tokens: list[Token], i: int, end: int) -> bool:
+    nxt = [t for t in tokens[i + 1:min(end, i + 3)] if not t.empty]
+    return bool(nxt) and nxt[0].kind.name in ("number", "amount")
+
+
 def _is_field(tok: Token) -> bool:
     return tok.label is not None and tok.label.has("field.")
 
@@ -276,12 +290,18 @@ def split_blocks(tokens: list[Token], span: FormSpan) -> Blocks:
             continue
         lab = tok.label
         roles = lab.roles if lab is not None else frozenset()
-        if roles and state == TRAILER and not (lab is not None and lab.has("field.")) and not (
+        if roles and state == TRAILER and (b.indicators or b.total) and not (lab is not None and lab.has("field.")) and not (
                 (roles & _IND_ENTRY or lab is not None and lab.has("level.")) and _enters_indicators(tokens, i, end)):
             b.trailer.append(i)  # what follows the 总分 row (评价结论, 存在问题 …) stays there
             i += 1
             continue
         if roles:
+            if (state == IND and lab is not None and lab.has("fund_row.") and not b.funds
+                    and _figure_follows(tokens, i, end)):
+                state = FUNDS  # a funds table printed inside a checklist's indicator rows
+                b.funds.append(i)
+                i += 1
+                continue
             if state == IND and roles & {"ind_col.unit", "ind_col.weight", "ind_col.score", "ind_col.target",
                                          "ind_col.actual", "ind_col.name", "ind_col.level1", "ind_col.level2"}:
                 b.indicators.append(i)

@@ -20,6 +20,7 @@ from extractor.document import Document, Page
 from extractor.reading.values import Kind, atoms, kind_of
 from extractor.reading.vocabulary import (
     SHORT_CUTS,
+    TITLE_WORDS,
     Label,
     find_labels,
     fold,
@@ -485,6 +486,23 @@ def _anchor_or_field(text: str) -> bool:
     return lab is not None and lab.has("field.") and len(fold(text)) >= 4
 
 
+def _outside_titles(folded: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Label hits that do not fall inside a form's title (``项目绩效目标表(2021年度)``), plus a cut
+    where each title ends."""
+    spans = []
+    for m in TITLE_WORDS.finditer(folded):
+        a = m.start()
+        # the title runs back to the previous label hit or the start
+        prev = max((b for _a, b in hits if b <= a), default=0)
+        spans.append((prev, m.end()))
+    if not spans:
+        return hits
+    out = [h for h in hits if not any(a <= h[0] < b and h[1] <= b for a, b in spans)]
+    for a, b in spans:
+        out.append((a, b))
+    return sorted(set(out))
+
+
 def cut_glued(tokens: list[Token]) -> list[Token]:
     """Cut cells that hold several labels and values run together, where the labels begin.
 
@@ -529,6 +547,10 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
             hits = hits[:1]  # ``项目名称：XXX``: the label and its value
         if dense:
             hits = [h for h in find_labels(folded, dense=True) if not (h[0] == 0 and h[1] == len(folded))] or hits
+            hits = _outside_titles(folded, hits)
+            # ``…资助项目主管部门…``: the 项目 ends the name before it when the label also reads without it
+            hits = [(a + 2, b) if folded[a:a + 2] == "项目" and a > 0 and (not k or hits[k - 1][1] < a)
+                    and match(folded[a + 2:b]) is not None else (a, b) for k, (a, b) in enumerate(hits)]
             # a label word that goes on into a measure (结转结余率, 执行数额) is part of a name
             hits = [h for h in hits if folded[h[1]:h[1] + 1] not in _MEASURE or folded[h[1]:h[1] + 1] == ""]
         pieces = _pieces(text, dense, hits, idx)

@@ -127,6 +127,7 @@ UNITS = tuple(sorted({fold(u) for u in _DATA["units"]["labels"]}, key=len, rever
 QUALITATIVE = frozenset(fold(q) for q in _DATA["qualitative"]["labels"])
 TITLE_SELF = tuple(fold(x) for x in _DATA["title"]["self"]["labels"])
 TITLE_TARGET = tuple(fold(x) for x in _DATA["title"]["target"]["labels"])
+TITLE_REPORT = tuple(fold(x) for x in _DATA["title"]["report"]["labels"])
 TITLE_DEPARTMENT = tuple(fold(x) for x in _DATA["title"]["department"]["labels"])
 TITLE_TRANSFER = tuple(fold(x) for x in _DATA["title"]["transfer"]["labels"])
 
@@ -158,6 +159,8 @@ def strip_decorations(folded: str) -> _Stripped:
     if sub:
         t = _LEAD_SUB.sub("", t)
     t = t.strip(":;,|")
+    if t.endswith(")") and "(" not in t:
+        t = t[:-1].rstrip(":")  # a stray closing bracket (年度预算资金总额):)
     points = unit = None
     for _ in range(4):
         m = _NOTE.search(t)
@@ -327,15 +330,30 @@ SHORT_CUTS = ("总分", "合计", "总计", "得分", "分值", "权重")
 
 
 def is_title(text: str) -> str | None:
-    """``self``, ``target`` or None: whether a cell is a form's title (or a heading naming one)."""
+    """``self``, ``target``, ``report`` or None: whether a cell is a form's title, a target-setting
+    table's, a narrative report's (or a heading naming one)."""
     f = fold(text)
     if len(f) > 80 or len(f) < 3:
         return None
-    if any(w in f for w in TITLE_TARGET) and "自评" not in f:
+    if "《" in f or "〈" in f:
+        return None  # a document cited by name, not a heading
+    if any(w in f for w in TITLE_REPORT) and not f.endswith(("表", "表)")):
+        return "report"
+    tail = _TITLE_TAIL.search(f)
+    if not tail:
+        return None  # a heading that only mentions a form (二、绩效自评工作开展情况)
+    head = f[: tail.start(1)] + tail.group(1)
+    if any(head.endswith(w) for w in TITLE_TARGET) and "自评" not in head:
         return "target"
-    if any(w in f for w in TITLE_SELF):
+    if any(head.endswith(w) for w in TITLE_SELF):
         return "self"
     return None
+
+
+# a title ends with its form's name, then perhaps its year and a file extension
+_TITLE_TAIL = re.compile(r"(表)(?:[(（]?\d{4}年?度?[)）]?)?(?:_第\d+页)?(?:\.(?:docx?|pdf|xlsx?|wps))?[)）]?$")
+TITLE_WORDS = re.compile("(?:" + "|".join(re.escape(w) for w in sorted(set(TITLE_SELF + TITLE_TARGET), key=len, reverse=True))
+                         + r")(?:[(（]\d{4}年?度?[)）])?")
 
 
 def title_kind(text: str) -> str | None:
