@@ -75,8 +75,10 @@ def _indicator_start(tokens: list[Token], i: int) -> bool:
         near = [t for t in tokens[i + 1:i + 6] if t.label is not None and t.label.has("ind_col.")]
         return len(near) >= 2
     if level_of(tokens[i].text) and fold(tokens[i].text).endswith(("指标", "标")):
-        rest = tokens[i + 1:i + 8]
-        return sum(1 for t in rest if t.kind.figure) >= 1
+        rest = [t for t in tokens[i + 1:i + 9] if not t.empty]
+        if any(len(t.text) > 40 and "。" in t.text for t in rest[:6]):
+            return False  # a report's paragraph about its 产出指标, not a table row
+        return sum(1 for t in rest if t.kind.figure or t.kind.name == "nature") >= 2
     return False
 
 

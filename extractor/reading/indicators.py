@@ -390,7 +390,7 @@ def _run_pieces(tok: Token, schema: Schema, j: int, k: int) -> tuple[float, list
     best: tuple[float, list[str]] | None = None
     for pieces in splits(tok.text, k):
         nums = [float(p) for p in pieces]
-        c = 0.25 * (k - 1)
+        c = 0.1 * (k - 1)
         w = s = None
         tv = av = None
         for kind, x in zip(kinds, nums):
@@ -410,7 +410,7 @@ def _run_pieces(tok: Token, schema: Schema, j: int, k: int) -> tuple[float, list
             c += 3.0 if s > w + 1e-9 else (-0.6 if s == w else 0.0)
         if tv is not None and av is not None and tv > 0 and av > 0:
             ratio = av / tv
-            c += -0.6 if 0.5 <= ratio <= 2.0 else 0.6
+            c += -0.3 if 0.5 <= ratio <= 2.0 else (0.4 if ratio < 0.2 or ratio > 5 else 0.0)
         if s is not None and s > 100:
             c += 3.0
         if best is None or c < best[0]:

@@ -20,6 +20,7 @@ from extractor.document import Document, Page
 from extractor.reading.values import Kind, atoms, kind_of
 from extractor.reading.vocabulary import (
     SHORT_CUTS,
+    SHORT_LABELS,
     TITLE_WORDS,
     Label,
     find_labels,
@@ -486,6 +487,18 @@ def _anchor_or_field(text: str) -> bool:
     return lab is not None and lab.has("field.") and len(fold(text)) >= 4
 
 
+def _short_after(folded: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A short label (说明, 备注, 得分) right after another label in glued text is cut off too."""
+    out = list(hits)
+    for _a, b in hits:
+        for n in (3, 2):
+            w = folded[b:b + n]
+            if len(w) == n and w in SHORT_LABELS and not any(x[0] == b for x in hits):
+                out.append((b, b + n))
+                break
+    return sorted(out)
+
+
 def _outside_titles(folded: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Label hits that do not fall inside a form's title (``项目绩效目标表(2021年度)``), plus a cut
     where each title ends."""
@@ -547,7 +560,7 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
             hits = hits[:1]  # ``项目名称：XXX``: the label and its value
         if dense:
             hits = [h for h in find_labels(folded, dense=True) if not (h[0] == 0 and h[1] == len(folded))] or hits
-            hits = _outside_titles(folded, hits)
+            hits = _outside_titles(folded, _short_after(folded, hits))
             # ``…资助项目主管部门…``: the 项目 ends the name before it when the label also reads without it
             hits = [(a + 2, b) if folded[a:a + 2] == "项目" and a > 0 and (not k or hits[k - 1][1] < a)
                     and match(folded[a + 2:b]) is not None else (a, b) for k, (a, b) in enumerate(hits)]

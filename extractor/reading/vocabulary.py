@@ -327,6 +327,8 @@ def split_label_run(folded: str) -> tuple[int, ...] | None:
 
 
 SHORT_CUTS = ("总分", "合计", "总计", "得分", "分值", "权重")
+SHORT_LABELS = frozenset(k for k in _EXACT if 2 <= len(k) <= 3 and any(
+    r.startswith(("ind_col.", "fund_col.")) for r in _EXACT[k]))
 
 
 def is_title(text: str) -> str | None:
