@@ -514,7 +514,7 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
                 if c < ns[j]:
                     ns[j], nb[j] = c, (j, 3, 1)
         # a glued digit run over several columns
-        if tok.glued and is_run(tok.text) and len(tok.text) >= 3:
+        if tok.glued and is_run(tok.text):
             for k in (2, 3, 4):
                 for j in range(S - k + 1):
                     got = _run_pieces(tok, schema, j, k)
@@ -651,8 +651,13 @@ def choose_schema(tokens: list[Token], schema: Schema | None, style: Style) -> F
 
 def _with_implicit(schema: Schema) -> Schema:
     """A header that names no 得分 column still has scores printed after the last value: keep a
-    place for them (and for a 分值 before them when neither is named)."""
+    place for them (and for a 分值 before them when neither is named). A header whose 完成值
+    column name did not read (OCR) has it as the unnamed column after the target."""
     slots, cols = list(schema.slots), list(schema.cols)
+    if ACTUAL not in slots and TVAL in slots:
+        after = [i for i, s in enumerate(slots) if s == OTHER and i > slots.index(TVAL)]
+        if after:
+            slots[after[0]] = ACTUAL
     if SCORE not in slots and WEIGHT not in slots:
         pos = max((i for i, s in enumerate(slots) if s in (ACTUAL, TVAL, TADJ, RATE)), default=len(slots) - 1) + 1
         slots.insert(pos, SCORE)

@@ -249,6 +249,47 @@ def custom_level(text: str) -> bool:
     return t.endswith("类指标") or len(t) >= 5
 
 
+def _fuzzy_index() -> dict[tuple[str, str], list[str]]:
+    out: dict[tuple[str, str], list[str]] = {}
+    for k in _EXACT:
+        if len(k) >= 5:
+            out.setdefault((k[:2], k[-2:]), []).append(k)
+            out.setdefault((k[:1], k[-3:]), []).append(k)
+    return out
+
+
+_FUZZY = _fuzzy_index()
+
+
+def _distance(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance, stopping early above ``cap``."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        if min(cur) > cap:
+            return cap + 1
+        prev = cur
+    return prev[-1]
+
+
+def fuzzy_label(core: str) -> str | None:
+    """A long label with an OCR misreading or two (``全年(If整)预算数``): the label it nearly is."""
+    if len(core) < 5 or len(core) > 16:
+        return None
+    cands = set(_FUZZY.get((core[:2], core[-2:]), ())) | set(_FUZZY.get((core[:1], core[-3:]), ()))
+    cap = max(1, len(core) // 4)
+    best = None
+    for c in cands:
+        d = _distance(core, c, cap)
+        if d <= cap and (best is None or d < best[0]):
+            best = (d, c)
+    return best[1] if best else None
+
+
 @lru_cache(maxsize=262144)
 def match(text: str) -> Label | None:
     """The label a whole cell is, or None."""
@@ -259,6 +300,10 @@ def match(text: str) -> Label | None:
     roles = set(_EXACT.get(st.core, ()))
     if not roles and st.core != f:
         roles = set(_EXACT.get(f, ()))
+    if not roles:
+        near = fuzzy_label(st.core)
+        if near is not None:
+            roles = set(_EXACT[near])
     lv = level_of(text)
     points = st.points
     if lv:
