@@ -18,7 +18,7 @@ from extractor.reading.fields import read_fields
 from extractor.reading.forms import Blocks, FormSpan, heading_year
 from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
 from extractor.reading.goals import read_goals
-from extractor.reading.indicators import SCORE, TVAL, WEIGHT, RowRead, block_style, choose_schema, parse_header, rows_of
+from extractor.reading.indicators import SCORE, TVAL, UNIT, WEIGHT, RowRead, block_style, choose_schema, parse_header, rows_of
 from extractor.reading.digits import is_run, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import amount_or_text, is_empty, kind_of, parse_number, rate_number
@@ -133,7 +133,7 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             f = choose_schema(data, schema, style)
             cost = f.cost / max(1, len(data))
             rows = rows_of(f)
-            form.indicators, form.template_rows = _indicators(rows, locate, style.grid)
+            form.indicators, form.template_rows = _indicators(rows, locate, style.grid, UNIT in f.schema.slots)
             leftovers += sum(1 for p in f.placed if p.ignored and p.tok.label is None and not p.tok.empty
                              and not level_of(p.tok.text))
             if schema is not None and schema.points is not None:
@@ -232,7 +232,24 @@ def _join_target(cells: dict[str, tuple[str, list[Token]]]) -> tuple[str | None,
     return out, used
 
 
-def _indicators(rows: list[RowRead], locate: Locator, grid: bool) -> tuple[list[Indicator], list[SourceRef]]:
+def _unit_from_name(cells: dict[str, tuple[str, list[Token]]]) -> None:
+    """Glued text puts a 计量单位 cell at the end of the name before it (``党性教育培训次数次``):
+    in a table with a unit column, when that column is empty and the target or actual ends with
+    the same unit, the unit is moved out of the name."""
+    if "unit" in cells or "name" not in cells:
+        return
+    name, toks = cells["name"]
+    for v in (cells.get("target"), cells.get("actual")):
+        m = re.search(r"\d([^\d\W%]{1,3})$", fold(v[0])) if v else None
+        if m and fold(name).endswith(m.group(1)) and len(fold(name)) > len(m.group(1)) + 2:
+            u = m.group(1)
+            cells["name"] = (name[: len(name) - len(u)], toks)
+            cells["unit"] = (u, toks)
+            return
+
+
+def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool = False
+                ) -> tuple[list[Indicator], list[SourceRef]]:
     parsed: list[_Row] = []
     for r in rows:
         cells = r.cells
@@ -264,6 +281,8 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool) -> tuple[list[
         ind = Indicator(name=name[0] if name else None)
         if name:
             ind.sources["name"] = locate(name[1][0], name[1])
+        if unit_col:
+            _unit_from_name(cells)
         target, ttoks = _join_target(cells)
         if target is not None and not is_empty(target):
             ind.target = target

@@ -200,8 +200,10 @@ def _emit(slot: int, feats: tuple) -> float:
         long = lenb >= 2
         if slot == NAME:
             return 0.0 if not nothing else 1.2
-        if slot in (TVAL, ACTUAL, TADJ):
+        if slot in (TVAL, ACTUAL):
             return (0.65 if not long else 1.0) - (0.3 if digits else 0.0)
+        if slot == TADJ:
+            return 1.2
         if slot == DEV:
             return -0.2 if long else (0.0 if nothing else 0.5)
         if slot == STD:
@@ -225,8 +227,10 @@ def _emit(slot: int, feats: tuple) -> float:
             return 0.2
         if slot in (TVAL, ACTUAL):
             return 0.45
-        if slot in (REVIEW, TADJ):
+        if slot == REVIEW:
             return 0.5
+        if slot == TADJ:
+            return 0.8
         if slot == RATE:
             return 0.8
         if slot == NAME:
@@ -240,7 +244,7 @@ def _emit(slot: int, feats: tuple) -> float:
         if slot in (TVAL, ACTUAL):
             return 0.0
         if slot == TADJ:
-            return 0.3
+            return 0.7  # an adjusted target is rarely printed: a figure here is more likely the actual
         if slot == RATE:
             return 0.3 if kind == "percent" else 3.0
         if slot == NAME:
@@ -342,7 +346,9 @@ def _skip_costs(schema: Schema, style: Style) -> tuple[list[float], list[float]]
             # merged level cells print once; dumps that print empty cells print them as empties
             m = 1.2 if style.blank_rows else (0.5 if style.explicit_empties else 0.05)
             e = 0.05
-        elif s in (TADJ, REVIEW, SPACER, STD, CORE, RATE, OTHER):
+        elif s == TADJ:
+            m, e = 0.05, 0.02
+        elif s in (REVIEW, SPACER, STD, CORE, RATE, OTHER):
             m, e = 0.3, 0.05
         elif s == NAME:
             m, e = 2.5, 2.5
