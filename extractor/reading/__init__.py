@@ -53,7 +53,8 @@ def read(doc: Document) -> ReadResult:
         blocks = split_blocks(tokens, span)
         built = build_form(tokens, span, blocks, locate, last_year)
         form = built.form
-        if span.kind == "target" or (form.indicators and not span.fragment and _targets_only(form)):
+        if span.kind == "target" or (form.indicators and not span.fragment and span.title is None
+                                     and _targets_only(form)):
             if form.project_name or form.indicators:
                 out.target_forms.append({"name": form.project_name, "year": form.year,
                                          "line": form.sources["project_name"].line if "project_name" in form.sources

@@ -85,7 +85,7 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     # -- header fields
     orphans = [i for i in blocks.head + blocks.trailer + blocks.funds + blocks.goals
                if tokens[i].label is None and not tokens[i].empty]
-    fields = read_fields(tokens, blocks.fields, sorted(orphans))
+    fields = read_fields(tokens, blocks.fields, sorted(orphans), department_form=form.kind == "department")
     for role in ("project_name", "department", "implementing_unit", "project_lead", "phone", "central_department"):
         fv = fields.get(role)
         if fv is None:

@@ -57,7 +57,7 @@ _WANTS = {"project_name": "project", "department": "org", "implementing_unit": "
 
 
 def read_fields(tokens: list[Token], fields: list[tuple[int, list[int]]],
-                orphans: list[int] | None = None) -> dict[str, FieldValue]:
+                orphans: list[int] | None = None, department_form: bool = False) -> dict[str, FieldValue]:
     """role -> value for the header fields (first value wins).
 
     A PDF dump that prints a table column by column puts labels and values apart: a label left
@@ -66,14 +66,22 @@ def read_fields(tokens: list[Token], fields: list[tuple[int, list[int]]],
     """
     out: dict[str, FieldValue] = {}
     pending: list[tuple[int, str]] = []
+    unit_names: list[list[int]] = []
     for li, vals in fields:
         lab = tokens[li].label
         assert lab is not None
         role = lab.role("field.") or ""
-        if vals:
+        if role == "unit_name" and vals:
+            unit_names.append(vals)  # a 单位名称 is the department only when no 主管部门 is printed
+        elif vals:
             _put(out, role, [tokens[v] for v in vals])
         elif role in _WANTS:
             pending.append((li, role))
+    for vals in unit_names:
+        if department_form:
+            out.pop("department", None)  # a 部门整体 form is about the unit it names
+        _put(out, "unit_name", [tokens[v] for v in vals])
+        break
     used = {v for _li, vals in fields for v in vals}
     for li, role in pending:
         if role in out or (role == "unit_name" and "department" in out):

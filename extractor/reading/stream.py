@@ -360,6 +360,7 @@ def join_broken_labels(tokens: list[Token]) -> list[Token]:
 
 _PROSE = re.compile(r"[，。；！？,;]")
 _MEASURE = frozenset("率数额量度性比")
+_ORG_END = re.compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|厅|会|队|校|街道|镇|乡|科)$")
 
 
 _NUMBERING = re.compile(r"^\d{1,2}\s*[:：、.．]?$")
@@ -563,7 +564,9 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
             hits = _outside_titles(folded, _short_after(folded, hits))
             # ``…资助项目主管部门…``: the 项目 ends the name before it when the label also reads without it
             hits = [(a + 2, b) if folded[a:a + 2] == "项目" and a > 0 and (not k or hits[k - 1][1] < a)
-                    and match(folded[a + 2:b]) is not None else (a, b) for k, (a, b) in enumerate(hits)]
+                    and match(folded[a + 2:b]) is not None
+                    and not _ORG_END.search(folded[(hits[k - 1][1] if k else 0):a]) else (a, b)
+                    for k, (a, b) in enumerate(hits)]
             # a label word that goes on into a measure (结转结余率, 执行数额) is part of a name
             hits = [h for h in hits if folded[h[1]:h[1] + 1] not in _MEASURE or folded[h[1]:h[1] + 1] == ""]
         pieces = _pieces(text, dense, hits, idx)

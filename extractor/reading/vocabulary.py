@@ -335,9 +335,11 @@ GLUE_RE = _glue_pattern()
 def _dense_pattern() -> re.Pattern[str]:
     """In text already known to be glued, every label of four or more characters is cut out, with
     the bracketed note that may follow it (``指标权重(分)``)."""
-    words = {f for f in _EXACT if len(f) >= 4} | {c + "指标" for c in L1_CORES | L2_CORES if len(c) >= 2}
+    # three-letter labels that end in 率 end many indicator names (…完成率), so they are left alone
+    words = {f for f in _EXACT if len(f) >= 4 or len(f) == 3 and not f.endswith("率")} | {
+        c + "指标" for c in L1_CORES | L2_CORES if len(c) >= 2}
     alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?:{alts})(?:\((?:%|分|万元|元|A|B|C|B/A)\))?")
+    return re.compile(rf"(?:{alts})(?:\((?:[^()]{{1,12}})\))*")
 
 
 GLUE_RE = _glue_pattern()
