@@ -92,8 +92,10 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             continue
         setattr(form, role, fv.text)
         form.sources[role] = locate(fv.tokens[0], fv.tokens)
-    if form.kind == "department" and form.project_name is None and "department" not in fields:
-        pass
+    if form.department is None and form.central_department is not None:
+        # a 转移支付 form that prints only the 中央/省级主管部门
+        form.department = form.central_department
+        form.sources["department"] = form.sources.get("central_department", SourceRef())
     if form.kind == "department" and form.project_name and not any(
             tokens[li].label is not None and "field.project_name" in tokens[li].label.roles for li, _ in blocks.fields):
         form.project_name = None

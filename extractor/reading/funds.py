@@ -9,13 +9,16 @@ pairs (``预算数 20 执行数 19``) is read pair by pair.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractor.reading.digits import is_run, plausible_weight, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import amount_or_text, parse_number, rate_number
+from extractor.reading.vocabulary import fold
 
 ROWS = ("total", "fiscal", "carryover", "other")
+_UNIT_NOTE = re.compile(r"^\((?:单位:)?(万元|元|千元|亿元)\)$")
 AMOUNT_COLS = ("initial", "full_year", "executed")
 
 
@@ -245,6 +248,10 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
             k += 1
             continue
         if lab is not None and lab.has("field."):
+            k += 1
+            continue
+        if t.label is None and _UNIT_NOTE.match(fold(t.text)):
+            out.unit = out.unit or _UNIT_NOTE.match(fold(t.text)).group(1)  # (万元) printed apart
             k += 1
             continue
         if (cols and not rows and not pair_values and t.label is None and t.kind.name == "text"

@@ -61,7 +61,7 @@ def read_goals(tokens: list[Token], idx: list[int]) -> GoalsRead:
         if t.label is not None and ("block.goals" in t.label.roles):
             k += 1
             continue
-        if t.label is None and not t.empty:
+        if t.label is None and not t.empty and t.kind.name not in ("number", "percent"):
             if repeated and texts and t.text == texts[-1].text and t.sep <= Sep.CELL:
                 k += 1
                 continue  # a merged cell whose text the grid repeats in every column it spans

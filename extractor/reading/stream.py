@@ -386,6 +386,8 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
                 join = True
             elif nk == "unit" and pf[-1:].isdigit() and match(prev.text) is None:
                 join = True
+            elif re.fullmatch(r"[(（]?20\d{2}", pf) and fold(t.text).startswith("年"):
+                join = True  # a year heading split by a space: 2021 年度)
             if join:
                 merged = _join(prev, t)
                 merged.text = prev.text + " " + t.text if prev.text[-1:].isascii() or t.text[:1].isascii() else \
