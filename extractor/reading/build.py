@@ -92,10 +92,13 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             continue
         setattr(form, role, fv.text)
         form.sources[role] = locate(fv.tokens[0], fv.tokens)
-    if form.department is None and form.central_department is not None:
-        # a 转移支付 form that prints only the 中央/省级主管部门
-        form.department = form.central_department
-        form.sources["department"] = form.sources.get("central_department", SourceRef())
+    if form.department is None:
+        # a 转移支付 form that prints only the 省级 (or 中央) 主管部门
+        for fv in (fields.get("regional_department"), fields.get("central_department")):
+            if fv is not None:
+                form.department = fv.text
+                form.sources["department"] = locate(fv.tokens[0], fv.tokens)
+                break
     if form.kind == "department" and form.project_name and not any(
             tokens[li].label is not None and "field.project_name" in tokens[li].label.roles for li, _ in blocks.fields):
         form.project_name = None

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from extractor.reading.stream import Sep, Token
-from extractor.reading.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, title_kind
+from extractor.reading.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, report_marker, title_kind
 
 _YEAR = re.compile(r"(?:^|[^\d])(20\d{2})\s*年?度?")
 _HEADING_YEAR = re.compile(r"^(?:[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|[(（]?\s*(20\d{2})\s*年度\s*[)）]?)$")
@@ -108,6 +108,7 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
     """Every form and fragment, in order."""
     forms: list[FormSpan] = []
     cur: FormSpan | None = None
+    report_doc = any(report_marker(t.text) for t in tokens if t.sep >= Sep.LINE)
     pending_year: tuple[int, int] | None = None  # (year, token) of a heading seen after a closed form
     in_indicators = False
     report_seen = False
@@ -148,7 +149,7 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
             continue
         if _is_anchor(tok):
             if cur is None or cur.anchor is not None or cur.content or cur.fragment:
-                cur = FormSpan(i, anchor=i, in_report=report_seen)
+                cur = FormSpan(i, anchor=i, in_report=report_seen or report_doc)
                 if pending_year:
                     cur.year, cur.year_tok = pending_year
                     cur.start = pending_year[1]

@@ -18,6 +18,7 @@ from extractor.reading.values import amount_or_text, parse_number, rate_number
 from extractor.reading.vocabulary import fold
 
 ROWS = ("total", "fiscal", "carryover", "other")
+_JUNK = re.compile(r"^[()（）:：,，、=\-/]*(?:万元|元|等|包括|含)?[()（）:：,，、=\-/]*$")
 _UNIT_NOTE = re.compile(r"^\((?:单位:)?(万元|元|千元|亿元)\)$")
 AMOUNT_COLS = ("initial", "full_year", "executed")
 
@@ -181,6 +182,10 @@ def fit_row(values: list[Token], cols: list[tuple[str, int]], row: str, explicit
         # an empty cell that belongs to no column (the row label's merged span)
         if tok.empty:
             rec(vi + 1, ci, acc, cost + (0.05 if tok.col >= 0 and cols[ci][1] >= 0 and tok.col < cols[ci][1] else 0.5))
+        elif tok.kind.name in ("unit", "nature") or _JUNK.match(fold(tok.text)):
+            rec(vi + 1, ci, acc, cost + 0.2)  # a unit or a bracket the dump cut off its figure
+        elif tok.kind.name == "text":
+            rec(vi + 1, ci, acc, cost + 1.2)
         # column ci was dropped by the dump
         if not explicit_empties or tok.col < 0 or cols[ci][1] < 0 or tok.col > cols[ci][1]:
             rec(vi, ci + 1, acc, cost + skip_cost)

@@ -128,6 +128,13 @@ QUALITATIVE = frozenset(fold(q) for q in _DATA["qualitative"]["labels"])
 TITLE_SELF = tuple(fold(x) for x in _DATA["title"]["self"]["labels"])
 TITLE_TARGET = tuple(fold(x) for x in _DATA["title"]["target"]["labels"])
 TITLE_REPORT = tuple(fold(x) for x in _DATA["title"]["report"]["labels"])
+REPORT_MARKERS = tuple(fold(x) for x in _DATA["title"]["report_marker"]["labels"])
+
+
+def report_marker(text: str) -> bool:
+    """A cover-page field of a narrative report (评价类型: …, 报告日期: …)."""
+    f = fold(text)
+    return len(f) <= 60 and f.startswith(REPORT_MARKERS)
 TITLE_DEPARTMENT = tuple(fold(x) for x in _DATA["title"]["department"]["labels"])
 TITLE_TRANSFER = tuple(fold(x) for x in _DATA["title"]["transfer"]["labels"])
 
