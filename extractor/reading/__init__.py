@@ -67,8 +67,9 @@ def read(doc: Document) -> ReadResult:
             continue  # a 项目名称 in running text or a report's basic-information table, not a form
         if span.in_report and not measured:
             continue
-        if span.fragment and not measured:
-            continue  # a report's scoring table (分值 / 评价得分 only), not a form's tail
+        if span.fragment and not (measured and any(i.actual or i.score is not None or i.weight is not None
+                                                   for i in form.indicators)):
+            continue  # a report's scoring table or list of targets, not a form's tail
         assess(form, built, blocks, span)
         if form.year is not None:
             last_year = form.year

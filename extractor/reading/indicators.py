@@ -282,7 +282,7 @@ def block_style(tokens: list[Token]) -> Style:
     spaces = sum(1 for t in tokens if t.sep in (Sep.SPACE, Sep.SPACES))
     per_line = (inner + spaces + lines) / max(1, lines)
     # lines hold a row each when they hold a few cells; one line holding the whole table is no evidence
-    lines_are_rows = grid or (lines > 0 and (inner + spaces) >= 1.5 * lines and per_line <= 30)
+    lines_are_rows = grid or (lines > 1 and (inner + spaces) >= 1.5 * lines and per_line <= 30)
     explicit = grid or any(t.empty and t.sep == Sep.CELL for t in tokens)
     blank_split = 0
     blank_rows = (not lines_are_rows and any(t.empty and t.sep == Sep.LINE for t in tokens)
@@ -502,6 +502,7 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
                 if c < ns[j]:
                     ns[j], nb[j] = c, (run_i, 0, 1)
             if slots[j] in JOINABLE and score[j] < INF and tok.text != tokens[ti - 1].text and (
+                    tokens[ti - 1].kind.name == "text" or tok.kind.name != "text") and (
                     tok.kind.name == "text" or slots[j] == NAME and tok.sep == Sep.SPACE and tok.kind.figure):
                 c = score[j] + stay + e * 0.5 + 0.3
                 if c < ns[j]:

@@ -27,6 +27,7 @@ from extractor.reading.vocabulary import (
     fold,
     fold_with_map,
     is_title,
+    level_of,
     match,
     split_label_run,
     strip_pinyin,
@@ -490,6 +491,55 @@ def _anchor_or_field(text: str) -> bool:
     return lab is not None and lab.has("field.") and len(fold(text)) >= 4
 
 
+def _in_brackets(folded: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside an open bracket (a note such as (计算方法为:结余数/预算数))."""
+    depth = 0
+    for ch in folded[:pos]:
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+    return depth > 0
+
+
+_CMP_CUT = re.compile(r"(?<=[\u4e00-\u9fff)])(?=(?:≥|≤|>=|<=|=|＞|＜|>|<)[+-]?\d)")
+
+
+def cut_comparators(tokens: list[Token]) -> list[Token]:
+    """A name with its target glued on (``科目调整次数≤10次``): cut before the comparator; and a
+    short label glued to its figure (``合计100``) or a level label glued to a name
+    (``时效指标按时发放率``)."""
+    out: list[Token] = []
+    for t in tokens:
+        text = t.text
+        cuts: list[int] = []
+        if len(text) >= 4 and t.row < 0 and (t.glued or t.sep in (Sep.SPACE, Sep.NONE)):
+            m = _CMP_CUT.search(text)
+            if m and match(text[: m.start()]) is None:
+                cuts.append(m.start())
+            f = fold(text)
+            if f.isascii() is False and len(f) == len(text):
+                sm = re.match(r"^(总分|合计|总计)(?=\d)", f)
+                if sm:
+                    cuts.append(sm.end())
+                lm = re.match(r"^(.{2,8}?指标)(?=[\u4e00-\u9fff]{2})", f)
+                if lm and level_of(lm.group(1)) and not match(text) and (not cuts or cuts[0] > lm.end()):
+                    cuts.append(lm.end())
+        if not cuts:
+            out.append(t)
+            continue
+        prev = 0
+        for k, c in enumerate(sorted(set(cuts)) + [len(text)]):
+            piece = text[prev:c]
+            if piece.strip():
+                s0 = t.start + prev if t.start >= 0 else -1
+                out.append(Token(piece.strip(), t.page, s0, s0 + len(piece) if s0 >= 0 else -1,
+                                 t.sep if prev == 0 else Sep.NONE, t.blank if prev == 0 else 0, t.bbox, t.conf,
+                                 t.row, t.col, t.glued or prev > 0))
+            prev = c
+    return out
+
+
 def _short_after(folded: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A short label (说明, 备注, 得分) right after another label in glued text is cut off too."""
     out = list(hits)
@@ -567,8 +617,10 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
             # ``…资助项目主管部门…``: the 项目 ends the name before it when the label also reads without it
             hits = [(a + 2, b) if folded[a:a + 2] == "项目" and a > 0 and (not k or hits[k - 1][1] < a)
                     and match(folded[a + 2:b]) is not None
+                    and len(folded[(hits[k - 1][1] if k else 0):a]) >= 6
                     and not _ORG_END.search(folded[(hits[k - 1][1] if k else 0):a]) else (a, b)
                     for k, (a, b) in enumerate(hits)]
+            hits = [h for h in hits if not _in_brackets(folded, h[0])]
             # a label word that goes on into a measure (结转结余率, 执行数额) is part of a name
             hits = [h for h in hits if folded[h[1]:h[1] + 1] not in _MEASURE or folded[h[1]:h[1] + 1] == ""]
         pieces = _pieces(text, dense, hits, idx)
@@ -622,6 +674,6 @@ def document_tokens(doc: Document) -> list[Token]:
         if out and toks:
             toks[0].sep = Sep.PAGE
         out.extend(toks)
-    out = join_spaced(cut_glued(join_broken_labels(out)))
+    out = cut_comparators(join_spaced(cut_glued(join_broken_labels(out))))
     classify(out)
     return out
