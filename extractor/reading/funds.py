@@ -78,6 +78,8 @@ def _fit_cost(col: str, text: str, kind: str) -> float:
             return 0.1
         if kind == "percent":
             return 3.0
+        if re.fullmatch(r"[\d.,，。]+", text.strip()):
+            return 0.3  # a garbled figure (145.40556.6): kept as printed
         return 1.6
     if col == "weight":
         n = parse_number(text)
@@ -174,7 +176,10 @@ def fit_row(values: list[Token], cols: list[tuple[str, int]], row: str, explicit
                 kind = _value_kind(tok) if k == 1 else "number"
                 c += _fit_cost(col, text, kind)
                 if k == 1 and tok.col >= 0 and col_pos >= 0:
-                    c += -0.8 if tok.col == col_pos else 0.6
+                    if tok.row >= 0:
+                        c += -0.8 if tok.col == col_pos else 0.6  # a true grid
+                    else:
+                        c += -0.2 if tok.col == col_pos else 0.15  # a text line's cell count may drift
                 placed.append((col, text, tok))
             if k > 1:
                 c += 0.15 * (k - 1)
@@ -271,6 +276,10 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         k += 1
     if not cols:
         cols = [("initial", -1), ("full_year", -1), ("executed", -1), ("weight", -1), ("rate", -1), ("score", -1)]
+    # 执行率 | 执行率权重 | 执行率得分 cut apart in glued text: the 执行率 before 权重/得分 is no column
+    cols = [c for i, c in enumerate(cols) if not (
+        c[0] == "rate" and i + 1 < len(cols) and cols[i + 1][0] in ("weight", "score")
+        and any(p[0] == "rate" for p in cols[:i]))]
     if pair_values:
         out.rows["total"] = {c: Cellv(v.text, v) for c, v in pair_values.items()}
         rest = [c for c in cols if c[0] not in pair_values]

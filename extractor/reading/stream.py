@@ -364,6 +364,7 @@ _MEASURE = frozenset("率数额量度性比")
 _ORG_END = re.compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|厅|会|队|校|街道|镇|乡|科)$")
 
 
+_SYMBOLS = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦)$")
 _NUMBERING = re.compile(r"^\d{1,2}\s*[:：、.．]?$")
 _CONTINUES = ("：", ":", "，", ",", "、", "；", ";", "（", "(")
 
@@ -387,6 +388,8 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
                 join = True
             elif nk == "unit" and pf[-1:].isdigit() and match(prev.text) is None:
                 join = True
+            elif kind_of(prev.text).name == "nature" and _SYMBOLS.match(pf) and nk in ("number", "amount", "percent"):
+                join = True  # ``>= 500 户``: a comparator and its figure
             elif re.fullmatch(r"[(（]?20\d{2}", pf) and fold(t.text).startswith("年"):
                 join = True  # a year heading split by a space: 2021 年度)
             if join:

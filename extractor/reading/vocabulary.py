@@ -339,12 +339,24 @@ def _glue_pattern() -> re.Pattern[str]:
 GLUE_RE = _glue_pattern()
 
 
+def _compound(label: str) -> bool:
+    """A label that is two shorter labels run together (执行率得分 = 执行率 + 得分): in glued text it
+    is cut in two, since the two are more often separate columns."""
+    for k in range(2, len(label) - 1):
+        a, b = _EXACT.get(label[:k], set()), _EXACT.get(label[k:], set())
+        for kind in ("fund_col.", "ind_col."):
+            if any(r.startswith(kind) for r in a) and any(r.startswith(kind) for r in b):
+                return True
+    return False
+
+
 def _dense_pattern() -> re.Pattern[str]:
     """In text already known to be glued, every label of four or more characters is cut out, with
     the bracketed note that may follow it (``指标权重(分)``)."""
     # three-letter labels that end in 率 end many indicator names (…完成率), so they are left alone
-    words = {f for f in _EXACT if len(f) >= 4 or len(f) == 3 and not f.endswith("率")} | {
-        c + "指标" for c in L1_CORES | L2_CORES if len(c) >= 2}
+    words = {f for f in _EXACT if (len(f) >= 4 or len(f) == 3 and not (
+        f.endswith("率") and not any(r.startswith("fund_col.") for r in _EXACT[f])))
+             and not _compound(f)} | {c + "指标" for c in L1_CORES | L2_CORES if len(c) >= 2}
     alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?:{alts})(?:\((?:[^()]{{1,12}})\))*")
 
