@@ -293,19 +293,20 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         if not values:
             continue
         vals = values
+        row_cols = [c for c in cols if (row == "total" or c[0] != "other")
+                    and not (row == "total" and c[0] in pair_values)] or cols
         nxt_empty = n + 1 < len(rows) and not rows[n + 1][2]
-        if nxt_empty and sum(1 for v in vals if not v.empty) > len(cols):
-            cut = _overflow_cut(vals, len(cols))
+        if nxt_empty and sum(1 for v in vals if not v.empty) > len(row_cols):
+            cut = _overflow_cut(vals, len(row_cols))
             rows[n + 1][2].extend(vals[cut:])
             vals = vals[:cut]
-        placed, left, _score = fit_row(vals, [c for c in cols if row == "total" or c[0] != "other"] or cols, row,
-                                       explicit)
+        placed, left, _score = fit_row(vals, row_cols, row, explicit)
         out.leftovers += left
-        if row == "extra" or row in out.rows:
-            if row in out.rows and row != "extra":
-                continue
+        if row == "extra":
             out.extra.append((label, placed))
             continue
+        if row in out.rows and not (row == "total" and pair_values and set(out.rows[row]) <= set(pair_values)):
+            continue  # the first row with this label wins (sub-tables repeat the labels)
         out.rows[row] = {**out.rows.get(row, {}), **placed}
     return out
 

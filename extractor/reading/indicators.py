@@ -20,7 +20,7 @@ from functools import lru_cache
 from extractor.reading.digits import is_run, plausible_weight, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import kind_of, parse_number
-from extractor.reading.vocabulary import custom_level, fold, level_of
+from extractor.reading.vocabulary import custom_level, fold, is_label_part, level_of
 
 # slot kinds
 LEAD, L1, L2, NAME, NATURE, TVAL, UNIT, TADJ, ACTUAL, WEIGHT, SCORE, REVIEW, RATE, DEV, STD, CORE, SPACER, OTHER = range(18)
@@ -136,6 +136,15 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
         rest = [r for r in roles[ti + 1:first_sub] if r[0] != "spacer"]
         roles = roles[:ti] + parts + rest + roles[j:]
         del between, sub
+    if not any(r in ("target", "actual", "weight", "score") for r, _ in roles):
+        # a dump that printed the header's cells among the first row's (A4): the value columns
+        # are the header labels that follow within the next cells, in their order
+        for j in range(k, min(len(idx), k + 24)):
+            t = tokens[idx[j]]
+            role = _ind_role(t)
+            if role in ("target", "actual", "weight", "score", "deviation", "nature", "unit") and \
+                    role not in [r for r, _ in roles]:
+                roles.append((role, t))
     slots: list[int] = []
     cols: list[int] = []
     width = -1
@@ -169,13 +178,14 @@ def _features(tok: Token) -> tuple:
     n = k.number
     wplaus = round(plausible_weight(n), 1) if k.name == "number" and n is not None else None
     named = bool(re.match(r"^(?:指标|目标)\s*\d+", fold(t)))
+    part = k.name == "text" and 1 < len(t) <= 3 and is_label_part(t)
     return (k.name, lv, custom_level(t) if not lv and len(t) <= 12 else False, min(k.length, 30) // 6, wplaus,
-            named, ind_label, fold(t) in ("无", "暂无") or fold(t).startswith("不涉及"), k.digits, bare)
+            named, ind_label, fold(t) in ("无", "暂无") or fold(t).startswith("不涉及"), k.digits, bare, part)
 
 
 @lru_cache(maxsize=65536)
 def _emit(slot: int, feats: tuple) -> float:
-    kind, lv, custom, lenb, wplaus, named, ind_label, nothing, digits, bare = feats
+    kind, lv, custom, lenb, wplaus, named, ind_label, nothing, digits, bare, part = feats
     empty = kind in ("empty", "dash")
     if ind_label:
         return 0.8 if slot in (LEAD,) else 4.0
@@ -196,10 +206,12 @@ def _emit(slot: int, feats: tuple) -> float:
         return 4.5
     if custom:
         return {L2: 0.2, NAME: 0.6, L1: 1.8}.get(slot, 3.5)
+    if named:  # 指标1：… is the name cell of a row
+        return {NAME: -0.6, TVAL: 1.2, ACTUAL: 1.2, DEV: 1.5, STD: 1.5, OTHER: 1.5}.get(slot, 4.0)
     if kind == "text":
         long = lenb >= 2
         if slot == NAME:
-            return 0.0 if not nothing else 1.2
+            return 1.5 if part else (0.0 if not nothing else 1.2)
         if slot in (TVAL, ACTUAL):
             return (0.65 if not long else 1.0) - (0.3 if digits else 0.0)
         if slot == TADJ:
@@ -358,6 +370,8 @@ def _skip_costs(schema: Schema, style: Style) -> tuple[list[float], list[float]]
             m, e = (0.7 if style.explicit_empties else 0.3), 0.2
         else:
             m, e = (1.6 if style.explicit_empties else 0.6), (0.35 if style.explicit_empties else 0.25)
+            if s in (TVAL, ACTUAL) and not style.explicit_empties:
+                e = 0.45  # a row with a name and no figures at all is rare
             if style.blank_rows:
                 e = 0.6  # a Word dump prints every cell of a row, empty ones too
         mid.append(m)
@@ -514,7 +528,7 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
         # a level label printed out of place (scrambled dumps), or a repeated header: no column
         ign = _ignore_cost(tok)
         if not style.grid and _features(tok)[1]:
-            ign = min(ign, 1.6)
+            ign = min(ign, 1.6 if style.lines_are_rows or style.blank_rows else 0.8)
         if ign < INF:
             for j in range(S):
                 c = score[j] + ign
@@ -575,6 +589,8 @@ def _ignore_cost(tok: Token) -> float:
     lab = tok.label
     if lab is not None and (lab.has("ind_col.") or "block.indicators" in lab.roles) and not level_of(tok.text):
         return 0.2
+    if tok.kind.name == "text" and 1 < len(tok.text) <= 3 and is_label_part(tok.text):
+        return 0.4  # a piece of a header label the dump broke off (实际 of 实际完成值)
     if tok.kind.name in ("empty",):
         return 1.0
     return INF

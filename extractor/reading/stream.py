@@ -325,7 +325,9 @@ def _merge_tail(out: list[Token]) -> bool:
     if _open_bracket(prev.text) and len(fold(prev.text)) <= 16:
         out[-2:] = [_join(prev, last)]  # a bracket is never split across cells
         return True
-    last_is_label = match(last.text) is not None
+    last_lab = match(last.text)
+    # a bare 指标 (a level word) may end a label the dump broke (一级 指标)
+    last_is_label = last_lab is not None and not all(r.startswith("level.") for r in last_lab.roles)
     for k in (4, 3, 2):
         if len(out) < k:
             continue
@@ -381,6 +383,8 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
             join = False
             if pf in ("指标", "目标") and _NUMBERING.match(fold(t.text)):
                 join = True
+            elif fold(t.text)[:1] in ("，", ",", "、", "；", ";", ")", "）", "。") and match(prev.text) is None:
+                join = True  # a sentence goes on after a stray space
             elif pf.endswith(("：", ":")) and match(prev.text) is None and len(pf) <= 30 and nk in (
                     "text", "number", "amount", "date") and not fold(t.text).startswith(("不涉及", "无")):
                 join = True  # ``指标1:`` goes on into its text
@@ -518,8 +522,9 @@ def cut_comparators(tokens: list[Token]) -> list[Token]:
         cuts: list[int] = []
         if len(text) >= 4 and t.row < 0 and (t.glued or t.sep in (Sep.SPACE, Sep.NONE)):
             m = _CMP_CUT.search(text)
-            if m and match(text[: m.start()]) is None:
-                cuts.append(m.start())
+            if (m and match(text[: m.start()]) is None and m.start() <= 40 and not _PROSE.search(text)
+                    and kind_of(text[m.start():]).figure):
+                cuts.append(m.start())  # the whole cell is a name and its target
             f = fold(text)
             if f.isascii() is False and len(f) == len(text):
                 sm = re.match(r"^(总分|合计|总计)(?=\d)", f)

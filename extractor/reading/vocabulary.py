@@ -393,6 +393,14 @@ def split_label_run(folded: str) -> tuple[int, ...] | None:
 
 
 SHORT_CUTS = ("总分", "合计", "总计", "得分", "分值", "权重")
+_IND_LABELS = tuple(k for k, roles in _EXACT.items() if any(r.startswith("ind_col.") for r in roles) and len(k) >= 4)
+
+
+@lru_cache(maxsize=65536)
+def is_label_part(text: str) -> bool:
+    """The first or last characters of an indicator-table column label (实际, 完成值 of 实际完成值)."""
+    f = fold(text)
+    return any(lab.startswith(f) or lab.endswith(f) for lab in _IND_LABELS if lab != f)
 SHORT_LABELS = frozenset(k for k in _EXACT if 2 <= len(k) <= 3 and any(
     r.startswith(("ind_col.", "fund_col.")) for r in _EXACT[k]))
 
