@@ -16,15 +16,8 @@ import pymupdf
 
 from extractor.document import Cell, Document, Page, page_from_cells
 from extractor.errors import IngestError
-from extractor.labels import (
-    field_label,
-    fund_column,
-    fund_row_label,
-    indicator_column,
-    is_page_marker,
-    is_total_label,
-    level_kind,
-)
+from extractor.reading.stream import is_page_marker
+from extractor.reading.vocabulary import is_label
 from extractor.numbers import clean
 
 _TOL = 1.5
@@ -178,8 +171,7 @@ def _grid_score(rows: list[tuple[float, list[Cell]]]) -> tuple[int, int]:
             t = clean(c.text)
             if not t:
                 continue
-            if (field_label(t) or fund_row_label(t) or fund_column(t) or indicator_column(t)
-                    or level_kind(t) or is_total_label(t)):
+            if is_label(t):
                 good += 1
             if sum(1 for k in _KEY_LABELS if k in t) >= 2:
                 bad += 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from extractor.config import ReviewConfig
-from extractor.labels import strip_points
+from extractor.reading.vocabulary import strip_points
 from extractor.numbers import clean
 from extractor.schemas import Flag, Form, Indicator, SourceRef
 

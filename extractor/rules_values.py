@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Iterator
 
-from extractor.labels import is_template_name
+from extractor.reading.vocabulary import is_template_name
 from extractor.numbers import clean
 from extractor.quantify import (
     actual_is_measured,

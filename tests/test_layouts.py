@@ -91,7 +91,7 @@ def test_sichuan_columns_nature_unit_weight(tmp_path: Path) -> None:
     f, _ = _only_form(_write(tmp_path, "sc.txt", SICHUAN))
     first = f.indicators[0]
     assert (first.nature, first.target, first.unit, first.actual, first.weight, first.score) == \
-        ("≥", "12000", "人", "12650", 30, 30)
+        ("≥", "≥12000人", "人", "12650", 30, 30)  # the target joined as a reader says it (CONTRACT.md)
     assert f.indicators[2].deviation == "缺少体检数据对比"
     assert (f.total_weight, f.total_score) == (100, 97.85)
     assert f.funds.total.full_year == 310

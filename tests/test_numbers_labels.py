@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.labels import fund_column, heading_year, indicator_column, is_template_name, level_kind
 from extractor.numbers import number_or_text, parse_number
+from extractor.reading.forms import heading_year
+from extractor.reading.vocabulary import fold, is_template_name, level_of, match
+
+
+def fund_column(text: str) -> str | None:
+    lab = match(text)
+    return lab.role("fund_col.") if lab else None
+
+
+def indicator_column(text: str) -> str | None:
+    lab = match(text)
+    return lab.role("ind_col.") if lab else None
+
+
+def level_kind(text: str) -> frozenset[str]:
+    return level_of(text)
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -47,7 +62,8 @@ def test_indicator_columns_across_regions(header: str, role: str) -> None:
 @pytest.mark.parametrize(("text", "kinds"), [
     ("产出指标", {"L1"}), ("产出指标(50分)", {"L1"}), ("产出指标70", {"L1"}), ("数量指标", {"L2"}),
     ("成本指标", {"L1", "L2"}), ("服务对象满意度标", {"L2"}), ("效益指 标", {"L1"}), ("指标", {"L2"}),
-    ("群众满意度", set()), ("指标1：线上核验任务300项", set()),
+    ("群众满意度", set()), ("指标1：线上核验任务300项", set()), ("出标产指", {"L1"}), ("數量指標", {"L2"}),
+    ("完成指标", set()), ("数量指标15分", {"L2"}),
 ])
 def test_level_labels(text: str, kinds: set[str]) -> None:
     assert set(level_kind(text)) == kinds
@@ -66,3 +82,26 @@ def test_heading_year(text: str, year: int | None) -> None:
 ])
 def test_template_names(text: str, template: bool) -> None:
     assert is_template_name(text) is template
+
+
+@pytest.mark.parametrize(("text", "roles"), [
+    ("項(xiàng)目名稱", {"field.project_name"}), ("转移支付(项目)名称", {"field.project_name"}),
+    ("实施单位 (盖章)", {"field.implementing_unit"}), ("负责人及电话", {"field.lead_and_phone"}),
+    ("年度资金总额:", {"fund_row.total"}), ("其中：当年财政 拨款", {"fund_row.fiscal"}),
+    ("全年(If整)预算数", {"fund_col.full_year"}),  # an OCR misreading within a small edit distance
+    ("预算执行情况(万元)(20分)", {"block.funds"}),
+])
+def test_labels_across_regions_and_converters(text: str, roles: set[str]) -> None:
+    lab = match(text)
+    assert lab is not None and roles <= set(lab.roles)
+
+
+def test_label_notes_are_attributes() -> None:
+    lab = match("预算执行情况(万元)(20分)")
+    assert lab is not None and lab.points == 20 and lab.unit == "万元"
+    assert match("产出指标(50分)").points == 50
+
+
+def test_folding_removes_mirror_pinyin_and_converts_traditional() -> None:
+    assert fold("中央財政農業防災減(jiǎn)災(zāi)") == "中央财政农业防灾减灾"
+    assert fold("年初预 算数") == "年初预算数"

@@ -49,7 +49,6 @@ def read(doc: Document) -> ReadResult:
     out = ReadResult(tokens=tokens)
     last_year: int | None = None
     for span in find_forms(tokens):
-        out.spans.append((span.start, span.end))
         blocks = split_blocks(tokens, span)
         built = build_form(tokens, span, blocks, locate, last_year)
         form = built.form
@@ -65,16 +64,17 @@ def read(doc: Document) -> ReadResult:
         if not span.fragment and not (measured or _has_funds(form) or titled and (
                 form.project_name or form.department or form.implementing_unit or form.indicators)):
             continue  # a 项目名称 in running text or a report's basic-information table, not a form
-        if span.in_report and not measured:
-            continue
-        if span.fragment and not (measured and any(i.actual or i.score is not None or i.weight is not None
-                                                   for i in form.indicators)):
+        rows = [i for i in form.indicators if _scored_row(i) and i.target]
+        if span.in_report and not (built.header and any(i.actual for i in rows)):
+            continue  # a table in a narrative report (its scoring table, a project list)
+        if span.fragment and not any(i.actual or i.score is not None or i.weight is not None for i in rows):
             continue  # a report's scoring table or list of targets, not a form's tail
         assess(form, built, blocks, span)
         if form.year is not None:
             last_year = form.year
         out.forms.append(form)
         out.texts.append(_span_text(tokens, span.start, span.end))
+        out.spans.append((span.start, span.end))
     return out
 
 

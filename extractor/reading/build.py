@@ -22,10 +22,9 @@ from extractor.reading.indicators import SCORE, TVAL, UNIT, WEIGHT, RowRead, blo
 from extractor.reading.digits import is_run, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import amount_or_text, is_empty, kind_of, parse_number, rate_number
-from extractor.reading.vocabulary import fold, level_of, level_text, strip_decorations
+from extractor.reading.vocabulary import fold, is_template_name, level_of, level_text, strip_decorations
 from extractor.schemas import Form, FundRow, Indicator, SourceRef
 
-_TEMPLATE = re.compile(r"^(指标\d*[:：]?|[…\.。·]+|指标[NnＮ][:：]?|\d+[.、]?)$")
 _NUM_PREFIX = re.compile(r"^指标\s*(\d+)")
 _SYMBOL = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝)+$")
 
@@ -54,11 +53,6 @@ class Locator:
                          end=end if end >= 0 else None, bbox=tok.bbox, confidence=conf)
 
 
-def is_template_name(text: str | None) -> bool:
-    """An unfilled template placeholder: ``指标1：``, ``……``."""
-    return bool(text) and bool(_TEMPLATE.match(fold(text)))
-
-
 @dataclass
 class Built:
     """A form and the facts about its reading that set its confidence."""
@@ -66,6 +60,7 @@ class Built:
     form: Form
     leftovers: int
     fit_cost: float
+    header: bool = False  # the indicator table had a header naming its columns
 
 
 def _text(tokens: list[Token]) -> str:
@@ -126,9 +121,11 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             form.sources[key] = locate(toks[0], toks)
     # -- indicators
     cost = 0.0
+    has_header = False
     ind_idx = blocks.indicators
     if ind_idx:
         schema, k = parse_header(tokens, ind_idx)
+        has_header = schema is not None and sum(1 for x in schema.slots if x in (TVAL, WEIGHT, SCORE)) >= 1
         data = [tokens[i] for i in ind_idx[k:]]
         data = _trim_block(data)
         if schema is not None and not set(schema.slots) & {TVAL, WEIGHT, SCORE}:
@@ -152,7 +149,7 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             form.sources["total_score"] = locate(fields["self_total"].tokens[0])
     pages = [tokens[i].page for i in range(span.start, span.end)]
     form.pages = (min(pages), max(pages)) if pages else None
-    return Built(form, leftovers, cost)
+    return Built(form, leftovers, cost, has_header)
 
 
 def _trim_block(data: list[Token]) -> list[Token]:
@@ -197,9 +194,7 @@ def _set_fund(target: FundRow, col: str, cell: Cellv, locate: Locator, total: bo
     elif col == "rate":
         target.rate = rate_number(cell.text)
     elif col in ("weight", "score"):
-        if not total:
-            return
-        setattr(target, col, parse_number(cell.text))
+        setattr(target, col, parse_number(cell.text))  # a sub-row's 分值/得分 is kept, not exported
     else:
         return
     if cell.text.strip():

@@ -99,6 +99,19 @@ def _rows_before(tokens: list[Token], i: int, floor: int) -> int:
     return j
 
 
+def _rows_after_break(tokens: list[Token], i: int) -> int:
+    """A tail after a finished form starts at the blank line or page break before its first rows,
+    when no label stands between them."""
+    j = i
+    while j > 0 and tokens[j].sep < Sep.BLANK:
+        t = tokens[j - 1]
+        if t.label is not None or is_title(t.text) or (len(t.text) > 40 and not t.kind.digits):
+            return i
+        j -= 1
+    seg = tokens[j:i]
+    return j if any(t.kind.figure or t.kind.name in ("nature", "qual") for t in seg) else i
+
+
 def _closing(tok: Token) -> bool:
     lab = tok.label
     return lab is not None and ("total" in lab.roles or lab.has("block.trailer")) and not lab.has("ind_col.")
@@ -165,7 +178,7 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
             if _indicator_start(tokens, i):
                 # rows before the first level label belong to a tail at the top of the document;
                 # after a finished form they are that form's closing cells
-                start = _rows_before(tokens, i, 0) if cur is None and not forms else i
+                start = _rows_before(tokens, i, 0) if cur is None and not forms else _rows_after_break(tokens, i)
                 cur = FormSpan(start, fragment=True, content=True)
                 forms.append(cur)
                 in_indicators = True

@@ -246,6 +246,26 @@ def level_text(text: str) -> str:
 _VERB = re.compile(r"完成|达成|达到|实现|满足|符合|未达|超额")
 
 
+_POINTS_NOTE = re.compile(r"(?:[(（]\d+(?:\.\d+)?分?[)）]|\d+(?:\.\d+)?分?)$")
+_TEMPLATE = re.compile(r"^(指标\d*[:：]?|[…\.。·]+|指标[NnＮ][:：]?|\d+[.、]?)$")
+
+
+def strip_points(text: str) -> str:
+    """A level label without its points note: ``产出指标(50分)`` -> ``产出指标`` (folded)."""
+    t = fold(text)
+    return _POINTS_NOTE.sub("", t) if len(t) > 2 else t
+
+
+def is_template_name(text: str | None) -> bool:
+    """An unfilled template placeholder: ``指标1：``, ``……``."""
+    return bool(text) and bool(_TEMPLATE.match(fold(text or "")))
+
+
+def is_label(text: str) -> bool:
+    """Whether a cell is any label of the vocabulary (a field, a column, a row, a level, a total)."""
+    return match(text) is not None
+
+
 def custom_level(text: str) -> bool:
     """A second-level label the vocabulary does not know (志愿服务类指标): short, ends in 指标."""
     t = strip_decorations(fold(text)).core
