@@ -38,6 +38,7 @@ def _flag(f: Flag, provenance: bool) -> dict[str, Any]:
 def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
     """One form in the contract shape."""
     out: dict[str, Any] = {
+        "kind": form.kind,
         "year": form.year,
         "project_name": form.project_name,
         "department": form.department,
@@ -63,9 +64,16 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
             d["nature"] = ind.nature
         if ind.unit is not None:
             d["unit"] = ind.unit
+        for extra in ("target_adjusted", "review_score", "score_rate"):
+            if getattr(ind, extra) is not None:
+                d[extra] = as_json_number(getattr(ind, extra))
         if provenance:
             d["provenance"] = _refs(ind.sources)
         out["indicators"].append(d)
+    if form.central_department is not None:
+        out["central_department"] = form.central_department
+    if form.funds_extra:
+        out["funds_extra"] = [{k: as_json_number(v) for k, v in row.items()} for row in form.funds_extra]
     out["is_fragment"] = form.is_fragment
     out["funds_unit"] = form.funds.unit
     out["confidence"] = round(form.confidence, 3)
@@ -90,6 +98,8 @@ def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[s
     out: dict[str, Any] = {"source": res.source, "forms": [form_to_contract(f, provenance) for f in res.forms]}
     if res.reports:
         out["reports"] = res.reports
+    if res.target_forms:
+        out["target_forms"] = res.target_forms  # 绩效目标表 / 申报表: targets only, not self-evaluations
     out["status"] = res.status
     if res.error:
         out["error"] = res.error
@@ -137,7 +147,8 @@ def form_from_contract(d: dict[str, Any]) -> Form:
         getattr(funds, key).sources = refs((d.get("funds_provenance") or {}).get(key))
     inds = [Indicator(**{k: i.get(k) for k in IND_KEYS + ("nature", "unit")}, sources=refs(i.get("provenance")))
             for i in d.get("indicators") or []]
-    return Form(year=d.get("year"), project_name=d.get("project_name"), department=d.get("department"),
+    kind = d.get("kind") if d.get("kind") in ("project", "department", "transfer") else "project"
+    return Form(kind=kind, year=d.get("year"), project_name=d.get("project_name"), department=d.get("department"),
                 implementing_unit=d.get("implementing_unit"), project_lead=d.get("project_lead"),
                 phone=None if d.get("phone") is None else str(d.get("phone")), funds=funds,
                 goal_expected=d.get("goal_expected"), goal_actual=d.get("goal_actual"), indicators=inds,

@@ -65,7 +65,8 @@ def read(doc: Document) -> ReadResult:
                 form.project_name or form.department or form.implementing_unit or form.indicators)):
             continue  # a 项目名称 in running text or a report's basic-information table, not a form
         rows = [i for i in form.indicators if _scored_row(i) and i.target]
-        if span.in_report and not (built.header and any(i.actual for i in rows)):
+        if span.in_report and not (built.header and any(i.actual for i in rows)) and not (
+                span.fragment and any(i.score is not None or i.weight is not None for i in rows)):
             continue  # a table in a narrative report (its scoring table, a project list)
         if span.fragment and not any(i.actual or i.score is not None or i.weight is not None for i in rows):
             continue  # a report's scoring table or list of targets, not a form's tail

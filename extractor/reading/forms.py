@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from extractor.reading.stream import Sep, Token
 from extractor.reading.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, report_marker, title_kind
 
-_YEAR = re.compile(r"(?:^|[^\d])(20\d{2})\s*年?度?")
+_SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}[章部分节])")
 _HEADING_YEAR = re.compile(r"^(?:[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|[(（]?\s*(20\d{2})\s*年度\s*[)）]?)$")
 
 
@@ -179,7 +179,7 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
                 # rows before the first level label belong to a tail at the top of the document;
                 # after a finished form they are that form's closing cells
                 start = _rows_before(tokens, i, 0) if cur is None and not forms else _rows_after_break(tokens, i)
-                cur = FormSpan(start, fragment=True, content=True)
+                cur = FormSpan(start, fragment=True, content=True, in_report=report_seen or report_doc)
                 forms.append(cur)
                 in_indicators = True
                 pending_year = None
@@ -376,6 +376,11 @@ def split_blocks(tokens: list[Token], span: FormSpan) -> Blocks:
                 b.indicators.append(i)
                 i += 1
                 continue
+        if state == IND and tok.sep >= Sep.LINE and _SECTION.match(tok.text) and b.indicators:
+            state = TRAILER  # a report's next numbered section: the table is over
+            b.trailer.append(i)
+            i += 1
+            continue
         if state == TOTAL:
             if total_left > 0 and (tok.kind.name in ("number", "percent") or tok.empty):
                 b.total.append(i)

@@ -363,7 +363,8 @@ def _skip_costs(schema: Schema, style: Style) -> tuple[list[float], list[float]]
         elif s in (REVIEW, SPACER, STD, CORE, RATE, OTHER):
             m, e = 0.3, 0.05
         elif s == NAME:
-            m, e = 2.5, 2.5
+            # a row may be only its group's labels (an empty 经济效益 group in flattened text)
+            m, e = 2.5, (2.5 if style.explicit_empties else 0.8)
         elif s == DEV:
             m, e = 0.4, 0.02
         elif s in (NATURE, UNIT):
