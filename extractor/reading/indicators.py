@@ -169,18 +169,26 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
 
 # ---- emission ------------------------------------------------------------------------------------
 def _features(tok: Token) -> tuple:
-    t = tok.text
-    k = tok.kind
+    return _features_of(tok.text, tok.kind, tok.label is not None and (
+        tok.label.has("ind_col.") or "block.indicators" in tok.label.roles))
+
+
+@lru_cache(maxsize=131072)
+def _features_of(t: str, k, ind_col: bool) -> tuple:
     lv = level_of(t) if len(t) <= 20 else frozenset()
     bare = bool(lv) and not re.search(r"(?:指标|标指|指|标)(?:\(?\d+(?:\.\d+)?分?\)?)?$", fold(t))
-    lab = tok.label
-    ind_label = lab is not None and (lab.has("ind_col.") or "block.indicators" in lab.roles) and not lv
+    ind_label = ind_col and not lv
     n = k.number
     wplaus = round(plausible_weight(n), 1) if k.name == "number" and n is not None else None
     named = bool(re.match(r"^(?:指标|目标)\s*\d+", fold(t)))
     part = k.name == "text" and 1 < len(t) <= 3 and is_label_part(t)
     return (k.name, lv, custom_level(t) if not lv and len(t) <= 12 else False, min(k.length, 30) // 6, wplaus,
             named, ind_label, fold(t) in ("无", "暂无") or fold(t).startswith("不涉及"), k.digits, bare, part)
+
+
+@lru_cache(maxsize=65536)
+def _emit_vector(slots: tuple[int, ...], feats: tuple) -> tuple[float, ...]:
+    return tuple(_emit(s, feats) for s in slots)
 
 
 @lru_cache(maxsize=65536)
@@ -467,19 +475,18 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
     # score[j]: best cost with the current token placed in slot j
     score = [INF] * S
     back: list[list[tuple[int, int, int]]] = []  # per token, per slot: (prev slot, move, pieces)
-    # first token: a new row
-    feats_cache: dict[int, tuple] = {}
+    # emission costs, one vector per token (cached by what the token is)
+    slots_key = tuple(slots)
+    evec: list[tuple[float, ...]] = []
+    for t in tokens:
+        v = _emit_vector(slots_key, _features(t))
+        if t.col >= 0 and width_ok.get(t.row):
+            v = tuple(e + ((-1.2 if t.col == schema.cols[j] else 1.0) if schema.cols[j] >= 0 else 0.0)
+                      for j, e in enumerate(v))
+        evec.append(v)
 
     def emission(ti: int, j: int) -> float:
-        t = tokens[ti]
-        f = feats_cache.get(ti)
-        if f is None:
-            f = _features(t)
-            feats_cache[ti] = f
-        e = _emit(slots[j], f)
-        if schema.cols[j] >= 0 and t.col >= 0 and width_ok.get(t.row):
-            e += -1.2 if t.col == schema.cols[j] else 1.0
-        return e
+        return evec[ti][j]
 
     t0 = tokens[0]
     b0 = []
@@ -493,9 +500,24 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
     if ign0 < INF:
         ignored_best = ign0
     del ignored_best
+    joinable = [sl in JOINABLE for sl in slots]
+    row_costs = [_row_costs(style, t) for t in tokens]
+    ignores = []
+    for t in tokens:
+        ign = _ignore_cost(t)
+        if not style.grid and _features(t)[1]:
+            ign = min(ign, 1.6 if style.lines_are_rows or style.blank_rows else 0.8)
+        ignores.append(ign)
+    name_ok = [j <= name_i for j in range(S)]
     for ti in range(1, n):
         tok = tokens[ti]
-        same, new, stay = _row_costs(style, tok)
+        same, new, stay = row_costs[ti]
+        ev = evec[ti]
+        prev_tok = tokens[ti - 1]
+        # joining this cell to the one before it (a cell a space or a line break cut in two)
+        tok_stays = tok.text != prev_tok.text and (prev_tok.kind.name == "text" or tok.kind.name != "text")
+        stay_text = tok_stays and tok.kind.name == "text"
+        stay_fig = tok_stays and tok.sep == Sep.SPACE and tok.kind.figure
         nb: list[tuple[int, int, int]] = [(-1, 0, 1)] * S
         ns = [INF] * S
         # end the row after slot i: the rest of the row's columns are empty
@@ -511,25 +533,21 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
                 v = score[j - 1] - prefix[j]
                 if v < run_best:
                     run_best, run_i = v, j - 1
-            e = emission(ti, j)
+            e = ev[j]
             if run_i >= 0:
                 c = run_best + prefix[j] + same + e
                 if c < ns[j]:
                     ns[j], nb[j] = c, (run_i, 0, 1)
-            if slots[j] in JOINABLE and score[j] < INF and tok.text != tokens[ti - 1].text and (
-                    tokens[ti - 1].kind.name == "text" or tok.kind.name != "text") and (
-                    tok.kind.name == "text" or slots[j] == NAME and tok.sep == Sep.SPACE and tok.kind.figure):
+            if joinable[j] and (stay_text or stay_fig and slots[j] == NAME) and score[j] < INF:
                 c = score[j] + stay + e * 0.5 + 0.3
                 if c < ns[j]:
                     ns[j], nb[j] = c, (j, 1, 1)
-            if j <= name_i and best_end_i >= 0:
+            if name_ok[j] and best_end_i >= 0:
                 c = best_end + new + prefix[j] + e
                 if c < ns[j]:
                     ns[j], nb[j] = c, (best_end_i, 2, 1)
         # a level label printed out of place (scrambled dumps), or a repeated header: no column
-        ign = _ignore_cost(tok)
-        if not style.grid and _features(tok)[1]:
-            ign = min(ign, 1.6 if style.lines_are_rows or style.blank_rows else 0.8)
+        ign = ignores[ti]
         if ign < INF:
             for j in range(S):
                 c = score[j] + ign

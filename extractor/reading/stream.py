@@ -19,6 +19,7 @@ from enum import IntEnum
 from extractor.document import Document, Page
 from extractor.reading.values import Kind, atoms, kind_of
 from extractor.reading.vocabulary import (
+    LABEL_PREFIXES,
     SHORT_CUTS,
     SHORT_LABELS,
     TITLE_WORDS,
@@ -317,9 +318,11 @@ _WEAK = (Sep.SPACE, Sep.LINE, Sep.NONE)
 def _merge_tail(out: list[Token]) -> bool:
     """Join the last cells of ``out`` when together they are one label the dump broke apart."""
     last = out[-1]
-    if len(out) < 2 or last.sep not in _WEAK or not last.text:
+    if len(out) < 2 or last.sep not in _WEAK or not last.text or len(last.text) > 16:
         return False
     prev = out[-2]
+    if len(prev.text) > 24 and not _open_bracket(prev.text):
+        return False
     if prev.page != last.page or not prev.text:
         return False
     if _open_bracket(prev.text) and len(fold(prev.text)) <= 16:

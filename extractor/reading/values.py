@@ -77,6 +77,7 @@ def _first_number(t: str) -> float | None:
     return float(m.group(0).replace(",", "")) if m else None
 
 
+@lru_cache(maxsize=65536)
 def parse_number(text: str | None) -> float | None:
     """The number in a cell that holds only a number (units 万元/万/元/分/% allowed), else None."""
     if not text:
@@ -103,6 +104,7 @@ def amount_or_text(text: str | None) -> float | str | None:
     return text.strip() or None
 
 
+@lru_cache(maxsize=65536)
 def rate_number(text: str | None) -> float | None:
     """An 执行率 cell as a percentage number: ``95.8%`` -> 95.8."""
     if not text:

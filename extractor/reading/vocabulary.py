@@ -45,6 +45,7 @@ def fold(text: str) -> str:
     return t
 
 
+@lru_cache(maxsize=65536)
 def fold_with_map(text: str) -> tuple[str, list[int]]:
     """:func:`fold` plus, for every folded character, the index of the character it came from."""
     out: list[str] = []
@@ -84,7 +85,7 @@ class Label:
 
     def has(self, prefix: str) -> bool:
         """Whether any role starts with ``prefix`` (``field.``, ``fund_col.``)."""
-        return any(r.startswith(prefix) for r in self.roles)
+        return _has(self.roles, prefix)
 
     def role(self, prefix: str) -> str | None:
         """The role under ``prefix`` without it (``fund_col.weight`` -> ``weight``)."""
@@ -92,6 +93,11 @@ class Label:
             if r.startswith(prefix):
                 return r[len(prefix):]
         return None
+
+
+@lru_cache(maxsize=8192)
+def _has(roles: frozenset[str], prefix: str) -> bool:
+    return any(r.startswith(prefix) for r in roles)
 
 
 def _sections() -> tuple[dict[str, set[str]], dict[str, bool], set[str], dict[str, str]]:
@@ -413,6 +419,9 @@ def split_label_run(folded: str) -> tuple[int, ...] | None:
 
 
 SHORT_CUTS = ("总分", "合计", "总计", "得分", "分值", "权重")
+# every beginning of a label (to tell at once that cells cannot join into one)
+LABEL_PREFIXES = frozenset(k[:n] for k in list(_EXACT) + [c + "指标" for c in L1_CORES | L2_CORES]
+                           for n in range(1, len(k) + 1))
 _IND_LABELS = tuple(k for k, roles in _EXACT.items() if any(r.startswith("ind_col.") for r in roles) and len(k) >= 4)
 
 
@@ -425,6 +434,7 @@ SHORT_LABELS = frozenset(k for k in _EXACT if 2 <= len(k) <= 3 and any(
     r.startswith(("ind_col.", "fund_col.")) for r in _EXACT[k]))
 
 
+@lru_cache(maxsize=131072)
 def is_title(text: str) -> str | None:
     """``self``, ``target``, ``report`` or None: whether a cell is a form's title, a target-setting
     table's, a narrative report's (or a heading naming one)."""
