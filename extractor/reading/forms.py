@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extractor.reading.stream import Sep, Token
 from extractor.reading.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, report_marker, title_kind
@@ -21,6 +22,7 @@ _SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|第[一�
 _HEADING_YEAR = re.compile(r"^(?:[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|[(（]?\s*(20\d{2})\s*年度\s*[)）]?)$")
 
 
+@lru_cache(maxsize=65536)
 def heading_year(text: str) -> int | None:
     """The year a heading names: ``(2023年度)``, ``2022年度)``, a title ``2023年度…自评表``."""
     f = fold(text)

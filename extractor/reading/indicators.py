@@ -447,6 +447,35 @@ def _run_pieces(tok: Token, schema: Schema, j: int, k: int) -> tuple[float, list
     return best
 
 
+def _direct(tokens: list[Token], schema: Schema, style: Style) -> Fit | None:
+    """A block whose own row marks cut it into rows of one cell per column (a row may stop early,
+    the dump dropping its last empty cells), each cell fitting its column well: the fit is the
+    grid as printed, no search needed. Anything else goes to the full fit."""
+    S = len(schema.slots)
+    if not style.explicit_empties or not (style.blank_rows or style.grid):
+        return None
+    strong = Sep.BLANK if style.blank_rows else Sep.ROW
+    rows: list[list[Token]] = []
+    for t in tokens:
+        if not rows or t.sep >= strong:
+            rows.append([])
+        rows[-1].append(t)
+    slots_key = tuple(schema.slots)
+    name_i = schema.name_index
+    out = Fit(schema)
+    for n, row in enumerate(rows):
+        # the first row may have lost its empty leading cell to the header's line
+        for off in ((0, 1) if n == 0 else (0,)):
+            if not (name_i + 1 <= len(row) + off <= S):
+                continue
+            if all(not t.glued and _emit_vector(slots_key, _features(t))[j + off] <= 1.0 for j, t in enumerate(row)):
+                out.placed.extend(Placed(t, j + off, t.text, new_row=j == 0) for j, t in enumerate(row))
+                break
+        else:
+            return None
+    return out
+
+
 def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
     """Place every token of the block in a column (Viterbi over the stream)."""
     S = len(schema.slots)
@@ -454,6 +483,9 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
     out = Fit(schema)
     if n == 0:
         return out
+    quick = _direct(tokens, schema, style)
+    if quick is not None:
+        return quick
     mid, end = _skip_costs(schema, style)
     prefix = [0.0]
     for m in mid:

@@ -19,7 +19,7 @@ from enum import IntEnum
 from extractor.document import Document, Page
 from extractor.reading.values import Kind, atoms, kind_of
 from extractor.reading.vocabulary import (
-    LABEL_PREFIXES,
+    may_begin_label,
     SHORT_CUTS,
     SHORT_LABELS,
     TITLE_WORDS,
@@ -48,6 +48,9 @@ class Sep(IntEnum):
     PAGE = 7
 
 
+_NO_KIND = kind_of("")
+
+
 @dataclass(slots=True)
 class Token:
     """One cell of the stream."""
@@ -64,7 +67,7 @@ class Token:
     col: int = -1
     glued: bool = False
     label: Label | None = None
-    kind: Kind = field(default_factory=lambda: kind_of(""))
+    kind: Kind = _NO_KIND
 
     @property
     def empty(self) -> bool:
@@ -239,12 +242,13 @@ def text_tokens(page: Page) -> list[Token]:
             prev_len = len(body)
             blank = 0
             continue
-        if is_page_marker(body) or _MD_SEP.match(body) and ("|" in body or "---" in body):
+        if len(body) <= 24 and (is_page_marker(body) or _MD_SEP.match(body) and ("|" in body or "---" in body)) \
+                or len(body) > 24 and body[0] == "|" and _MD_SEP.match(body):
             after_page = after_page or is_page_marker(body)
             blank += 1
             continue
         glue_prev = False
-        m = _DOC_PAGE.match(body)
+        m = _DOC_PAGE.match(body) if body[0].isdigit() else None
         if m and int(m.group(1)) == next_doc_page and (prev_len >= 120 or len(body) >= 120):
             # a document site's page number ("2、") in front of a page's run of text
             cut = raw.index(body) + m.end()
@@ -252,7 +256,7 @@ def text_tokens(page: Page) -> list[Token]:
             next_doc_page += 1
             glue_prev = bool(out) and prev_len >= 120
         cells = _split_line(raw, start, word_dump)
-        layout = _layout_cells(raw, cells, start)
+        layout = _layout_cells(raw, cells, start) if "\t" not in raw and "|" not in raw else []
         if prev_layout and not glue_prev and not blank and _wraps(prev_layout, layout, cells, out):
             prev_len = len(body)
             continue  # a layout dump's wrapped cells: joined to the cells above them
@@ -328,15 +332,19 @@ def _merge_tail(out: list[Token]) -> bool:
     if _open_bracket(prev.text) and len(fold(prev.text)) <= 16:
         out[-2:] = [_join(prev, last)]  # a bracket is never split across cells
         return True
+    if not any(may_begin_label(g.text) for g in out[-4:-1] if g.text):
+        return False  # no label begins with any of the cells before this one
     last_lab = match(last.text)
     # a bare 指标 (a level word) may end a label the dump broke (一级 指标)
     last_is_label = last_lab is not None and not all(r.startswith("level.") for r in last_lab.roles)
+    # how many cells back the weak boundaries reach
+    reach = 1
+    while reach < 4 and len(out) > reach and out[-reach].sep in _WEAK and out[-reach].text and out[-reach - 1].text:
+        reach += 1
     for k in (4, 3, 2):
-        if len(out) < k:
+        if k > reach:
             continue
         group = out[-k:]
-        if any(g.sep not in _WEAK for g in group[1:]) or any(not g.text for g in group):
-            continue
         joined = "".join(g.text for g in group)
         if len(fold(joined)) > 24 or match(joined) is None:
             continue

@@ -420,8 +420,16 @@ def split_label_run(folded: str) -> tuple[int, ...] | None:
 
 SHORT_CUTS = ("总分", "合计", "总计", "得分", "分值", "权重")
 # every beginning of a label (to tell at once that cells cannot join into one)
-LABEL_PREFIXES = frozenset(k[:n] for k in list(_EXACT) + [c + "指标" for c in L1_CORES | L2_CORES]
+LABEL_PREFIXES = frozenset(k[:n] for k in list(_EXACT) + [c + s for c in L1_CORES | L2_CORES
+                                                          for s in ("指标", "标指", "类指标", "目标")]
                            for n in range(1, len(k) + 1))
+_TRAILING_FIGURE = re.compile(r"[\d.]+$")
+
+
+def may_begin_label(text: str) -> bool:
+    """Whether a label can begin with this cell (points figures and brackets aside)."""
+    f = fold(text)
+    return f in LABEL_PREFIXES or _TRAILING_FIGURE.sub("", f) in LABEL_PREFIXES or "(" in f
 _IND_LABELS = tuple(k for k, roles in _EXACT.items() if any(r.startswith("ind_col.") for r in roles) and len(k) >= 4)
 
 
