@@ -103,6 +103,10 @@ def _clean(text: str) -> str:
 def _split_line(line: str, start: int, word_dump: bool) -> list[tuple[str, int, int, Sep]]:
     """Cells of one text line with the boundary before each (the first one's is set by the caller)."""
     s = line.rstrip(_WS)
+    if word_dump and s.startswith("\t") and s.count("\t") == 1:
+        body = s[1:].strip(_WS)  # a Word dump's cell: one a line, led by its tab
+        a = start + 1 + (len(s) - 1 - len(s[1:].lstrip(_WS)))
+        return [(body, a, a + len(body), Sep.CELL)]
     if "\t" in s:
         parts = s.split("\t")
         if word_dump and parts and not parts[0].strip(_WS):
