@@ -12,6 +12,8 @@ import io
 import os
 from pathlib import Path
 
+import charset_normalizer
+
 from extractor.document import Cell, Document, Page, page_from_cells
 from extractor.errors import IngestError, UnsupportedFormat
 
@@ -30,11 +32,36 @@ def decode_text(data: bytes, path: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise IngestError(path, "文本编码无法识别（不是UTF-8或GBK/GB18030）",
-                          "请用记事本或WPS另存为UTF-8编码后重试") from exc
+    candidates: dict[str, str] = {}
+    for enc in ("gb18030", "big5"):
+        try:
+            candidates[enc] = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    if len(candidates) == 1:
+        return next(iter(candidates.values()))
+    if candidates:
+        return _likelier(data, candidates)
+    guess = charset_normalizer.from_bytes(data).best()
+    if guess is not None and guess.encoding:
+        return str(guess)
+    raise IngestError(path, "文本编码无法识别（不是UTF-8、GBK/GB18030或Big5）",
+                      "请用记事本或WPS另存为UTF-8编码后重试")
+
+
+def _likelier(data: bytes, candidates: dict[str, str]) -> str:
+    """GB18030 decodes almost any Big5 file without an error, as gibberish: the reading that holds
+    more of the form's own words wins; charset-normalizer decides when neither holds any."""
+    from extractor.reading.vocabulary import fold, label_hits
+
+    scores = {enc: label_hits(fold(text[:20000])) for enc, text in candidates.items()}
+    best = max(scores, key=lambda e: scores[e])
+    if scores[best] > 0 and list(scores.values()).count(scores[best]) == 1:
+        return candidates[best]
+    ranked = charset_normalizer.from_bytes(data, cp_isolation=list(candidates)).best()
+    if ranked is not None and ranked.encoding in ("big5", "cp950"):
+        return candidates["big5"]
+    return candidates.get("gb18030") or next(iter(candidates.values()))
 
 
 def read_text_file(path: str) -> Document:

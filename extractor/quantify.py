@@ -119,9 +119,32 @@ _LE = re.compile(r"≤|<|＜|不高于|不超过|不大于|小于|低于|以内|
 _DATE_HINT = re.compile(r"\d+\s*(年|月|日|号)|\d{4}[.\-/]\d|季度|月底|年底|年末")
 
 
+_CN_DIGITS = re.compile(r"[一二三四五六七八九十百千两零〇]")
+
+
+def arabic(text: str) -> str:
+    """Chinese numerals as digits (``≥三项`` -> ``≥3项``, ``两次`` -> ``2次``), by cn2an."""
+    if not _CN_DIGITS.search(text):
+        return text
+    import warnings
+
+    import cn2an
+
+    with warnings.catch_warnings():  # cn2an warns on every run it cannot read (十四五)
+        warnings.simplefilter("ignore")
+        try:
+            return cn2an.transform(text.replace("两", "二"), "cn2an")
+        except Exception:  # cn2an refuses some mixed strings: keep the text as printed
+            return text
+
+
 def quantity(text: str | None) -> Quantity | None:
-    """The first comparable number in a short cell (not dates, not long sentences)."""
-    t = clean(text).replace(",", "").replace("，", "")
+    """The first comparable number in a short cell (not dates, not long sentences); Chinese
+    numerals count (``≥三项`` compares with ``3项``)."""
+    t = clean(text)
+    if len(t) > 24:
+        return None
+    t = arabic(t).replace(",", "").replace("，", "")
     if not t or len(t) > 24 or _DATE_HINT.search(t):
         return None
     nums = _Q.findall(t)

@@ -200,3 +200,23 @@ def test_form_without_project_name_row_is_still_a_form(tmp_path: Path) -> None:
     f = res.forms[0]
     assert f.project_name is None and f.department == "某县交通运输局" and len(f.indicators) == 5
     assert "未找到项目名称" in f.warnings
+
+
+def test_big5_traditional_text_reads_as_the_simplified_form(tmp_path: Path) -> None:
+    import opencc
+
+    traditional = opencc.OpenCC("s2t").convert(BEIJING_FORM)
+    p = tmp_path / "big5.txt"
+    p.write_bytes(traditional.encode("big5", errors="replace"))
+    f, _ = _only_form(p)
+    assert f.project_name in ("鄉村道路養護項目", "乡村道路养护项目")
+    assert len(f.indicators) == 5
+
+
+def test_chinese_numerals_compare_as_numbers() -> None:
+    from extractor.quantify import quantity
+
+    assert quantity("≥三项").value == 3
+    assert quantity("两次").value == 2
+    assert quantity("十二个").value == 12
+    assert quantity("按时完成") is None

@@ -391,6 +391,12 @@ GLUE_RE = _glue_pattern()
 DENSE_RE = _dense_pattern()
 
 
+def label_hits(folded: str) -> int:
+    """How many of the vocabulary's words a (folded) text holds: a reading in the right encoding
+    holds many, gibberish none."""
+    return sum(1 for _ in GLUE_RE.finditer(folded))
+
+
 def find_labels(folded: str, dense: bool = False) -> list[tuple[int, int]]:
     """(start, end) in ``folded`` of every label that may be cut out of glued text, left to right."""
     return [(m.start(), m.end()) for m in (DENSE_RE if dense else GLUE_RE).finditer(folded)]
