@@ -20,6 +20,7 @@ from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_fu
 from extractor.reading.goals import read_goals
 from extractor.reading.indicators import SCORE, TVAL, UNIT, WEIGHT, RowRead, block_style, choose_schema, parse_header, rows_of
 from extractor.reading.digits import is_run, splits
+from extractor.reading.names import split_name_runs
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import amount_or_text, is_empty, kind_of, parse_number, rate_number
 from extractor.reading.vocabulary import fold, is_template_name, level_of, level_text, strip_decorations
@@ -127,7 +128,7 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
         schema, k = parse_header(tokens, ind_idx)
         has_header = schema is not None and sum(1 for x in schema.slots if x in (TVAL, WEIGHT, SCORE)) >= 1
         data = [tokens[i] for i in ind_idx[k:]]
-        data = _trim_block(data)
+        data = split_name_runs(_trim_block(data))
         if schema is not None and not set(schema.slots) & {TVAL, WEIGHT, SCORE}:
             data = []  # a checklist (指标解释 / 自评内容 / 完成情况), not a scored indicator table
         if data:
@@ -232,6 +233,9 @@ def _join_target(cells: dict[str, tuple[str, list[Token]]]) -> tuple[str | None,
     return out, used
 
 
+_COUNT_UNITS = frozenset({"人次", "户次", "次数", "人数", "户数", "个数", "项数", "家数", "件数"})
+
+
 def _unit_from_name(cells: dict[str, tuple[str, list[Token]]]) -> None:
     """Glued text puts a 计量单位 cell at the end of the name before it (``党性教育培训次数次``):
     in a table with a unit column, when that column is empty and the target or actual ends with
@@ -245,6 +249,18 @@ def _unit_from_name(cells: dict[str, tuple[str, list[Token]]]) -> None:
             u = m.group(1)
             cells["name"] = (name[: len(name) - len(u)], toks)
             cells["unit"] = (u, toks)
+            return
+    # a measure unit (万亩, 公里, 平方米) glued to the name of a row whose target is a bare figure;
+    # counting words (人次, 户) may end a name and stay
+    tv = cells.get("target")
+    if tv is None or kind_of(tv[0]).name != "number":
+        return
+    f = fold(name)
+    for n in (3, 2):
+        u = f[-n:]
+        if len(f) > n + 3 and u not in _COUNT_UNITS and kind_of(u).name == "unit" and not kind_of(f[-n - 1:]).name == "unit":
+            cells["name"] = (name[: len(name) - n], toks)
+            cells["unit"] = (name[len(name) - n:], toks)
             return
 
 
@@ -278,11 +294,12 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
             tr.ind.sources["name"] = locate(name[1][0], name[1])
             parsed.append(tr)
             continue
-        ind = Indicator(name=name[0] if name else None)
-        if name:
-            ind.sources["name"] = locate(name[1][0], name[1])
         if unit_col:
             _unit_from_name(cells)
+            name = cells.get("name")
+        ind = Indicator(name=_after_rule(name[0]) if name else None)
+        if name:
+            ind.sources["name"] = locate(name[1][0], name[1])
         target, ttoks = _join_target(cells)
         if target is not None and not is_empty(target):
             ind.target = target
@@ -301,12 +318,40 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
                 if v is not None:
                     setattr(ind, key, v)
                     ind.sources[key] = locate(cells[key][1][0], cells[key][1])
+        if _prose_row(ind):
+            # a wrapped line of a scoring rule (``1 分; 没有不得分。``), not an indicator: its level
+            # cells still head the group
+            if e1 or e2:
+                parsed.append(_Row(Indicator(), e1, e2, None, True, grid))
+            continue
         parsed.append(_Row(ind, e1, e2, _row_number(ind.name), False, grid))
     _levels(parsed)
     inds = [p.ind for p in parsed if not p.template]
     templates = [p.ind.sources["name"] for p in parsed if p.template and "name" in p.ind.sources]
     _join_broken_labels(inds)
     return inds, templates
+
+
+_PROSE_NAME = re.compile(r"[。；;！？]|^[\d.\s]*分|不得分|扣\d|扣完")
+
+
+_RULE_THEN_NAME = re.compile(r"^(.*[。；;，,])\s*([^。；;，,\s]{2,12})$")
+
+
+def _after_rule(name: str) -> str:
+    """A scoring rule's wrapped line run into the name after it (``1 分; 财务制度``): the name."""
+    m = _RULE_THEN_NAME.match(name)
+    if m and _PROSE_NAME.search(fold(m.group(1))):
+        return m.group(2)
+    return name
+
+
+def _prose_row(ind: Indicator) -> bool:
+    """A row with no figure at all whose 'name' is a piece of a sentence (a wrapped 评价标准 line)."""
+    if ind.name is None or any(v is not None for v in (ind.target, ind.actual, ind.weight, ind.score)):
+        return False
+    name = fold(ind.name)
+    return bool(_PROSE_NAME.search(name))
 
 
 def _row_number(name: str | None) -> int | None:
@@ -459,7 +504,10 @@ def _put_total(form: Form, tokens: list[Token], idx: list[int], locate: Locator)
                 0 if abs(s - scores) < 0.5 else 0.5)
             if best is None or c < best[0]:
                 best = (c, w, s)
-        if best is not None and best[0] < 5:
+        whole = float(nums[0][0])
+        # the run may be one figure (a form with no 分值 column prints only its 总分 score: ``总分100``)
+        whole_cost = 0.5 + (0 if abs(whole - weights) < 0.5 or abs(whole - scores) < 0.5 else 0.5)
+        if best is not None and best[0] < 5 and not (whole <= 100 and whole_cost <= best[0]):
             form.total_weight, form.total_score = best[1], best[2]
             form.sources["total_weight"] = form.sources["total_score"] = locate(nums[0][1])
             return

@@ -179,8 +179,10 @@ def fit_row(values: list[Token], cols: list[tuple[str, int]], row: str, explicit
         if ci >= n_cols:
             leaves += 1
             left = sum(1 for v in values[vi:] if not v.empty)
+            # figures left over are lost values; words left over are mostly notes or a garbled heading
+            lost = sum(0.6 if v.kind.name == "text" else 1.5 for v in values[vi:] if not v.empty)
             assign = {c: t for c, t, _ in acc}
-            score = -cost - 1.5 * left + _arith_bonus(assign, row)
+            score = -cost - lost + _arith_bonus(assign, row)
             if score > best[0]:
                 best = (score, {c: Cellv(t, tok) for c, t, tok in acc}, left)
             return

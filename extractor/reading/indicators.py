@@ -170,17 +170,17 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
 # ---- emission ------------------------------------------------------------------------------------
 def _features(tok: Token) -> tuple:
     return _features_of(tok.text, tok.kind, tok.label is not None and (
-        tok.label.has("ind_col.") or "block.indicators" in tok.label.roles))
+        tok.label.has("ind_col.") or "block.indicators" in tok.label.roles), tok.name_hint)
 
 
 @lru_cache(maxsize=131072)
-def _features_of(t: str, k, ind_col: bool) -> tuple:
+def _features_of(t: str, k, ind_col: bool, name_hint: bool = False) -> tuple:
     lv = level_of(t) if len(t) <= 20 else frozenset()
     bare = bool(lv) and not re.search(r"(?:指标|标指|指|标)(?:\(?\d+(?:\.\d+)?分?\)?)?$", fold(t))
     ind_label = ind_col and not lv
     n = k.number
     wplaus = round(plausible_weight(n), 1) if k.name == "number" and n is not None else None
-    named = bool(re.match(r"^(?:指标|目标)\s*\d+", fold(t)))
+    named = 2 if name_hint else bool(re.match(r"^(?:指标|目标)\s*\d+", fold(t)))
     part = k.name == "text" and 1 < len(t) <= 3 and is_label_part(t)
     return (k.name, lv, custom_level(t) if not lv and len(t) <= 12 else False, min(k.length, 30) // 6, wplaus,
             named, ind_label, fold(t) in ("无", "暂无") or fold(t).startswith("不涉及"), k.digits, bare, part)
@@ -215,7 +215,8 @@ def _emit(slot: int, feats: tuple) -> float:
     if custom:
         return {L2: 0.2, NAME: 0.6, L1: 1.8}.get(slot, 3.5)
     if named:  # 指标1：… is the name cell of a row
-        return {NAME: -0.6, TVAL: 1.2, ACTUAL: 1.2, DEV: 1.5, STD: 1.5, OTHER: 1.5}.get(slot, 4.0)
+        v = 1.2 if named is True else 3.0  # a name a reader cut out is surely no value
+        return {NAME: -0.6, TVAL: v, ACTUAL: v, DEV: 1.5, STD: 1.5, OTHER: 1.5}.get(slot, 4.0)
     if kind == "text":
         long = lenb >= 2
         if slot == NAME:
@@ -319,6 +320,8 @@ def block_style(tokens: list[Token]) -> Style:
 def _row_costs(style: Style, tok: Token) -> tuple[float, float, float]:
     """(stay in the row, start a new row, stay in the same cell) for the boundary before ``tok``."""
     sep = tok.sep
+    if tok.name_hint and sep == Sep.NONE:
+        return 0.0, 0.0, 9.0  # a name cut out of a glued run begins a cell of its own
     if style.grid and tok.row >= 0:
         if sep in (Sep.ROW, Sep.PAGE):
             return 9.0, 0.0, 9.0
@@ -712,7 +715,7 @@ def _soft_breaks(tokens: list[Token], schema: Schema, style: Style) -> list[Toke
 def choose_schema(tokens: list[Token], schema: Schema | None, style: Style) -> Fit:
     """Fit with the header's schema; with no header, with the layout that fits the cells best."""
     if schema is not None:
-        s = _with_implicit(schema)
+        s = _with_implicit(_with_first_level(schema, tokens))
         return fit(_soft_breaks(tokens, s, style), s, style)
     best: Fit | None = None
     for slots in (DEFAULT, SICHUAN):
@@ -721,6 +724,18 @@ def choose_schema(tokens: list[Token], schema: Schema | None, style: Style) -> F
             best = f
     assert best is not None
     return best
+
+
+def _with_first_level(schema: Schema, tokens: list[Token]) -> Schema:
+    """A header whose 一级指标 cell did not survive (a garbled vertical heading) still has that
+    column when the rows print first-level labels."""
+    if L1 in schema.slots or LEAD in schema.slots or L2 not in schema.slots:
+        return schema
+    if not any(level_of(t.text) == frozenset({"L1"}) for t in tokens if len(t.text) <= 12):
+        return schema
+    at = schema.slots.index(L2)
+    return Schema(schema.slots[:at] + [L1] + schema.slots[at:], schema.cols[:at] + [-1] + schema.cols[at:],
+                  schema.width, schema.points, schema.from_header)
 
 
 def _with_implicit(schema: Schema) -> Schema:

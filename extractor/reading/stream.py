@@ -68,6 +68,7 @@ class Token:
     glued: bool = False
     label: Label | None = None
     kind: Kind = _NO_KIND
+    name_hint: bool = False  # a reader found this cell to be an indicator's name (names.py)
 
     @property
     def empty(self) -> bool:
@@ -386,6 +387,9 @@ _NUMBERING = re.compile(r"^\d{1,2}\s*[:：、.．]?$")
 _CONTINUES = ("：", ":", "，", ",", "、", "；", ";", "（", "(")
 
 
+_PROSE_POINTS = re.compile(r"^分(?:[，,;；。、]|没有|不得|扣|$)")
+
+
 def join_spaced(tokens: list[Token]) -> list[Token]:
     """Rejoin pieces of one cell that a single space split (flattened and PDF-derived text):
     ``指标`` ``1:`` ``25`` ``万/年`` is one name; a piece ending in a colon or comma goes on."""
@@ -411,11 +415,20 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
                 join = True  # ``>= 500 户``: a comparator and its figure
             elif re.fullmatch(r"[(（]?20\d{2}", pf) and fold(t.text).startswith("年"):
                 join = True  # a year heading split by a space: 2021 年度)
+            elif _PROSE_POINTS.match(fold(t.text)) and kind_of(prev.text).name == "number":
+                join = True  # scoring rules in prose: ``1 分;`` ``0.5 分,扣完为止``
             if join:
                 merged = _join(prev, t)
                 merged.text = prev.text + " " + t.text if prev.text[-1:].isascii() or t.text[:1].isascii() else \
                     prev.text + t.text
                 out[-1] = merged
+                before = out[-2] if len(out) >= 2 else None
+                if (_PROSE_POINTS.match(fold(t.text)) and before is not None and before.label is None
+                        and prev.sep == Sep.SPACE and before.page == prev.page
+                        and kind_of(before.text).name == "text" and not level_of(before.text)):
+                    both = _join(before, merged)
+                    both.text = before.text + " " + merged.text
+                    out[-2:] = [both]  # ``…审批报告计`` ``2 分,没有不得分``: one sentence
                 continue
         out.append(t)
     return out
@@ -447,6 +460,20 @@ def _short_hits(folded: str) -> list[tuple[int, int]]:
     return out
 
 
+def _with_note(text: str, a: int, b: int) -> int:
+    """The end of a label cut at ``a:b`` with the bracketed note printed after it, when the label
+    reads the same with it (``得分(20分*执行率)``): the note is the label's, not a row of figures."""
+    if text[b:b + 1] not in ("(", "（"):
+        return b
+    close = min((i for i in (text.find(")", b), text.find("）", b)) if i > b), default=-1)
+    if close < 0 or close - b > 24:
+        return b
+    lab, whole = match(text[a:b]), match(text[a:close + 1])
+    if lab is not None and whole is not None and whole.roles == lab.roles:
+        return close + 1
+    return b
+
+
 def _pieces(text: str, dense: bool, hits: list[tuple[int, int]], idx: list[int]) -> list[tuple[int, int, bool]]:
     """(start, end, is_label) pieces of ``text`` cut at the label ``hits`` (folded positions)."""
     cuts: list[tuple[int, int, bool]] = []
@@ -455,6 +482,7 @@ def _pieces(text: str, dense: bool, hits: list[tuple[int, int]], idx: list[int])
         oa, ob = idx[a], idx[b - 1] + 1
         if oa < pos:
             continue
+        ob = _with_note(text, oa, ob)
         if oa > pos:
             cuts.append((pos, oa, False))
         cuts.append((oa, ob, True))
@@ -564,9 +592,15 @@ def cut_comparators(tokens: list[Token]) -> list[Token]:
 
 
 def _short_after(folded: str, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A short label (说明, 备注, 得分) right after another label in glued text is cut off too."""
+    """A short label (说明, 备注, 得分) right after another label in glued text is cut off too, and
+    so is a bare second-level word after a first-level label (产出指标|数量|…)."""
     out = list(hits)
-    for _a, b in hits:
+    for a, b in hits:
+        if any(x[0] == b for x in hits):
+            continue
+        if "L1" in level_of(folded[a:b]) and "L2" in level_of(folded[b:b + 2]):
+            out.append((b, b + 2))
+            continue
         for n in (3, 2):
             w = folded[b:b + n]
             if len(w) == n and w in SHORT_LABELS and not any(x[0] == b for x in hits):
@@ -645,7 +679,9 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
                     for k, (a, b) in enumerate(hits)]
             hits = [h for h in hits if not _in_brackets(folded, h[0])]
             # a label word that goes on into a measure (结转结余率, 执行数额) is part of a name
-            hits = [h for h in hits if folded[h[1]:h[1] + 1] not in _MEASURE or folded[h[1]:h[1] + 1] == ""]
+            # (but 产出指标数量… is a first-level label before a second-level one)
+            hits = [h for h in hits if folded[h[1]:h[1] + 1] not in _MEASURE or folded[h[1]:h[1] + 1] == ""
+                    or (level_of(folded[h[0]:h[1]]) and "L2" in level_of(folded[h[1]:h[1] + 2]))]
         pieces = _pieces(text, dense, hits, idx)
         first = True
         pending_sub: tuple[int, int] | None = None
