@@ -335,13 +335,14 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
 _PROSE_NAME = re.compile(r"[。；;！？]|^[\d.\s]*分|不得分|扣\d|扣完")
 
 
+_SCORING_RULE = re.compile(r"\d\s*分|不得分|扣\d|扣完")
 _RULE_THEN_NAME = re.compile(r"^(.*[。；;，,])\s*([^。；;，,\s]{2,12})$")
 
 
 def _after_rule(name: str) -> str:
     """A scoring rule's wrapped line run into the name after it (``1 分; 财务制度``): the name."""
     m = _RULE_THEN_NAME.match(name)
-    if m and _PROSE_NAME.search(fold(m.group(1))):
+    if m and _SCORING_RULE.search(fold(m.group(1))):
         return m.group(2)
     return name
 
