@@ -77,6 +77,8 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
                last_year: int | None) -> Built:
     """Read one form."""
     form = Form(is_fragment=span.fragment, kind=span.kind if span.kind in ("department", "transfer") else "project")
+    if form.kind == "project" and _transfer_rows(tokens, blocks):
+        form.kind = "transfer"  # 资金管理情况 rows (分配科学性, 下达及时性 …) belong to 转移支付 forms
     leftovers = 0
     # -- header fields
     orphans = [i for i in blocks.head + blocks.trailer + blocks.funds + blocks.goals
@@ -137,6 +139,8 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             cost = f.cost / max(1, len(data))
             rows = rows_of(f)
             form.indicators, form.template_rows = _indicators(rows, locate, style.grid, UNIT in f.schema.slots)
+            if schema is None:
+                _equal_weights(form.indicators)
             leftovers += sum(1 for p in f.placed if p.ignored and p.tok.label is None and not p.tok.empty
                              and not level_of(p.tok.text))
             if schema is not None and schema.points is not None:
@@ -151,6 +155,30 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     pages = [tokens[i].page for i in range(span.start, span.end)]
     form.pages = (min(pages), max(pages)) if pages else None
     return Built(form, leftovers, cost, has_header)
+
+
+def _equal_weights(inds: list[Indicator]) -> None:
+    """With no header to say so, one figure printed after every target, the same on every row and
+    none of them an actual of that target's kind, is each row's 分值 (22.5 on four rows), not its
+    完成值."""
+    rows = [i for i in inds if i.target is not None]
+    if len(rows) < 3 or any(i.weight is not None or i.score is not None or i.actual is None for i in rows):
+        return
+    values = {i.actual for i in rows}
+    if len(values) != 1 or parse_number(next(iter(values))) is None or kind_of(next(iter(values))).name != "number":
+        return
+    w = parse_number(next(iter(values)))
+    if w is None or not 0 < w * len(rows) <= 100.5:
+        return
+    for i in rows:
+        i.weight = w
+        i.sources["weight"] = i.sources.pop("actual")
+        i.actual = None
+
+
+def _transfer_rows(tokens: list[Token], blocks: Blocks) -> bool:
+    return sum(1 for i in blocks.mgmt if tokens[i].label is not None and "mgmt.rows" in tokens[i].label.roles
+               and fold(tokens[i].text) in ("分配科学性", "下达及时性", "拨付合规性", "使用规范性")) >= 2
 
 
 def _trim_block(data: list[Token]) -> list[Token]:

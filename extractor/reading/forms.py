@@ -315,7 +315,7 @@ def split_blocks(tokens: list[Token], span: FormSpan) -> Blocks:
             continue
         if roles:
             if (state == IND and lab is not None and lab.has("fund_row.") and not b.funds
-                    and _figure_follows(tokens, i, end)):
+                    and _figure_follows(tokens, i, end) and "total" not in roles):
                 state = FUNDS  # a funds table printed inside a checklist's indicator rows
                 b.funds.append(i)
                 i += 1
@@ -326,7 +326,7 @@ def split_blocks(tokens: list[Token], span: FormSpan) -> Blocks:
                 i += 1
                 continue
             field_role = next((r for r in roles if r.startswith("field.")), None)
-            if field_role and not (state == FUNDS and roles & {"fund_col.weight", "fund_col.score"}):
+            if field_role and not (state == FUNDS and any(r.startswith("fund_col.") for r in roles)):
                 run = _label_row(tokens, i, end)
                 if run:
                     for li, vi in run:

@@ -94,6 +94,8 @@ def _fit_cost(col: str, text: str, kind: str) -> float:
         return 3.0
     if col == "score":
         return 0.0 if kind == "number" else 3.0
+    if col == "row_no":  # 行次: the row's number
+        return -0.3 if kind == "number" and re.fullmatch(r"\d{1,2}", text.strip()) else 3.0
     return 0.3
 
 
@@ -235,9 +237,27 @@ def _pair_layout(tokens: list[Token], idx: list[int]) -> bool:
     return pairs >= 2
 
 
+def _without_numbering(tokens: list[Token], idx: list[int]) -> list[int]:
+    """Drop a 列次 row (``0 1 2 3 4 5 6 7``): column numbers are no amounts."""
+    drop: set[int] = set()
+    k = 0
+    while k < len(idx):
+        j = k
+        while j + 1 < len(idx) and re.fullmatch(r"\d{1,2}", tokens[idx[j]].text.strip() or "x") and \
+                tokens[idx[j + 1]].text.strip() == str(int(tokens[idx[j]].text) + 1):
+            j += 1
+        if j - k >= 3:
+            drop.update(idx[k:j + 1])
+            k = j + 1
+        else:
+            k += 1
+    return [i for i in idx if i not in drop]
+
+
 def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
     """Read the funds block (token indices ``idx``)."""
     out = FundsRead()
+    idx = _without_numbering(tokens, idx)
     cols: list[tuple[str, int]] = []
     explicit = any(tokens[i].sep in (Sep.CELL, Sep.ROW) and tokens[i].empty for i in idx)
     current: tuple[str, str] | None = None  # (row role, printed label)
@@ -249,6 +269,10 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
     while k < len(idx):
         t = tokens[idx[k]]
         lab = t.label
+        if lab is not None and "block.funds" in lab.roles and cols and not rows and "%" in t.text:
+            cols.append(("rate", t.col))  # 预算执行(E/C×100%): a heading word used as the rate's column
+            k += 1
+            continue
         if lab is not None and "block.funds" in lab.roles:
             out.unit = out.unit or lab.unit
             if lab.points is not None:
@@ -289,7 +313,7 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
             continue
         if (cols and not rows and not pair_values and t.label is None and t.kind.name == "text"
                 and not t.kind.digits and t.sep <= Sep.CELL):
-            cols.append(("other", t.col))  # a column the vocabulary does not name (资金来源说明)
+            cols.append(("unknown", t.col))  # a column the vocabulary does not name (资金来源说明)
         elif rows:
             rows[-1][2].append(t)
         elif pair_values and t.label is None:
@@ -316,7 +340,7 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         if not values:
             continue
         vals = values
-        row_cols = [c for c in cols if (row == "total" or c[0] != "other")
+        row_cols = [c for c in cols if (row == "total" or c[0] != "unknown")
                     and not (row == "total" and c[0] in pair_values)] or cols
         nxt_empty = n + 1 < len(rows) and not rows[n + 1][2]
         if nxt_empty and sum(1 for v in vals if not v.empty) > len(row_cols):
