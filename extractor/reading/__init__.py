@@ -17,6 +17,7 @@ from extractor.reading.build import Locator, build_form
 from extractor.reading.confidence import assess
 from extractor.reading.forms import find_forms, split_blocks
 from extractor.reading.stream import Token, document_tokens
+from extractor.reading.vocabulary import fold
 from extractor.schemas import Form
 
 __all__ = ["ReadResult", "read"]
@@ -30,7 +31,7 @@ class ReadResult:
     texts: list[str] = field(default_factory=list)  # each form's cells as text, for the LLM step
     target_forms: list[dict] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
-    spans: list[tuple[int, int]] = field(default_factory=list)  # token ranges of every form found
+    spans: list[tuple[int, int]] = field(default_factory=list)  # token ranges of every form found (repeats too)
 
 
 def _span_text(tokens: list[Token], start: int, end: int) -> str:
@@ -76,7 +77,47 @@ def read(doc: Document) -> ReadResult:
         out.forms.append(form)
         out.texts.append(_span_text(tokens, span.start, span.end))
         out.spans.append((span.start, span.end))
+    _drop_repeats(out)
     return out
+
+
+_FIELDS = ("project_name", "department", "implementing_unit", "project_lead", "phone", "year")
+
+
+def _filled(form: Form) -> int:
+    return (sum(1 for f in _FIELDS if getattr(form, f) is not None) + len(form.indicators)
+            + sum(1 for r in ("total", "fiscal") for c in ("initial", "full_year", "executed")
+                  if getattr(getattr(form.funds, r), c) is not None))
+
+
+def _agree(a: object, b: object) -> bool:
+    """Equal, or one a cut-off copy of the other (``市农`` of ``市农业农村局``)."""
+    if a is None or b is None or a == b:
+        return True
+    if isinstance(a, str) and isinstance(b, str):
+        return a.startswith(b) or b.startswith(a)
+    return False
+
+
+def _drop_repeats(out: ReadResult) -> None:
+    """A page that prints a form twice (a site's summary of the table above the table itself): the
+    same project, with no value that disagrees, is one form; the fuller reading stays."""
+    keep = list(range(len(out.forms)))
+    for i in range(len(out.forms)):
+        for j in range(i + 1, len(out.forms)):
+            a, b = out.forms[i], out.forms[j]
+            if i not in keep or j not in keep or a.is_fragment or b.is_fragment or not a.project_name:
+                continue
+            if fold(a.project_name) != fold(b.project_name or "") or a.kind != b.kind:
+                continue
+            if not all(_agree(getattr(a, f), getattr(b, f)) for f in _FIELDS):
+                continue
+            if a.indicators and b.indicators:
+                continue  # two tables of one project (its years, its parts): both stay
+            keep.remove(j if _filled(a) >= _filled(b) else i)
+    if len(keep) < len(out.forms):
+        out.forms = [out.forms[k] for k in keep]
+        out.texts = [out.texts[k] for k in keep]  # spans stay: the repeat's text is the form's, not a report's
 
 
 def _scored_row(ind) -> bool:
