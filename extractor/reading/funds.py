@@ -237,6 +237,11 @@ def _pair_layout(tokens: list[Token], idx: list[int]) -> bool:
     return pairs >= 2
 
 
+def _one(vals: list[Token]) -> tuple[str, str]:
+    v = next(v for v in vals if not v.empty)
+    return v.text, _value_kind(v)
+
+
 def _without_numbering(tokens: list[Token], idx: list[int]) -> list[int]:
     """Drop a 列次 row (``0 1 2 3 4 5 6 7``): column numbers are no amounts."""
     drop: set[int] = set()
@@ -321,6 +326,8 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         elif cols and not t.empty and t.label is None:
             rows.append(("total", "", [t]))  # values under the header before any row label
         k += 1
+    headless = not cols
+    lone_budget = False
     if not cols:
         cols = [("initial", -1), ("full_year", -1), ("executed", -1), ("weight", -1), ("rate", -1), ("score", -1)]
     # 执行率 | 执行率权重 | 执行率得分 cut apart in glued text: the 执行率 before 权重/得分 is no column
@@ -347,7 +354,16 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
             cut = _overflow_cut(vals, len(row_cols))
             rows[n + 1][2].extend(vals[cut:])
             vals = vals[:cut]
-        placed, left, _score = fit_row(vals, row_cols, row, explicit)
+        lone = headless and sum(1 for v in vals if not v.empty) == 1 and _fit_cost("full_year", *_one(vals)) <= 0.3
+        if lone and not lone_budget and "预算" in label and "年初" not in label:
+            lone_budget = True
+        if lone and lone_budget:
+            # a lone figure under no column header, in a table whose total row its label calls a
+            # budget, is the (full-year) budget: 年度预算资金总额: 763.00, 其中:中央补助 668.00
+            v = next(v for v in vals if not v.empty)
+            placed, left = {"full_year": Cellv(v.text, v)}, 0
+        else:
+            placed, left, _score = fit_row(vals, row_cols, row, explicit)
         out.leftovers += left
         if row == "extra":
             out.extra.append((label, placed))
