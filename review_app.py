@@ -35,6 +35,7 @@ from extractor.batch import expand_inputs
 from extractor.importer import import_files
 from extractor.ocr_pages import set_progress as set_ocr_progress
 from extractor.rulebook import RULES
+from extractor.schemas import LOW_READING_CONFIDENCE
 from extractor.store import ConcurrentEditError, Store
 
 ROOT = Path(__file__).resolve().parent
@@ -160,6 +161,7 @@ def page_triage() -> None:
     if query:
         df = df[df["project_name"].fillna("").str.contains(query) | df["file"].str.contains(query)]
     view = pd.DataFrame({
+        "解析": df["confidence"].fillna(1).map(lambda c: "⚠待核" if c < LOW_READING_CONFIDENCE else ""),
         "风险分": df["risk"], "项目名称": df["project_name"].fillna("（表格残片）"), "主管部门": df["department"],
         "自评总分": df["self_total"], "重算总分": df["recomputed_total"], "差距": df["gap"],
         "错误": df["n_error"], "警告": df["n_warn"], "已复核": df["reviewed"].map({1: "是", 0: "否"}),
@@ -171,7 +173,7 @@ def page_triage() -> None:
     if picked:
         open_form(int(df.iloc[picked[0]]["id"]))
         st.rerun()
-    if st.button("打开风险最高的表", key="open_worst") and len(df):
+    if st.button("打开排在最前的表（先待核，再按风险）", key="open_worst") and len(df):
         open_form(int(df.iloc[0]["id"]))
         st.rerun()
     st.subheader("概览")
@@ -237,7 +239,7 @@ def page_form() -> None:
     m2.metric("自评总分", rs.get("self_total"))
     m3.metric("重算总分", rs.get("recomputed_total"), delta=None if rs.get("gap") is None else -rs["gap"])
     m4.metric("已复核", "是" if reviewed else "否")
-    if (form.get("confidence") or 1) < 0.7 or form.get("warnings"):
+    if (form.get("confidence") or 1) < LOW_READING_CONFIDENCE or form.get("warnings"):
         st.warning("需重点核对（解析置信度较低）：" + "；".join(form.get("warnings") or []))
     low = low_confidence(form)
     if low:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from extractor import __version__
 from extractor.batch import BatchReport, expand_inputs, run_batch
-from extractor.schemas import ExtractionResult
+from extractor.schemas import LOW_READING_CONFIDENCE, ExtractionResult
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 
@@ -125,7 +125,7 @@ def _print_summary(rep: BatchReport, out_dir: Path) -> None:
             continue
         n_frag = sum(1 for f in res.forms if f.is_fragment)
         note = res.error or "；".join(res.warnings) or ""
-        low = [f.project_name or "残片" for f in res.forms if f.confidence < 0.7]
+        low = [f.project_name or "残片" for f in res.forms if f.confidence < LOW_READING_CONFIDENCE]
         if low:
             note = (note + "；" if note else "") + f"需人工复核：{'、'.join(low[:3])}{'等' if len(low) > 3 else ''}"
         table.add_row(path.name, "成功" if res.status == "ok" else "[red]失败[/red]",

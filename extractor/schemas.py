@@ -150,6 +150,9 @@ class LLMRun(BaseModel):
     unverified: list[dict] = Field(default_factory=list, description="大模型给出但原文中找不到的值（未采用）")
 
 
+LOW_READING_CONFIDENCE = 0.7  # a form read below this goes first in the review queue and is marked for checking
+
+
 class Form(BaseModel):
     """One 项目支出绩效自评表 (or a table fragment with no 项目名称)."""
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import ExtractorError
+from extractor.schemas import LOW_READING_CONFIDENCE
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents(
@@ -101,6 +102,14 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added after a database was made (CREATE TABLE IF NOT EXISTS never adds them)."""
+        have = {r["name"] for r in self.conn.execute("PRAGMA table_info(forms)")}
+        if "confidence" not in have:
+            self.conn.execute("ALTER TABLE forms ADD COLUMN confidence REAL")
+            self.conn.execute("UPDATE forms SET confidence=json_extract(data, '$.confidence')")
 
     def close(self) -> None:
         self.conn.close()
@@ -167,11 +176,13 @@ class Store:
         return self.conn.execute("SELECT * FROM documents ORDER BY name").fetchall()
 
     def triage(self) -> list[sqlite3.Row]:
-        """Every form's summary row, highest risk first (no JSON parsing: fast on thousands)."""
+        """Every form's summary row: forms read with low confidence first (their values need checking
+        before their flags mean anything), then highest risk first (no JSON parsing: fast on thousands)."""
         return self.conn.execute(
             "SELECT f.id, f.project_name, f.department, f.risk, f.self_total, f.recomputed_total, f.gap, f.n_error, "
-            "f.n_warn, f.n_info, f.codes, f.reviewed, f.version, d.name AS file FROM forms f "
-            "JOIN documents d ON d.id=f.document_id ORDER BY f.risk DESC, d.name, f.idx").fetchall()
+            "f.n_warn, f.n_info, f.codes, f.reviewed, f.version, f.confidence, d.name AS file FROM forms f "
+            "JOIN documents d ON d.id=f.document_id "
+            f"ORDER BY (COALESCE(f.confidence, 1) < {LOW_READING_CONFIDENCE}) DESC, f.risk DESC, d.name, f.idx").fetchall()
 
     def raw_form(self, form_id: int) -> tuple[dict[str, Any], int, int]:
         r = self.conn.execute("SELECT data, version, reviewed FROM forms WHERE id=?", (form_id,)).fetchone()
@@ -291,6 +302,7 @@ class Store:
         sev = [f.get("severity") for f in flags]
         codes = sorted({f.get("code") for f in flags})
         c.execute("UPDATE forms SET risk=?, self_total=?, recomputed_total=?, gap=?, n_error=?, n_warn=?, n_info=?, "
-                  "codes=? WHERE id=?", (data.get("risk"), rs.get("self_total"), rs.get("recomputed_total"),
-                                          rs.get("gap"), sev.count("error"), sev.count("warn"), sev.count("info"),
-                                          ",".join(codes), form_id))
+                  "codes=?, confidence=? WHERE id=?", (data.get("risk"), rs.get("self_total"), rs.get("recomputed_total"),
+                                                       rs.get("gap"), sev.count("error"), sev.count("warn"),
+                                                       sev.count("info"), ",".join(codes), data.get("confidence"),
+                                                       form_id))

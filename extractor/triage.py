@@ -12,7 +12,7 @@ from pathlib import Path
 
 from extractor.numbers import clean
 from extractor.rulebook import RULES
-from extractor.schemas import ExtractionResult, Form
+from extractor.schemas import LOW_READING_CONFIDENCE, ExtractionResult, Form
 
 COLUMNS = ["排名", "风险分", "项目名称", "主管部门", "文件", "自评总分", "重算总分", "差距", "错误", "警告", "提示", "主要问题"]
 
@@ -59,7 +59,8 @@ def _identity(f: Form) -> tuple:
 
 
 def rank(results: list[tuple[str, ExtractionResult]]) -> list[TriageRow]:
-    """Every form, highest risk first; the same form sent as several files is listed once."""
+    """Every form, those read with low confidence first, then highest risk first; the same form sent
+    as several files is listed once."""
     rows: dict[tuple, TriageRow] = {}
     for name, res in results:
         for f in res.forms:
@@ -69,7 +70,8 @@ def rank(results: list[tuple[str, ExtractionResult]]) -> list[TriageRow]:
             else:
                 rows[key] = TriageRow(name, f)
     out = list(rows.values())
-    out.sort(key=lambda r: (-(r.form.risk or 0), r.file, r.form.project_name or ""))
+    # forms read with low confidence first: their values need checking before their flags mean anything
+    out.sort(key=lambda r: (r.form.confidence >= LOW_READING_CONFIDENCE, -(r.form.risk or 0), r.file, r.form.project_name or ""))
     return out
 
 

@@ -43,7 +43,9 @@ def test_open_worst_correct_value_reject_flag_and_reload(app_db: Path) -> None:
     at.button(key="open_worst").click().run()
     assert not at.exception
     conn = sqlite3.connect(app_db)
-    worst_id, worst_name = conn.execute("SELECT id, project_name FROM forms ORDER BY risk DESC, id LIMIT 1").fetchone()
+    worst_id, worst_name = conn.execute(
+        "SELECT f.id, f.project_name FROM forms f JOIN documents d ON d.id=f.document_id "
+        "ORDER BY (COALESCE(f.confidence, 1) < 0.7) DESC, f.risk DESC, d.name, f.idx LIMIT 1").fetchone()
     assert at.header[0].value == worst_name
     lead = next(t for t in at.text_input if t.label == "项目负责人")
     lead.set_value("复核更正人")

@@ -79,7 +79,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         page.screenshot(path=str(SHOTS / "1_import.png"))
 
         page.get_by_text("风险排序", exact=True).first.click()
-        page.get_by_role("button", name="打开风险最高的表").click()
+        page.get_by_role("button", name="打开排在最前的表（先待核，再按风险）").click()
         conn = sqlite3.connect(db)
         worst = conn.execute("SELECT project_name FROM forms ORDER BY risk DESC, id LIMIT 1").fetchone()[0]
         expect(page.get_by_role("heading", name=worst)).to_be_visible(timeout=30000)

@@ -180,3 +180,24 @@ def test_source_views_highlight_the_value(tmp_path: Path) -> None:
     assert pref["bbox"] and pref["page"] == 1
     png = pdf_page_png(str(pdf), pref["page"], pref["bbox"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10000
+
+
+def test_low_confidence_forms_first_and_old_databases_gain_the_column(tmp_path: Path) -> None:
+    import json as _json
+    import sqlite3 as _sqlite3
+
+    from extractor.store import SCHEMA, Store
+
+    db = tmp_path / "old.sqlite"
+    old = _sqlite3.connect(db)
+    old.executescript(SCHEMA)  # a database made before the confidence column existed
+    old.execute("INSERT INTO documents(path,name,status,imported_at) VALUES('a','a.txt','ok','2026')")
+    for idx, (risk, conf) in enumerate(((9.0, 0.95), (1.0, 0.4), (5.0, 0.9))):
+        old.execute("INSERT INTO forms(document_id,idx,project_name,data,risk) VALUES(1,?,?,?,?)",
+                    (idx, f"p{idx}", _json.dumps({"confidence": conf}), risk))
+    old.commit()
+    old.close()
+    store = Store(db)
+    names = [r["project_name"] for r in store.triage()]
+    assert names == ["p1", "p0", "p2"]  # the form read with low confidence first, then by risk
+    store.close()

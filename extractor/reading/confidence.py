@@ -8,8 +8,10 @@ confidence goes first in the review queue and to the LLM step when one is config
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from extractor.reading.values import kind_of
 from extractor.schemas import Form
 
 if TYPE_CHECKING:
@@ -34,6 +36,22 @@ def checks(form: Form) -> list[str]:
     if t.weight is not None and t.score is not None and t.score > t.weight + 1e-6:
         out.append("预算执行得分高于分值")
     return out
+
+
+_NOTHING = frozenset({"无", "暂无", "/", "-", "—", "不涉及"})
+_FIGURE_END = re.compile(r"(?:^|[^\d.])\d+(?:\.\d+)?\s*%?$")
+
+
+def _odd_name(name: str) -> bool:
+    """A name that is a figure, ends in one glued on (``充分1``), or is a one-character fragment."""
+    t = name.strip()
+    if t in _NOTHING:
+        return False  # a group printed as 无: the form's own way to say it has no indicator there
+    if len(t) <= 1:
+        return True
+    if kind_of(t).name in ("number", "percent", "amount", "cmp"):
+        return True
+    return bool(_FIGURE_END.search(t)) and not re.search(r"指标\s*\d+$", t)
 
 
 def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> None:
@@ -71,6 +89,15 @@ def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> No
     if built.fit_cost > 0.9:
         penalty += min(0.3, (built.fit_cost - 0.9) * 0.4)
         w.append("指标表的版式与表头对应不够确定，请核对各栏数值")
+    odd = sum(1 for i in form.indicators if i.name and _odd_name(i.name))
+    if odd:
+        w.append(f"{odd}个指标名称像是数值或被截断的片段，指标表可能未读对")
+        penalty += min(0.4, 0.05 * odd)
+    hollow = sum(1 for i in form.indicators if (i.name or "").strip() not in _NOTHING
+                 and all(v is None for v in (i.target, i.actual, i.weight, i.score)))
+    if form.indicators and hollow > 0.3 * len(form.indicators) and hollow > 1:
+        w.append(f"{hollow}个指标行没有任何数值，指标表可能未读对")
+        penalty += min(0.3, 0.3 * hollow / len(form.indicators))
     nameless = sum(1 for i in form.indicators if not i.name)
     if nameless:
         w.append(f"{nameless}个指标行没有指标名称")
