@@ -286,6 +286,14 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         rows.append({"set": case.set_name, "file": case.input_path.name, "format": fmt,
                      "field_accuracy": round(s.field_accuracy, 4), "rows_f1": round(s.rows_prf[2], 4),
                      "ocr_wrong_marked": s.wrong_marked, "mismatches": s.mismatches})
+    by_set: dict[str, Score] = {}
+    for case, fmt, s in results:
+        if fmt == "orig":
+            by_set.setdefault(case.set_name, Score()).add(s)
+    if len(by_set) > 1:
+        console.print("—— 按评测集汇总（原始输入）——")
+        for name, s in by_set.items():
+            console.print(f"{name}: {s.summary_line()}")
     console.print("—— 按文件形式汇总 ——")
     for fmt, s in by_fmt.items():
         console.print(f"{fmt}: {s.summary_line()}")

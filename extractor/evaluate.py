@@ -21,6 +21,7 @@ from extractor.store import get_path
 ROOT = Path(__file__).resolve().parent.parent
 RENDERABLE = ("docx", "xlsx", "pdf", "md", "flat.txt")
 OCR_KINDS = ("pdf-scan", "pdf-mixed", "image")
+ORIG_ONLY_SETS = ("real",)  # read as published; renderings of their gold would test nothing
 SLOW = ("scan.pdf",)  # OCR: evaluated on request (--formats scan.pdf), not in "all"
 
 
@@ -92,5 +93,16 @@ def evaluate(set_dirs: list[Path], formats: tuple[str, ...] = ("orig",),
     for d in set_dirs:
         for case in load_cases(d):
             for fmt in formats:
+                if fmt != "orig" and not renderable(case):
+                    continue
                 out.append((case, fmt, evaluate_case(case, fmt, render_dir)))
     return out
+
+
+def renderable(case: Case) -> bool:
+    """Whether rendering the gold into other formats measures anything: not for real published
+    documents (their layout is the test, and a rendering of the gold has none of it) and not for a
+    file with no form (a report, a target table)."""
+    if case.set_name in ORIG_ONLY_SETS:
+        return False
+    return bool(json.loads(case.gold_path.read_text(encoding="utf-8"))["forms"])

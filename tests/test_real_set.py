@@ -74,3 +74,11 @@ def test_target_forms_are_exported_apart_from_forms() -> None:
     res = process_file(REAL / "069_xiangtan_wupaoche_mubiao_shenbao_2023.txt")
     out = result_to_contract(res, provenance=False)
     assert out["forms"] == [] and out["target_forms"][0]["name"] == "雾炮车降尘抑尘服务"
+
+
+def test_real_documents_are_evaluated_as_published_only() -> None:
+    from extractor.evaluate import evaluate
+
+    results = evaluate([REAL], ("orig", "docx"))
+    assert {fmt for _, fmt, _ in results} == {"orig"}  # no rendering of a real file's gold
+    assert len(results) == len(CASES)
