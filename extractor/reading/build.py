@@ -64,15 +64,6 @@ class Built:
     header: bool = False  # the indicator table had a header naming its columns
 
 
-def _text(tokens: list[Token]) -> str:
-    out = ""
-    for t in tokens:
-        if out and t.sep == Sep.SPACE and out[-1].isascii() and t.text[:1].isascii():
-            out += " "
-        out += t.text
-    return out
-
-
 def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Locator,
                last_year: int | None) -> Built:
     """Read one form."""

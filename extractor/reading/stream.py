@@ -474,21 +474,26 @@ def _with_note(text: str, a: int, b: int) -> int:
     return b
 
 
+def _cut_at(length: int, spans: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """(start, end, is_label) pieces of a text of ``length`` cut at the label ``spans`` (left to
+    right; a span that overlaps the one before is dropped)."""
+    out: list[tuple[int, int, bool]] = []
+    pos = 0
+    for a, b in spans:
+        if a < pos:
+            continue
+        if a > pos:
+            out.append((pos, a, False))
+        out.append((a, b, True))
+        pos = b
+    if pos < length:
+        out.append((pos, length, False))
+    return out
+
+
 def _pieces(text: str, dense: bool, hits: list[tuple[int, int]], idx: list[int]) -> list[tuple[int, int, bool]]:
     """(start, end, is_label) pieces of ``text`` cut at the label ``hits`` (folded positions)."""
-    cuts: list[tuple[int, int, bool]] = []
-    pos = 0
-    for a, b in hits:
-        oa, ob = idx[a], idx[b - 1] + 1
-        if oa < pos:
-            continue
-        ob = _with_note(text, oa, ob)
-        if oa > pos:
-            cuts.append((pos, oa, False))
-        cuts.append((oa, ob, True))
-        pos = ob
-    if pos < len(text):
-        cuts.append((pos, len(text), False))
+    cuts = _cut_at(len(text), [(idx[a], _with_note(text, idx[a], idx[b - 1] + 1)) for a, b in hits])
     if not dense:
         return cuts
     out: list[tuple[int, int, bool]] = []
@@ -508,17 +513,7 @@ def _pieces(text: str, dense: bool, hits: list[tuple[int, int]], idx: list[int])
         if is_title(seg):
             out.append((a, b, False))
             continue
-        short = _short_hits(f)
-        bounds: list[tuple[int, int, bool]] = []
-        p = 0
-        for x, y in short:
-            ox, oy = sidx[x], sidx[y - 1] + 1
-            if ox > p:
-                bounds.append((p, ox, False))
-            bounds.append((ox, oy, True))
-            p = oy
-        if p < len(seg):
-            bounds.append((p, len(seg), False))
+        bounds = _cut_at(len(seg), [(sidx[x], sidx[y - 1] + 1) for x, y in _short_hits(f)])
         for x, y, lab in bounds:
             if lab:
                 out.append((a + x, a + y, True))
