@@ -206,6 +206,10 @@ def _wraps(prev: list[tuple[int, int, int]], cur: list[tuple[int, int, int]],
     return True
 
 
+_FIGURE_START = frozenset("0123456789.%")
+_TRAILING_DIGITS = re.compile(r"\d+$")
+
+
 def text_tokens(page: Page) -> list[Token]:
     """The cells of a text page."""
     text = page.text
@@ -269,6 +273,16 @@ def text_tokens(page: Page) -> list[Token]:
         gridded = "\t" in raw or "|" in raw  # tab and pipe cells keep their column in the line
         lead_cells = 1 if "|" in raw and not raw.lstrip(_WS).startswith("|") else 0
         for k, (t, a, b, sep) in enumerate(cells):
+            if k == 0 and glue_prev and t[:1] in _FIGURE_START and out[-1].page == page.number:
+                # the page break fell inside a figure (``完成10`` | ``2、`` | ``0%100%10``): its digits
+                # before the break go with the rest of it
+                last = out[-1]
+                run = _TRAILING_DIGITS.search(last.text)
+                if run and run.start() > 0:
+                    cut = len(last.text) - run.start()
+                    out[-1] = Token(last.text[: run.start()], last.page, last.start, last.end - cut, last.sep,
+                                    last.blank, last.bbox, last.conf, last.row, last.col)
+                    t, a = run.group() + t, last.end - cut
             if k == 0:
                 if glue_prev:
                     sep = Sep.NONE
