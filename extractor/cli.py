@@ -278,7 +278,11 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         total.add(s)
         by_fmt.setdefault(fmt, Score()).add(s)
         name = f"{case.set_name}/{case.input_path.name}" + ("" if fmt == "orig" else f" → {fmt}")
-        console.print(f"{name}: {s.summary_line()}")
+        if s.forms_gold == 0:  # a report or a target table: right when no self-evaluation form is reported
+            console.print(f"{name}: 无自评表（报告或目标表）" + ("，正确" if s.forms_pred == 0
+                                                         else f"，误报自评表 {s.forms_pred} 份"))
+        else:
+            console.print(f"{name}: {s.summary_line()}")
         if verbose:
             console.print(s.report())
             for m in s.mismatches[:50] + s.flag_misses[:50]:
