@@ -18,7 +18,7 @@ from extractor.reading.fields import read_fields
 from extractor.reading.forms import Blocks, FormSpan, heading_year
 from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
 from extractor.reading.goals import read_goals
-from extractor.reading.indicators import SCORE, TVAL, UNIT, WEIGHT, RowRead, block_style, choose_schema, parse_header, rows_of
+from extractor.reading.indicators import RATE, SCORE, TVAL, UNIT, WEIGHT, RowRead, block_style, choose_schema, parse_header, rows_of
 from extractor.reading.digits import is_run, splits
 from extractor.reading.names import split_name_runs
 from extractor.reading.stream import Sep, Token
@@ -129,7 +129,8 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             f = choose_schema(data, schema, style)
             cost = f.cost / max(1, len(data))
             rows = rows_of(f)
-            form.indicators, form.template_rows = _indicators(rows, locate, style.grid, UNIT in f.schema.slots)
+            form.indicators, form.template_rows = _indicators(rows, locate, style.grid, UNIT in f.schema.slots,
+                                                              RATE in f.schema.slots)
             if schema is None:
                 _equal_weights(form.indicators)
             leftovers += sum(1 for p in f.placed if p.ignored and p.tok.label is None and not p.tok.empty
@@ -252,6 +253,19 @@ def _join_target(cells: dict[str, tuple[str, list[Token]]]) -> tuple[str | None,
     return out, used
 
 
+def _lone_rate(cells: dict[str, tuple[str, list[Token]]]) -> None:
+    """A row that prints one share and no actual, in a table with a 得分系数 column: when its score is
+    its weight times that share, the share is the 系数 (computed on every row), not a target (which a
+    row may leave blank)."""
+    if "actual" in cells or "score_rate" in cells or "target" not in cells:
+        return
+    t = cells["target"][0]
+    w, s = (parse_number(cells[k][0]) if k in cells else None for k in ("weight", "score"))
+    r = rate_number(t) if kind_of(t).name == "percent" else None
+    if r is not None and w is not None and s is not None and abs(w * r / 100 - s) <= 0.01 * max(w, 1):
+        cells["score_rate"] = cells.pop("target")
+
+
 _COUNT_UNITS = frozenset({"人次", "户次", "次数", "人数", "户数", "个数", "项数", "家数", "件数"})
 
 
@@ -283,8 +297,8 @@ def _unit_from_name(cells: dict[str, tuple[str, list[Token]]]) -> None:
             return
 
 
-def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool = False
-                ) -> tuple[list[Indicator], list[SourceRef]]:
+def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool = False,
+                rate_col: bool = False) -> tuple[list[Indicator], list[SourceRef]]:
     parsed: list[_Row] = []
     for r in rows:
         cells = r.cells
@@ -316,6 +330,8 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
         if unit_col:
             _unit_from_name(cells)
             name = cells.get("name")
+        if rate_col:
+            _lone_rate(cells)
         ind = Indicator(name=_after_rule(name[0]) if name else None)
         if name:
             ind.sources["name"] = locate(name[1][0], name[1])
