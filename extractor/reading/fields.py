@@ -53,7 +53,17 @@ def value_kind(text: str) -> str | None:
 
 
 _SENTENCE = re.compile(r"[，。；;,:：]")
-_WANTS = {"project_name": "project", "department": "org", "implementing_unit": "org", "unit_name": "org"}
+_WANTS = {"project_name": "project", "department": "org", "implementing_unit": "org", "unit_name": "org",
+          "self_total": "score"}
+
+
+def _score_like(tokens: list[Token], li: int, oi: int) -> bool:
+    """A 自评得分 printed apart from its label: a figure of at most 100, before the funds table."""
+    v = parse_number(tokens[oi].text) if tokens[oi].kind.name == "number" else None
+    if v is None or not 0 <= v <= 100:
+        return False
+    return not any(t.label is not None and (t.label.has("fund_") or "block.funds" in t.label.roles)
+                   for t in tokens[li + 1:oi])
 
 
 def read_fields(tokens: list[Token], fields: list[tuple[int, list[int]]],
@@ -90,7 +100,7 @@ def read_fields(tokens: list[Token], fields: list[tuple[int, list[int]]],
         for oi in orphans or []:
             if oi <= li or oi in used:
                 continue
-            if value_kind(tokens[oi].text) == want:
+            if (_score_like(tokens, li, oi) if want == "score" else value_kind(tokens[oi].text) == want):
                 used.add(oi)
                 _put(out, role, [tokens[oi]])
                 break

@@ -231,7 +231,7 @@ def _pair_layout(tokens: list[Token], idx: list[int]) -> bool:
     for a, b in zip(idx, idx[1:]):
         ta, tb = tokens[a], tokens[b]
         if _row_role(ta):
-            return False
+            return pairs >= 2  # the pairs of the total come first; the sub-rows may print as rows
         if _col_role(ta) and tb.label is None and not tb.empty and tb.kind.name != "text":
             pairs += 1
     return pairs >= 2
@@ -336,11 +336,14 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         and any(p[0] == "rate" for p in cols[:i]))]
     if pair_values:
         out.rows["total"] = {c: Cellv(v.text, v) for c, v in pair_values.items()}
-        rest = [c for c in cols if c[0] not in pair_values]
+        # values after the pairs under no label of their own: a share is the rate, a figure the score
+        rest = [c for c in cols if c[0] not in pair_values] or (
+            [("rate", -1), ("score", -1)] if any(v.kind.name == "percent" for v in loose) else [("score", -1)])
         if loose and rest:
             placed, left, _ = fit_row([v for v in loose if not v.empty], rest, "total", False)
             out.rows["total"].update(placed)
             out.leftovers += left
+    seen_label: dict[str, str] = {}
     for n, (row, label, values) in enumerate(rows):
         while values and values[-1].empty:
             values.pop()
@@ -368,8 +371,18 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         if row == "extra":
             out.extra.append((label, placed))
             continue
+        if (pair_values and row in out.rows and row != "total" and len(placed) == 1 and len(out.rows[row]) == 1
+                and label == seen_label.get(row)):
+            # label/value pairs printed once per column (其中:中央补助 2.38 | 其中:中央补助 2.38): the
+            # repeat is the row's next column
+            order = [c for c, _ in cols if c in AMOUNT_COLS]
+            have = next(iter(out.rows[row]))
+            if have in order and order.index(have) + 1 < len(order):
+                out.rows[row][order[order.index(have) + 1]] = next(iter(placed.values()))
+            continue
         if row in out.rows and not (row == "total" and pair_values and set(out.rows[row]) <= set(pair_values)):
             continue  # the first row with this label wins (sub-tables repeat the labels)
+        seen_label.setdefault(row, label)
         out.rows[row] = {**out.rows.get(row, {}), **placed}
     return out
 

@@ -392,6 +392,7 @@ def join_broken_labels(tokens: list[Token]) -> list[Token]:
 
 
 _PROSE = re.compile(r"[，。；！？,;]")
+_NUMBERED_ITEM = re.compile(r"(?:^|[;；。])\s*\d{1,2}[.、．](?!\d)")
 _MEASURE = frozenset("率数额量度性比")
 _ORG_END = re.compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|厅|会|队|校|街道|镇|乡|科)$")
 
@@ -451,6 +452,8 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
 def _dense(folded: str, hits: list[tuple[int, int]]) -> bool:
     """Labels run together with their values (a glued table), not a sentence that names a label."""
     covered = sum(b - a for a, b in hits)
+    if len(_NUMBERED_ITEM.findall(folded)) >= 2:
+        return False  # a numbered list of sentences (1.…;2.…;3.…): a note, not a table
     prose = len(_PROSE.findall(folded))
     if len(hits) >= 4 and prose < len(hits):
         return True
