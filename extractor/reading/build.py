@@ -130,7 +130,7 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
             cost = f.cost / max(1, len(data))
             rows = rows_of(f)
             form.indicators, form.template_rows = _indicators(rows, locate, style.grid, UNIT in f.schema.slots,
-                                                              RATE in f.schema.slots)
+                                                              RATE in f.schema.slots, span.fragment)
             if schema is None:
                 _equal_weights(form.indicators)
             leftovers += sum(1 for p in f.placed if p.ignored and p.tok.label is None and not p.tok.empty
@@ -253,6 +253,19 @@ def _join_target(cells: dict[str, tuple[str, list[Token]]]) -> tuple[str | None,
     return out, used
 
 
+def _repeated_name(cells: dict[str, tuple[str, list[Token]]]) -> None:
+    """A dump that printed the row's name again where its actual begins: the repeat is no value,
+    and the figure after it (taken for a score no column names) is the actual."""
+    name, actual, target = cells.get("name"), cells.get("actual"), cells.get("target")
+    if not name or not actual or fold(actual[0]) != fold(name[0]):
+        return
+    if target is None or fold(target[0]) == fold(name[0]):
+        return  # a form that repeats its wording in every cell (name = target = actual) means it
+    del cells["actual"]
+    if "score" in cells and "weight" not in cells:
+        cells["actual"] = cells.pop("score")
+
+
 def _lone_rate(cells: dict[str, tuple[str, list[Token]]]) -> None:
     """A row that prints one share and no actual, in a table with a 得分系数 column: when its score is
     its weight times that share, the share is the 系数 (computed on every row), not a target (which a
@@ -298,7 +311,7 @@ def _unit_from_name(cells: dict[str, tuple[str, list[Token]]]) -> None:
 
 
 def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool = False,
-                rate_col: bool = False) -> tuple[list[Indicator], list[SourceRef]]:
+                rate_col: bool = False, fragment: bool = False) -> tuple[list[Indicator], list[SourceRef]]:
     parsed: list[_Row] = []
     for r in rows:
         cells = r.cells
@@ -332,6 +345,7 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
             name = cells.get("name")
         if rate_col:
             _lone_rate(cells)
+        _repeated_name(cells)
         ind = Indicator(name=_after_rule(name[0]) if name else None)
         if name:
             ind.sources["name"] = locate(name[1][0], name[1])
@@ -360,7 +374,7 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
                 parsed.append(_Row(Indicator(), e1, e2, None, True, grid))
             continue
         parsed.append(_Row(ind, e1, e2, _row_number(ind.name), False, grid))
-    _levels(parsed)
+    _levels(parsed, fragment)
     inds = [p.ind for p in parsed if not p.template]
     templates = [p.ind.sources["name"] for p in parsed if p.template and "name" in p.ind.sources]
     _join_broken_labels(inds)
@@ -418,9 +432,11 @@ def _family(l2: str | None) -> str | None:
     return next((f for f, members in _FAMILY.items() if c in members), None)
 
 
-def _levels(parsed: list[_Row]) -> None:
+def _levels(parsed: list[_Row], fragment: bool = False) -> None:
     """Fill levels down their groups; resolve labels that may be either level; carry a label
-    printed mid-group back over the group's earlier rows (text dumps of PDFs)."""
+    printed mid-group back over the group's earlier rows (text dumps of PDFs). A table's tail on a
+    new page (a fragment) begins inside the previous page's group: rows before its first label keep
+    no label."""
     l1: str | None = None
     l2: str | None = None
     for p in parsed:
@@ -442,7 +458,7 @@ def _levels(parsed: list[_Row]) -> None:
         p.ind.level1, p.ind.level2 = l1, l2
     rows = [p for p in parsed if not p.template or "_levels_only" in p.ind.sources]
     _carry_back(parsed)
-    if any(p.grid for p in parsed):
+    if any(p.grid for p in parsed) or fragment:
         return
     # rows before the first printed label take it, unless the numbering shows they are another group
     for attr, key in (("level1", "e1"), ("level2", "e2")):
