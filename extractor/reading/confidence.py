@@ -79,7 +79,8 @@ def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> No
             v = getattr(row, col)
             if isinstance(v, str):
                 w.append(f"资金表“{label}/{cname}”不是数字：{v}（已按原文保留）")
-                penalty += 0.05
+                # digits and points that read as no figure (32.06.579.27107.93): the figures were garbled
+                penalty += 0.12 if re.fullmatch(r"[\d.,]+", v.strip()) else 0.05
     failed = checks(form)
     w.extend(failed)
     penalty += 0.1 * len(failed)
