@@ -242,22 +242,27 @@ def _one(vals: list[Token]) -> tuple[str, str]:
     return v.text, _value_kind(v)
 
 
+_SMALL_INT = re.compile(r"\s*\d{1,2}\s*")
+
+
 def _without_numbering(tokens: list[Token], idx: list[int]) -> list[int]:
     """Drop a 列次 row (``0 1 2 3 4 5 6 7``): column numbers are no amounts."""
+    nums = [int(tokens[i].text) if tokens[i].kind.name == "number" and _SMALL_INT.fullmatch(tokens[i].text)
+            else None for i in idx]
+    if sum(1 for n in nums if n is not None) < 4:
+        return idx
     drop: set[int] = set()
     k = 0
     while k < len(idx):
         j = k
-        while j + 1 < len(idx) and re.fullmatch(r"\d{1,2}", tokens[idx[j]].text.strip() or "x") and \
-                tokens[idx[j + 1]].text.strip() == str(int(tokens[idx[j]].text) + 1):
+        while j + 1 < len(idx) and nums[j] is not None and nums[j + 1] == nums[j] + 1:
             j += 1
         if j - k >= 3:
             drop.update(idx[k:j + 1])
             k = j + 1
         else:
             k += 1
-    return [i for i in idx if i not in drop]
-
+    return [i for i in idx if i not in drop] if drop else idx
 
 def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
     """Read the funds block (token indices ``idx``)."""

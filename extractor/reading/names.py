@@ -85,6 +85,8 @@ def name_cuts(text: str) -> list[Piece] | None:
 
 def split_name_runs(tokens: list[Token]) -> list[Token]:
     """Glued digit-free runs of names cut into one cell per name (notes and stray 分 apart)."""
+    if not any(t.glued for t in tokens):
+        return tokens
     out: list[Token] = []
     for t in tokens:
         pieces = name_cuts(t.text) if t.glued and t.label is None else None

@@ -13,6 +13,7 @@ and figures begin.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -84,6 +85,7 @@ _HEADING = re.compile(r"自评表|评价表|^[（(]\s*\d{4}\s*年度?\s*[)）]$|
 _WS = " \t\r\u3000\xa0\f\v"
 
 
+@lru_cache(maxsize=131072)
 def is_page_marker(text: str) -> bool:
     """A page-number line (``- 2 -``, ``第1页 共3页``) printed between table parts."""
     return bool(_PAGE_MARK.match(text.strip().replace("\f", "")))
@@ -451,15 +453,15 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
 
 def _dense(folded: str, hits: list[tuple[int, int]]) -> bool:
     """Labels run together with their values (a glued table), not a sentence that names a label."""
+    if len(hits) < 2:
+        return False
     covered = sum(b - a for a, b in hits)
-    if len(_NUMBERED_ITEM.findall(folded)) >= 2:
-        return False  # a numbered list of sentences (1.…;2.…;3.…): a note, not a table
     prose = len(_PROSE.findall(folded))
-    if len(hits) >= 4 and prose < len(hits):
-        return True
-    if len(hits) >= 3 and (covered >= 0.5 * len(folded) or covered >= 0.12 * len(folded) and not prose):
-        return True
-    return len(hits) == 2 and covered >= 0.12 * len(folded) and not prose
+    dense = (len(hits) >= 4 and prose < len(hits)
+             or len(hits) >= 3 and (covered >= 0.5 * len(folded) or covered >= 0.12 * len(folded) and not prose)
+             or len(hits) == 2 and covered >= 0.12 * len(folded) and not prose)
+    # a numbered list of sentences (1.…;2.…;3.…) is a note, not a table
+    return dense and not (prose and len(_NUMBERED_ITEM.findall(folded)) >= 2)
 
 
 _SHORT = re.compile("|".join(SHORT_CUTS))

@@ -137,6 +137,7 @@ TITLE_REPORT = tuple(fold(x) for x in _DATA["title"]["report"]["labels"])
 REPORT_MARKERS = tuple(fold(x) for x in _DATA["title"]["report_marker"]["labels"])
 
 
+@lru_cache(maxsize=131072)
 def report_marker(text: str) -> bool:
     """A cover-page field of a narrative report (评价类型: …, 报告日期: …)."""
     f = fold(text)
@@ -272,6 +273,7 @@ def is_label(text: str) -> bool:
     return match(text) is not None
 
 
+@lru_cache(maxsize=131072)
 def custom_level(text: str) -> bool:
     """A second-level label the vocabulary does not know (志愿服务类指标): short, ends in 指标."""
     t = strip_decorations(fold(text)).core
@@ -432,6 +434,7 @@ LABEL_PREFIXES = frozenset(k[:n] for k in list(_EXACT) + [c + s for c in L1_CORE
 _TRAILING_FIGURE = re.compile(r"[\d.]+$")
 
 
+@lru_cache(maxsize=131072)
 def may_begin_label(text: str) -> bool:
     """Whether a label can begin with this cell (points figures and brackets aside)."""
     f = fold(text)
