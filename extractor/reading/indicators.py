@@ -80,6 +80,9 @@ def _second_header_row(tokens: list[Token], idx: list[int], k: int) -> bool:
     return seen
 
 
+_TRAILING_ROLES = ("review_score", "standard", "deviation")
+
+
 def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, int]:
     """The schema the block's header gives, and where the rows start (index into ``idx``)."""
     roles: list[tuple[str, Token]] = []
@@ -136,6 +139,15 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
         rest = [r for r in roles[ti + 1:first_sub] if r[0] != "spacer"]
         roles = roles[:ti] + parts + rest + roles[j:]
         del between, sub
+    if any(r in ("weight", "score") for r, _ in roles):
+        # the last header cells (复核分, 评价标准) wrapped by a PDF dump below the first row's cells
+        names_now = [r for r, _ in roles]
+        for j in range(k, min(len(idx), k + 8)):
+            t = tokens[idx[j]]
+            role = _ind_role(t)
+            if role in _TRAILING_ROLES and role not in names_now and not level_of(t.text):
+                roles.append((role, t))
+                names_now.append(role)
     if not any(r in ("target", "actual", "weight", "score") for r, _ in roles):
         # a dump that printed the header's cells among the first row's (A4): the value columns
         # are the header labels that follow within the next cells, in their order
