@@ -396,11 +396,19 @@ def _after_rule(name: str) -> str:
     return name
 
 
+_RULE_TEXT = re.compile(r"^[\d.\s]*分|\d\s*分[。；;，,]|不得分|扣\d|扣完|^[、，,;；。)）]")
+
+
 def _prose_row(ind: Indicator) -> bool:
-    """A row with no figure at all whose 'name' is a piece of a sentence (a wrapped 评价标准 line)."""
-    if ind.name is None or any(v is not None for v in (ind.target, ind.actual, ind.weight, ind.score)):
+    """A row whose 'name' is a piece of a sentence (a wrapped 评价标准 line): with no figure at all,
+    or, whatever figures the fit gave it, a piece of a scoring rule (``0.5 分,扣完为止;``)."""
+    if ind.name is None:
         return False
     name = fold(ind.name)
+    if _RULE_TEXT.search(name):
+        return True
+    if any(v is not None for v in (ind.target, ind.actual, ind.weight, ind.score)):
+        return False
     return bool(_PROSE_NAME.search(name))
 
 
@@ -473,6 +481,11 @@ def _levels(parsed: list[_Row], fragment: bool = False) -> None:
         for p in rows[:first]:
             if getattr(p.ind, attr) is None:
                 if attr == "level1" and p.ind.level2 and _family(p.ind.level2) and _family(p.ind.level2) != _core(label):
+                    continue
+                if attr == "level2" and p.e1 is None and p.ind.level1 and _family(label) and \
+                        _core(p.ind.level1) not in (_family(label), "成本" if _family(label) == "产出" else ""):
+                    continue  # rows under another printed first level (项目决策) are no part of this group
+                if attr == "level2" and p.e1 is not None and _family(label) and _core(p.e1) != _family(label):
                     continue
                 setattr(p.ind, attr, label)
     # a second level that belongs to another printed first level's family takes that first level
