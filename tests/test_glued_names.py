@@ -50,3 +50,21 @@ def test_wrapped_scoring_rules_are_not_rows(tmp_path: Path) -> None:
     forms = [f for f in process_file(p).forms if not f.is_fragment]
     assert len(forms) == 1
     assert [i.name for i in forms[0].indicators] == ["维护道路长度", "验收合格率"]
+
+
+def test_labels_with_points_take_the_rows_their_points_need() -> None:
+    from extractor.reading.build import _regroup_by_points
+    from extractor.schemas import Indicator
+
+    rows = [Indicator(level1="项目决策 2 分", name="决策依据", weight=2),
+            Indicator(level1="项目决策 2 分", name="财务制度", weight=3),
+            Indicator(level1="项目管理 13 分", name="组织机构", weight=2),
+            Indicator(level1="项目管理 13 分", name="运行监管", weight=4),
+            Indicator(level1="项目管理 13 分", name="目标申报", weight=4)]
+    _regroup_by_points(rows, "level1")
+    assert [r.level1 for r in rows] == ["项目决策 2 分"] + ["项目管理 13 分"] * 4
+    # points that do not add up either way: nothing moves
+    rows[1].weight = 5
+    rows[1].level1 = "项目决策 2 分"
+    _regroup_by_points(rows, "level1")
+    assert rows[1].level1 == "项目决策 2 分"

@@ -376,6 +376,8 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
         parsed.append(_Row(ind, e1, e2, _row_number(ind.name), False, grid))
     _levels(parsed, fragment)
     inds = [p.ind for p in parsed if not p.template]
+    for attr in ("level1", "level2"):
+        _regroup_by_points(inds, attr)
     templates = [p.ind.sources["name"] for p in parsed if p.template and "name" in p.ind.sources]
     _join_broken_labels(inds)
     return inds, templates
@@ -498,6 +500,49 @@ def _levels(parsed: list[_Row], fragment: bool = False) -> None:
             fam = "产出"
         if fam and fam in printed and _core(p.ind.level1) != fam:
             p.ind.level1 = printed[fam]
+
+
+_POINTS_TAIL = re.compile(r"[(（]?(\d+(?:\.\d+)?)分[)）]?$")
+
+
+def _label_points(label: str | None) -> float | None:
+    if not label:
+        return None
+    m = _POINTS_TAIL.search(fold(label))
+    return float(m.group(1)) if m else None
+
+
+def _regroup_by_points(inds: list[Indicator], attr: str) -> None:
+    """Labels that carry their points (项目决策 2分, 项目管理 13分) say how many rows are theirs:
+    when a group's weights pass its points and its last rows make the next group's add up, those
+    rows belong to the next label (a merged label a dump printed in the middle of its group)."""
+    groups: list[list[Indicator]] = []
+    for i in inds:
+        if groups and getattr(groups[-1][0], attr) == getattr(i, attr):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    for a, b in zip(groups, groups[1:]):
+        pa, pb = _label_points(getattr(a[0], attr)), _label_points(getattr(b[0], attr))
+        if pa is None or pb is None or any(i.weight is None for i in a):
+            continue
+        # the next group as far as its rows carry weights (a later table may follow it)
+        k = 0
+        while k < len(b) and b[k].weight is not None:
+            k += 1
+        b = b[:k]
+
+        def points(rows: list[Indicator]) -> float:
+            return sum(i.weight or 0 for i in rows)
+
+        if points(a) <= pa + 0.01:
+            continue
+        for m in range(1, len(a)):
+            head, tail = a[:-m], a[-m:]
+            if abs(points(head) - pa) <= 0.01 and abs(points(tail + b) - pb) <= 0.01:
+                for i in tail:
+                    setattr(i, attr, getattr(b[0], attr))
+                break
 
 
 def _ambiguous_second(label: str, l1: str) -> bool:
