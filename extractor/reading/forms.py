@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from extractor.reading.fields import value_kind
 from extractor.reading.stream import Sep, Token
 from extractor.reading.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, report_marker, title_kind
 
@@ -140,7 +141,8 @@ def find_forms(tokens: list[Token]) -> list[FormSpan]:
         if title == "report":
             title = None
         if title and tok.label is None:
-            y = heading_year(text)
+            # a file's name (…自评表.pdf) is no heading of the form: its year is the file's label
+            y = None if _FILE_NAME.search(text) else heading_year(text)
             if cur is None or cur.anchor is not None or cur.content:
                 cur = FormSpan(i, title=i, kind="target" if title == "target" else (title_kind(text) or "project"))
                 if pending_year and not y:
@@ -250,9 +252,16 @@ def _field_values(tokens: list[Token], i: int, end: int) -> list[int]:
     while k < end and tokens[k].sep in (Sep.NONE, Sep.SPACE) and tokens[k].label is None and tokens[k].text:
         if tokens[k].sep == Sep.SPACE and tokens[j].sep not in (Sep.SPACE, Sep.NONE) and tokens[j].sep != Sep.LINE:
             break
+        if tokens[k].sep == Sep.SPACE and (_OPTION.search(tokens[k].text) or (
+                value_kind(tokens[k].text) == "org" and value_kind(tokens[k - 1].text) == "org")):
+            break  # a checkbox list after the value, or a second unit's name: another cell
         out.append(k)
         k += 1
     return out
+
+
+_FILE_NAME = re.compile(r"\.(?:pdf|docx?|xlsx?|wps|et|txt|html?)\s*$", re.I)
+_OPTION = re.compile(r"[□☑√■☐]|^\d[、.]")
 
 
 def _in_header(tokens: list[Token], ind: list[int]) -> bool:
