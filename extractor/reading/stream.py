@@ -338,6 +338,7 @@ def _open_bracket(text: str) -> bool:
 
 
 _WEAK = (Sep.SPACE, Sep.LINE, Sep.NONE)
+_CONNECTIVES = frozenset("及和与、或")
 
 
 def _merge_tail(out: list[Token]) -> bool:
@@ -369,7 +370,13 @@ def _merge_tail(out: list[Token]) -> bool:
         joined = "".join(g.text for g in group)
         if len(fold(joined)) > 24 or match(joined) is None:
             continue
-        tail_ok = not last_is_label or _decoration(last.text)
+        # a piece ending in 及/和/与 is never a whole label: the label after it is its tail
+        tail_ok = not last_is_label or _decoration(last.text) or (
+            k == 2 and fold(prev.text)[-1:] in _CONNECTIVES and match(prev.text) is None)
+        if not tail_ok and k == 2 and last.sep == Sep.SPACE and len(fold(prev.text)) <= 4 and match(prev.text) is None:
+            # ``年初 预算数`` in one cell a converter split at its space: the longer label is the cell
+            whole = match(joined)
+            tail_ok = whole is not None and last_lab is not None and whole.roles != last_lab.roles
         if k == 2 and match(prev.text) is not None and not (len(fold(last.text)) <= 3 or _decoration(last.text)):
             continue
         if not tail_ok:
@@ -412,6 +419,14 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
     ``指标`` ``1:`` ``25`` ``万/年`` is one name; a piece ending in a colon or comma goes on."""
     out: list[Token] = []
     for t in tokens:
+        if (out and t.sep == Sep.SPACE and fold(t.text) == "指标" and out[-1].label is None and out[-1].text
+                and kind_of(out[-1].text).name in ("text", "qual") and not level_of(out[-1].text)
+                and len(fold(out[-1].text)) <= 8 and t.page == out[-1].page):
+            # a bare 指标 after a word is that cell's wrapped tail (完成 指标), not a level label
+            merged = _join(out[-1], t)
+            merged.text = out[-1].text + t.text
+            out[-1] = merged
+            continue
         if out and t.sep == Sep.SPACE and t.text and out[-1].text and t.label is None and t.page == out[-1].page:
             prev = out[-1]
             pf = fold(prev.text)

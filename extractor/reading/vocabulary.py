@@ -438,7 +438,12 @@ _TRAILING_FIGURE = re.compile(r"[\d.]+$")
 def may_begin_label(text: str) -> bool:
     """Whether a label can begin with this cell (points figures and brackets aside)."""
     f = fold(text)
-    return f in LABEL_PREFIXES or _TRAILING_FIGURE.sub("", f) in LABEL_PREFIXES or "(" in f
+    if f in LABEL_PREFIXES or _TRAILING_FIGURE.sub("", f) in LABEL_PREFIXES or "(" in f:
+        return True
+    bare = _LEAD_NUM.sub("", _LEAD_SUB.sub("", f))  # 其中：当年财 | 政拨款, 1、年初预 | 算数
+    return bare != f and bool(bare) and bare in LABEL_PREFIXES
+
+
 _IND_LABELS = tuple(k for k, roles in _EXACT.items() if any(r.startswith("ind_col.") for r in roles) and len(k) >= 4)
 
 
