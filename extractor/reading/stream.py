@@ -375,8 +375,7 @@ def _merge_tail(out: list[Token]) -> bool:
             k == 2 and fold(prev.text)[-1:] in _CONNECTIVES and match(prev.text) is None)
         if not tail_ok and k == 2 and last.sep == Sep.SPACE and len(fold(prev.text)) <= 4 and match(prev.text) is None:
             # ``年初 预算数`` in one cell a converter split at its space: the longer label is the cell
-            whole = match(joined)
-            tail_ok = whole is not None and last_lab is not None and whole.roles != last_lab.roles
+            tail_ok = True  # match(joined) held above: the two pieces read as one label
         if k == 2 and match(prev.text) is not None and not (len(fold(last.text)) <= 3 or _decoration(last.text)):
             continue
         if not tail_ok:
@@ -447,6 +446,8 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
                 join = True  # ``>= 500 户``: a comparator and its figure
             elif re.fullmatch(r"[(（]?20\d{2}", pf) and fold(t.text).startswith("年"):
                 join = True  # a year heading split by a space: 2021 年度)
+            elif pf.endswith("以") and fold(t.text) in ("上", "下", "内"):
+                join = True  # ``90%以`` ``上``: one bound split at a wrapped line's space
             elif _PROSE_POINTS.match(fold(t.text)) and kind_of(prev.text).name == "number":
                 join = True  # scoring rules in prose: ``1 分;`` ``0.5 分,扣完为止``
             if join:
