@@ -306,6 +306,7 @@ class Style:
     explicit_empties: bool  # empty cells are printed (tabs, pipes, grids)
     blank_split: int  # cell-per-line dumps: blank runs at least this long end a row (0: no such signal)
     blank_rows: bool = False  # a Word dump: one cell a line (empty cells printed), a blank line between rows
+    cell_lines: bool = False  # one cell a line: a space inside a line is inside a cell
 
 
 def block_style(tokens: list[Token]) -> Style:
@@ -326,7 +327,8 @@ def block_style(tokens: list[Token]) -> Style:
             hi, lo = max(runs), min(runs)
             blank_split = (hi + lo + 1) // 2 if hi - lo >= 2 else hi
     explicit = explicit or blank_rows
-    return Style(grid, lines_are_rows, explicit, blank_split, blank_rows)
+    cell_lines = not grid and not lines_are_rows and lines >= 6 and spaces * 3 <= lines and inner == 0
+    return Style(grid, lines_are_rows, explicit, blank_split, blank_rows, cell_lines)
 
 
 def _row_costs(style: Style, tok: Token) -> tuple[float, float, float]:
@@ -358,6 +360,8 @@ def _row_costs(style: Style, tok: Token) -> tuple[float, float, float]:
         if sep == Sep.SPACE:
             return 0.0, 2.0, 0.3
         return 0.0, 0.6, 0.4
+    if sep == Sep.SPACE and style.cell_lines:
+        return 1.0, 1.4, 0.1  # ``指标1：线上核验任务 300项`` on a line of its own is one cell
     if sep == Sep.BLANK and style.blank_split:
         if tok.blank >= style.blank_split:
             return 3.0, 0.0, 4.0

@@ -212,10 +212,21 @@ _FIGURE_START = frozenset("0123456789.%")
 _TRAILING_DIGITS = re.compile(r"\d+$")
 
 
+def _cell_per_line(text: str) -> bool:
+    """Whether a page prints one cell a line: nearly every line is one piece (no tab, no pipe, no
+    run of spaces, few single spaces), as a web table copied into text is."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    if len(lines) < 12 or any("\t" in ln or "|" in ln or "  " in ln for ln in lines[:400]):
+        return False
+    spaced = sum(1 for ln in lines if " " in ln)
+    return spaced <= 0.15 * len(lines)
+
+
 def text_tokens(page: Page) -> list[Token]:
     """The cells of a text page."""
     text = page.text
     word_dump = _word_dump(text)
+    cell_page = not word_dump and _cell_per_line(text)
     out: list[Token] = []
     pos = 0
     blank = 0
@@ -267,6 +278,9 @@ def text_tokens(page: Page) -> list[Token]:
             next_doc_page += 1
             glue_prev = bool(out) and prev_len >= 120
         cells = _split_line(raw, start, word_dump)
+        if cell_page and len(cells) > 1 and all(c[3] == Sep.SPACE for c in cells[1:]):
+            # one cell a line (a copied web table): a single space inside a line is inside its cell
+            cells = [(raw[cells[0][1] - start: cells[-1][2] - start], cells[0][1], cells[-1][2], cells[0][3])]
         layout = _layout_cells(raw, cells, start) if "\t" not in raw and "|" not in raw else []
         if prev_layout and not glue_prev and not blank and _wraps(prev_layout, layout, cells, out):
             prev_len = len(body)
