@@ -30,6 +30,10 @@ def _single_spaces(text: str) -> str:
     return "\n".join(re.sub(r"\s+", " ", line).strip() for line in text.split("\n"))
 
 
+def _pipes(text: str) -> str:
+    return "\n".join("| " + " | ".join(line.split("\t")) + " |" if "\t" in line else line for line in text.split("\n"))
+
+
 def _pipes_no_border(text: str) -> str:
     return "\n".join(" | ".join(line.split("\t")) if "\t" in line else line for line in text.split("\n"))
 
@@ -73,6 +77,7 @@ def _cases(word_dumps: bool = True) -> list[tuple[dict, str]]:
 @pytest.mark.parametrize("variant, rewrite, floor, word_dumps", [
     ("single spaces", _single_spaces, 0.95, True),  # measured 0.9687
     ("pipes without border", _pipes_no_border, 0.96, True),  # measured 0.9743
+    ("Markdown-style pipes", _pipes, 0.98, False),  # measured 1.0000
     # a web table copied into text: one cell a line, empty cells gone (tab dumps only: a Word dump
     # is one cell a line already)
     ("one cell a line, blank between rows", _cells_blank, 0.98, False),  # measured 0.9938
