@@ -68,3 +68,13 @@ def test_labels_with_points_take_the_rows_their_points_need() -> None:
     rows[1].level1 = "项目决策 2 分"
     _regroup_by_points(rows, "level1")
     assert rows[1].level1 == "项目决策 2 分"
+
+
+def test_a_run_whose_figures_lost_their_digits_before_the_point() -> None:
+    from extractor.reading.digits import is_run, splits
+    from extractor.reading.values import atoms
+
+    text = "年度总金额.32.06.5"
+    assert [text[a:b] for a, b in atoms(text)] == ["年度总金额", ".32.06.5"]
+    assert is_run(".32.06.5") and (".32", ".06", ".5") in splits(".32.06.5", 3)
+    assert not is_run(".5")

@@ -192,6 +192,14 @@ def _put_funds(form: Form, funds: FundsRead, locate: Locator) -> None:
         for col, cell in cells.items():
             _set_fund(target, col, cell, locate, row == "total")
     total = form.funds.total
+    # 执行率 / 权重 / 得分 are merged cells beside the total and its first sub-row: a dump that printed
+    # them after the sub-row's amounts still means the total's
+    sub = funds.rows.get("fiscal") or {}
+    if total.sources and all(getattr(total, c) is None for c in ("rate", "weight", "score")) and \
+            any(c in sub for c in ("rate", "weight", "score")):
+        for col in ("rate", "weight", "score"):
+            if col in sub:
+                _set_fund(total, col, sub[col], locate, True)
     if total.weight is None and funds.points is not None and (total.sources or total.full_year is not None):
         total.weight = funds.points
     # a rate printed as a ratio (1 for 100%)

@@ -14,11 +14,15 @@ from functools import lru_cache
 
 _NUMBER = re.compile(r"^(?:0|[1-9]\d*)(?:\.\d+)?$")
 _DIGITS = re.compile(r"^[\d.]+$")
+_BARE_POINT = re.compile(r"^\.\d+$")
 
 
 def is_run(text: str) -> bool:
-    """Digits (and decimal points) only, long enough to hold two figures."""
-    return len(text) >= 2 and bool(_DIGITS.match(text)) and not text.startswith(".") and not text.endswith(".")
+    """Digits (and decimal points) only, long enough to hold two figures. A run that begins with a
+    point (``.32.06.5``: a host that dropped the digits before every point) is one too."""
+    if len(text) < 2 or not _DIGITS.match(text) or text.endswith("."):
+        return False
+    return not text.startswith(".") or text.count(".") >= 2
 
 
 @lru_cache(maxsize=65536)
@@ -45,11 +49,18 @@ def splits(text: str, k: int, max_decimals: int = 2) -> tuple[tuple[str, ...], .
 
     if k <= 0 or len(text) < k:
         return ()
+    bare_points = text.startswith(".")
+
+    def _ok(piece: str, max_decimals: int) -> bool:
+        return _fits(piece, max_decimals, bare_points)
+
     rec(0, k, ())
     return tuple(out)
 
 
-def _ok(piece: str, max_decimals: int) -> bool:
+def _fits(piece: str, max_decimals: int, bare_points: bool) -> bool:
+    if bare_points and _BARE_POINT.match(piece):
+        return len(piece) - 1 <= max_decimals
     if not piece or not _NUMBER.match(piece):
         return False
     if "." in piece and len(piece.split(".")[1]) > max_decimals:

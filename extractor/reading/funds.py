@@ -79,7 +79,9 @@ def _fit_cost(col: str, text: str, kind: str) -> float:
         if kind == "percent":
             return 3.0
         if re.fullmatch(r"[\d.,，。]+", text.strip()):
-            return 0.3  # a garbled figure (145.40556.6): kept as printed
+            # a garbled figure (145.40556.6) kept as printed; one with several points is more
+            # likely several figures run together
+            return 0.6 if text.count(".") >= 2 else 0.3
         return 1.6
     if col == "weight":
         n = parse_number(text)
@@ -200,6 +202,8 @@ def fit_row(values: list[Token], cols: list[tuple[str, int]], row: str, explicit
                 col, col_pos = cols[ci + j]
                 kind = _value_kind(tok) if k == 1 else "number"
                 c += _fit_cost(col, text, kind)
+                if k > 1 and col in AMOUNT_COLS and tok.text.startswith(".") and not text.startswith("."):
+                    c += 0.3  # a run whose amounts all lost their digits before the point: keep them alike
                 if k == 1 and tok.col >= 0 and col_pos >= 0:
                     if tok.row >= 0:
                         c += -0.8 if tok.col == col_pos else 0.6  # a true grid
