@@ -78,3 +78,22 @@ def test_a_run_whose_figures_lost_their_digits_before_the_point() -> None:
     assert [text[a:b] for a, b in atoms(text)] == ["年度总金额", ".32.06.5"]
     assert is_run(".32.06.5") and (".32", ".06", ".5") in splits(".32.06.5", 3)
     assert not is_run(".5")
+
+
+def test_a_header_wrapped_onto_two_lines_and_a_second_table() -> None:
+    from extractor.ingest import read_text_file  # noqa: F401  (the reader the CLI uses for .txt)
+    from pathlib import Path as _P
+    import tempfile
+
+    text = ("某市项目支出绩效自评表 项目名称 办公网维护 项目主管单位 某市纪委 "
+            "项目权重 评价内容 分值 自评分 项目决策 2 分 决策依据 2 2 项目管理 3 分 财务制度 3 3 "
+            "一级指标 二级 指标名称 年初指 年终完 自评 复核 标值 成值 分 分 "
+            "产出指标 数量指标 采购设备 10台套 10台套 15\n")
+    with tempfile.TemporaryDirectory() as d:
+        p = _P(d) / "two_tables.txt"
+        p.write_text(text, encoding="utf-8")
+        forms = [f for f in process_file(p).forms if not f.is_fragment]
+    rows = {i.name: i for i in forms[0].indicators}
+    assert rows["决策依据"].weight == 2 and rows["财务制度"].score == 3
+    eq = rows["采购设备"]
+    assert (eq.target, eq.actual, eq.score) == ("10台套", "10台套", 15)

@@ -117,26 +117,31 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     cost = 0.0
     has_header = False
     ind_idx = blocks.indicators
-    if ind_idx:
-        schema, k = parse_header(tokens, ind_idx)
-        has_header = schema is not None and sum(1 for x in schema.slots if x in (TVAL, WEIGHT, SCORE)) >= 1
-        data = [tokens[i] for i in ind_idx[k:]]
-        data = split_name_runs(_trim_block(data))
+    all_rows: list[RowRead] = []
+    unit_col = rate_col = grid = False
+    headless = True
+    for seg in _segments(tokens, ind_idx):
+        schema, k = parse_header(tokens, seg)
+        if not all_rows and not has_header:
+            has_header = schema is not None and sum(1 for x in schema.slots if x in (TVAL, WEIGHT, SCORE)) >= 1
+        data = split_name_runs(_trim_block([tokens[i] for i in seg[k:]]))
         if schema is not None and not set(schema.slots) & {TVAL, WEIGHT, SCORE}:
-            data = []  # a checklist (指标解释 / 自评内容 / 完成情况), not a scored indicator table
-        if data:
-            style = block_style(data)
-            f = choose_schema(data, schema, style)
-            cost = f.cost / max(1, len(data))
-            rows = rows_of(f)
-            form.indicators, form.template_rows = _indicators(rows, locate, style.grid, UNIT in f.schema.slots,
-                                                              RATE in f.schema.slots, span.fragment)
-            if schema is None:
-                _equal_weights(form.indicators)
-            leftovers += sum(1 for p in f.placed if p.ignored and p.tok.label is None and not p.tok.empty
-                             and not level_of(p.tok.text))
-            if schema is not None and schema.points is not None:
-                pass
+            continue  # a checklist (指标解释 / 自评内容 / 完成情况), not a scored indicator table
+        if not data:
+            continue
+        style = block_style(data)
+        f = choose_schema(data, schema, style)
+        cost = max(cost, f.cost / max(1, len(data)))
+        all_rows.extend(rows_of(f))
+        unit_col, rate_col = unit_col or UNIT in f.schema.slots, rate_col or RATE in f.schema.slots
+        grid = grid or style.grid
+        headless = headless and schema is None
+        leftovers += sum(1 for p in f.placed if p.ignored and p.tok.label is None and not p.tok.empty
+                         and not level_of(p.tok.text))
+    if all_rows:
+        form.indicators, form.template_rows = _indicators(all_rows, locate, grid, unit_col, rate_col, span.fragment)
+        if headless:
+            _equal_weights(form.indicators)
     # -- totals
     _put_total(form, tokens, blocks.total, locate)
     if form.total_score is None and "self_total" in fields:
@@ -147,6 +152,38 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     pages = [tokens[i].page for i in range(span.start, span.end)]
     form.pages = (min(pages), max(pages)) if pages else None
     return Built(form, leftovers, cost, has_header)
+
+
+_HEADER_ROLES = frozenset({"level1", "level2", "name", "target", "actual", "weight", "score", "nature", "unit",
+                           "review_score", "standard", "deviation", "value", "target_adjusted", "score_rate"})
+
+
+def _segments(tokens: list[Token], idx: list[int]) -> list[list[int]]:
+    """The indicator block cut where a second table's header begins (a form that prints its common
+    rows and its project indicators as two tables): each part is read with its own header. A
+    header is a run of column names that names a value column (指标值, 完成值, 分值, 得分)."""
+    cuts = [0]
+    _schema, k = parse_header(tokens, idx)
+    p = max(k, 1) + 3  # some rows first
+    while p < len(idx):
+        window = [_ind_header_role(tokens[i]) for i in idx[p:p + 8]]
+        if window and window[0] and sum(1 for r in window[:5] if r) >= 4 and \
+                {r for r in window if r} & {"level1", "level2", "name"} and \
+                {r for r in window if r} & {"target", "actual"}:
+            cuts.append(p)
+            _schema, k2 = parse_header(tokens, idx[p:])
+            p += max(k2, 3) + 3
+            continue
+        p += 1
+    return [idx[a:b] for a, b in zip(cuts, cuts[1:] + [len(idx)])]
+
+
+def _ind_header_role(tok: Token) -> str | None:
+    lab = tok.label
+    if lab is None or level_of(tok.text):
+        return None
+    role = lab.role("ind_col.")
+    return role if role in _HEADER_ROLES else None
 
 
 def _equal_weights(inds: list[Indicator]) -> None:

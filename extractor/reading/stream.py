@@ -413,6 +413,54 @@ def join_broken_labels(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def join_wrapped_header(tokens: list[Token]) -> list[Token]:
+    """A header whose cells a PDF wrapped onto a second line, printed line after line: the first
+    halves of several cells (``年初指`` ``年终完`` ``自评`` ``复核``), then their second halves in the
+    same order (``标值`` ``成值`` ``分`` ``分``). When every pair reads as a label, each cell is
+    whole again."""
+    out = list(tokens)
+    i = 0
+    while i < len(out):
+        j = i
+        while j < len(out) and _half(out[j]) and may_begin_label(out[j].text):
+            j += 1
+        if j - i >= 2:
+            for skip in (0, 1, 2):
+                s0 = j + skip
+                k = s0
+                while k < len(out) and k - s0 < j - i and _half(out[k]) and out[k].page == out[i].page:
+                    k += 1
+                m = next((m for m in range(k - s0, 1, -1)
+                          if all(_halves(out[j - m + n].text, out[s0 + n].text) for n in range(m))), 0)
+                if m:
+                    for n in range(m):
+                        a, b = out[j - m + n], out[s0 + n]
+                        merged = _join(a, b)
+                        merged.text = a.text + b.text
+                        out[j - m + n] = merged
+                    del out[s0:s0 + m]
+                    break
+        i = max(j, i + 1)
+    return out
+
+
+def _halves(first: str, second: str) -> bool:
+    """Whether two pieces are one header cell's halves: together a label, and not a label with a
+    figure or note on it."""
+    if any(ch.isdigit() for ch in second):
+        return False
+    whole = match(first + second)
+    if whole is None:
+        return False
+    part = match(first)
+    return part is None or part.core != whole.core
+
+
+def _half(tok: Token) -> bool:
+    """A short piece that may be half of a header cell."""
+    return bool(tok.text) and len(fold(tok.text)) <= 4 and tok.sep in (Sep.SPACE, Sep.LINE, Sep.NONE)
+
+
 _PROSE = re.compile(r"[，。；！？,;]")
 _NUMBERED_ITEM = re.compile(r"(?:^|[;；。])\s*\d{1,2}[.、．](?!\d)")
 _MEASURE = frozenset("率数额量度性比")
@@ -777,6 +825,6 @@ def document_tokens(doc: Document) -> list[Token]:
         if out and toks:
             toks[0].sep = Sep.PAGE
         out.extend(toks)
-    out = cut_comparators(join_spaced(cut_glued(join_broken_labels(out))))
+    out = cut_comparators(join_spaced(cut_glued(join_wrapped_header(join_broken_labels(out)))))
     classify(out)
     return out
