@@ -18,7 +18,8 @@ from extractor.reading.fields import read_fields
 from extractor.reading.forms import Blocks, FormSpan, heading_year
 from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
 from extractor.reading.goals import read_goals
-from extractor.reading.indicators import RATE, SCORE, TVAL, UNIT, WEIGHT, RowRead, block_style, choose_schema, parse_header, rows_of
+from extractor.reading.indicators import (RATE, SCORE, TVAL, UNIT, WEIGHT, RowRead, Schema, block_style, choose_schema,
+                                          parse_header, rows_of)
 from extractor.reading.digits import is_run, splits
 from extractor.reading.names import split_name_runs
 from extractor.reading.stream import Sep, Token
@@ -120,8 +121,7 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     all_rows: list[RowRead] = []
     unit_col = rate_col = grid = False
     headless = True
-    for seg in _segments(tokens, ind_idx):
-        schema, k = parse_header(tokens, seg)
+    for seg, schema, k in _segments(tokens, ind_idx):
         if not all_rows and not has_header:
             has_header = schema is not None and sum(1 for x in schema.slots if x in (TVAL, WEIGHT, SCORE)) >= 1
         data = split_name_runs(_trim_block([tokens[i] for i in seg[k:]]))
@@ -158,24 +158,34 @@ _HEADER_ROLES = frozenset({"level1", "level2", "name", "target", "actual", "weig
                            "review_score", "standard", "deviation", "value", "target_adjusted", "score_rate"})
 
 
-def _segments(tokens: list[Token], idx: list[int]) -> list[list[int]]:
+def _segments(tokens: list[Token], idx: list[int]) -> list[tuple[list[int], Schema | None, int]]:
     """The indicator block cut where a second table's header begins (a form that prints its common
     rows and its project indicators as two tables): each part is read with its own header. A
     header is a run of column names that names a value column (指标值, 完成值, 分值, 得分)."""
+    first, k = parse_header(tokens, idx)
+    if not idx:
+        return []
+    roles = [_ind_header_role(tokens[i]) for i in idx]
+    if sum(1 for r in roles if r) < 8:
+        return [(idx, first, k)]  # one header at most
     cuts = [0]
-    _schema, k = parse_header(tokens, idx)
+    headers = [(first, k)]
     p = max(k, 1) + 3  # some rows first
     while p < len(idx):
-        window = [_ind_header_role(tokens[i]) for i in idx[p:p + 8]]
-        if window and window[0] and sum(1 for r in window[:5] if r) >= 4 and \
+        if not roles[p]:
+            p += 1
+            continue
+        window = roles[p:p + 8]
+        if sum(1 for r in window[:5] if r) >= 4 and \
                 {r for r in window if r} & {"level1", "level2", "name"} and \
                 {r for r in window if r} & {"target", "actual"}:
+            schema, k2 = parse_header(tokens, idx[p:])
             cuts.append(p)
-            _schema, k2 = parse_header(tokens, idx[p:])
+            headers.append((schema, k2))
             p += max(k2, 3) + 3
             continue
         p += 1
-    return [idx[a:b] for a, b in zip(cuts, cuts[1:] + [len(idx)])]
+    return [(idx[a:b], sch, kk) for (a, b), (sch, kk) in zip(zip(cuts, cuts[1:] + [len(idx)]), headers)]
 
 
 def _ind_header_role(tok: Token) -> str | None:

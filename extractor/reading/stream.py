@@ -418,9 +418,23 @@ def join_wrapped_header(tokens: list[Token]) -> list[Token]:
     halves of several cells (``年初指`` ``年终完`` ``自评`` ``复核``), then their second halves in the
     same order (``标值`` ``成值`` ``分`` ``分``). When every pair reads as a label, each cell is
     whole again."""
+    broken = [k for k, t in enumerate(tokens) if t.text and len(t.text) <= 4 and _broken_piece(t.text)]
+    # two cut cells close together, at least
+    near = [a for a, b in zip(broken, broken[1:]) if b - a <= 4]
+    if not near:
+        return tokens
     out = list(tokens)
-    i = 0
-    while i < len(out):
+    starts = set()
+    for a in near:
+        k = a
+        while k > 0 and a - k < 8 and _half(out[k - 1]) and may_begin_label(out[k - 1].text):
+            k -= 1
+        starts.add(k)
+    shift = 0  # tokens removed before the current position
+    for start in sorted(starts):
+        i = start - shift
+        if i < 0 or i >= len(out) or not _half(out[i]):
+            continue
         j = i
         while j < len(out) and _half(out[j]) and may_begin_label(out[j].text):
             j += 1
@@ -439,8 +453,8 @@ def join_wrapped_header(tokens: list[Token]) -> list[Token]:
                         merged.text = a.text + b.text
                         out[j - m + n] = merged
                     del out[s0:s0 + m]
+                    shift += m
                     break
-        i = max(j, i + 1)
     return out
 
 
@@ -458,7 +472,13 @@ def _halves(first: str, second: str) -> bool:
 
 def _half(tok: Token) -> bool:
     """A short piece that may be half of a header cell."""
-    return bool(tok.text) and len(fold(tok.text)) <= 4 and tok.sep in (Sep.SPACE, Sep.LINE, Sep.NONE)
+    return bool(tok.text) and len(tok.text) <= 6 and tok.sep in _WEAK and len(fold(tok.text)) <= 4
+
+
+@lru_cache(maxsize=65536)
+def _broken_piece(text: str) -> bool:
+    """The first half of a header cell a line break cut (年初指): no label, but the start of one."""
+    return 2 <= len(text) <= 4 and match(text) is None and may_begin_label(text) and not text[0].isdigit()
 
 
 _PROSE = re.compile(r"[，。；！？,;]")
