@@ -18,6 +18,9 @@ def test_name_runs_cut_where_the_names_end() -> None:
     assert name_cuts("评审程序是否公正是是") == [("评审程序是否公正", "name"), ("是", "value"), ("是", "value")]
     assert name_cuts("资金使用合规性好好")[1:] == [("好", "value"), ("好", "value")]
     assert name_cuts("资金发放率分困难生完成学业率") == [("资金发放率", "name"), ("分", "stray"), ("困难生完成学业率", "name")]
+    # a vertical label printed out of order and a level label glued before the group's name
+    assert name_cuts("益标效指服务对象满意度退捕渔民抽样调查满意度") == [
+        ("益标效指", "stray"), ("服务对象满意度", "level"), ("退捕渔民抽样调查满意度", "name")]
     # a sentence, a single name and a figure are left alone
     assert name_cuts("按照要求完成工作，按照要求") is None
     assert name_cuts("群众满意度") is None

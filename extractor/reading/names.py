@@ -14,7 +14,7 @@ import re
 
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import kind_of
-from extractor.reading.vocabulary import match
+from extractor.reading.vocabulary import level_of, match
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _PROSE = re.compile(r"[，。；,;：:！？、\s]")
@@ -25,7 +25,7 @@ _YES_NO_TAIL = re.compile(r"^(.{4,}?[^是否有无])([是否有无])([是否有�
 _GRADE_TAIL = re.compile(r"^(.{4,}?)(优秀|良好|较好|合格|达标|高|好|优|良|强|中)\2$")
 _NATURE_ANAGRAMS = frozenset("".join(sorted(w)) for w in ("定性指标", "定量指标"))
 
-Piece = tuple[str, str]  # (text, "name" | "value" | "note" | "stray")
+Piece = tuple[str, str]  # (text, "name" | "value" | "note" | "stray" | "level")
 
 
 def _split_name(piece: str) -> list[Piece]:
@@ -79,8 +79,26 @@ def name_cuts(text: str) -> list[Piece] | None:
             chunks.append(text[pos:e])
             pos = e
         if all(len(_NOTE.sub("", c).lstrip("分")) >= size + 2 for c in chunks):
-            return [p for c in chunks for p in _split_name(c)]
+            return [q for c in chunks for p in _split_name(c) for q in _level_tail(p)]
     return None
+
+
+def _level_tail(piece: Piece) -> list[Piece]:
+    """A 'name' that ends with a level label (…服务对象满意度) is the group's labels, not a row: the
+    label is a level cell, and what stands before it (a vertical merged label printed out of
+    order, 益标效指) is no name either."""
+    text, role = piece
+    if role != "name":
+        return [piece]
+    for n in range(min(10, len(text) - 1), 3, -1):
+        tail = text[-n:]
+        if level_of(tail):
+            head = text[:-n]
+            out: list[Piece] = []
+            if head:
+                out.append((head, "stray" if "指" in head and "标" in head else "name"))
+            return out + [(tail, "level")]
+    return [piece]
 
 
 def split_name_runs(tokens: list[Token]) -> list[Token]:
