@@ -353,13 +353,14 @@ def _open_bracket(text: str) -> bool:
 
 _WEAK = (Sep.SPACE, Sep.LINE, Sep.NONE)
 _CONNECTIVES = frozenset("及和与、或")
+_NO_TAIL = frozenset("0123456789—-–")
 
 
 def _merge_tail(out: list[Token]) -> bool:
     """Join the last cells of ``out`` when together they are one label the dump broke apart."""
     last = out[-1]
-    if len(out) < 2 or last.sep not in _WEAK or not last.text or len(last.text) > 16:
-        return False
+    if len(out) < 2 or last.sep not in _WEAK or not last.text or len(last.text) > 16 or last.text[0] in _NO_TAIL:
+        return False  # (a figure never ends a label a break cut)
     prev = out[-2]
     if len(prev.text) > 24 and not _open_bracket(prev.text):
         return False
