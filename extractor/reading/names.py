@@ -17,12 +17,13 @@ from extractor.reading.values import kind_of
 from extractor.reading.vocabulary import level_of, match
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-_PROSE = re.compile(r"[，。；,;：:！？、\s]")
+_PROSE = re.compile(r"[，。；,;！？、\s]")
 _NOTE = re.compile(r"[(（][^()（）]*[)）]")
 _STRAY_SCORE = re.compile(r"(?<=[率数度性])分(?=[\u4e00-\u9fff]{3})")
 _YES_NO_TAIL = re.compile(r"^(.{4,}?[^是否有无])([是否有无])([是否有无])$")
 # a qualitative grade printed twice after the name: target and actual (资金使用合规性好好)
 _GRADE_TAIL = re.compile(r"^(.{4,}?)(优秀|良好|较好|合格|达标|高|好|优|良|强|中)\2$")
+_ENUM = re.compile(r"^(?:指标|目标)\s*\d+[:：、.]?\D*$")
 _NATURE_ANAGRAMS = frozenset("".join(sorted(w)) for w in ("定性指标", "定量指标"))
 
 Piece = tuple[str, str]  # (text, "name" | "value" | "note" | "stray" | "level")
@@ -45,14 +46,31 @@ def _split_name(piece: str) -> list[Piece]:
     return out
 
 
+def _doubled_tail(text: str) -> re.Match | None:
+    """A name with the same wording printed twice after it (target and actual of a qualitative
+    row): ``…培训已完成已完成``, ``…素养逐步提高逐步提高``."""
+    for n in range(min(8, (len(text) - 4) // 2), 1, -1):
+        w = text[-n:]
+        if text[-2 * n:-n] == w and not any(ch.isdigit() for ch in w) and not _PROSE.search(w) and \
+                text[-2 * n - 1:-2 * n] != w[-1:]:
+            return re.match(rf"^(.{{4,}}?)({re.escape(w)})({re.escape(w)})$", text)
+    return None
+
+
 def name_cuts(text: str) -> list[Piece] | None:
     """The cells of a glued run of names, or None when it does not read as several."""
-    if len(text) < 6 or any(ch.isdigit() for ch in text):
+    if len(text) < 6:
         return None
     plain = _NOTE.sub(lambda m: "\0" * len(m.group()), text)
     if _PROSE.search(plain):
         return None  # a sentence, not names
-    tail = _YES_NO_TAIL.match(text) or _GRADE_TAIL.match(text)
+    if any(ch.isdigit() for ch in text):
+        # a numbered name (指标1:…) may still carry its doubled value
+        tail = _doubled_tail(text)
+        if tail is None or any(ch.isdigit() for ch in tail.group(1)[4:]) and not _ENUM.match(tail.group(1)):
+            return None
+        return [(tail.group(1), "name"), (tail.group(2), "value"), (tail.group(3), "value")]
+    tail = _YES_NO_TAIL.match(text) or _GRADE_TAIL.match(text) or _doubled_tail(text)
     if tail:
         name = tail.group(1)
         out: list[Piece] = []

@@ -560,7 +560,7 @@ def _dense(folded: str, hits: list[tuple[int, int]]) -> bool:
              or len(hits) >= 3 and (covered >= 0.5 * len(folded) or covered >= 0.12 * len(folded) and not prose)
              or len(hits) == 2 and covered >= 0.12 * len(folded) and not prose)
     # a numbered list of sentences (1.…;2.…;3.…) is a note, not a table
-    return dense and not (prose and len(_NUMBERED_ITEM.findall(folded)) >= 2)
+    return dense and not (prose and len(folded) < 400 and len(_NUMBERED_ITEM.findall(folded)) >= 2)
 
 
 _SHORT = re.compile("|".join(SHORT_CUTS))
