@@ -21,6 +21,9 @@ def test_name_runs_cut_where_the_names_end() -> None:
     # a vertical label printed out of order and a level label glued before the group's name
     assert name_cuts("益标效指服务对象满意度退捕渔民抽样调查满意度") == [
         ("益标效指", "stray"), ("服务对象满意度", "level"), ("退捕渔民抽样调查满意度", "name")]
+    # any wording printed twice after a name (numbered names too) is its target and actual
+    assert name_cuts("指标1:食品安全监管人员培训已完成已完成") == [
+        ("指标1:食品安全监管人员培训", "name"), ("已完成", "value"), ("已完成", "value")]
     # a sentence, a single name and a figure are left alone
     assert name_cuts("按照要求完成工作，按照要求") is None
     assert name_cuts("群众满意度") is None
