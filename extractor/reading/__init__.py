@@ -102,20 +102,22 @@ def _agree(a: object, b: object) -> bool:
 def _drop_repeats(out: ReadResult) -> None:
     """A page that prints a form twice (a site's summary of the table above the table itself): the
     same project, with no value that disagrees, is one form; the fuller reading stays."""
-    keep = list(range(len(out.forms)))
-    for i in range(len(out.forms)):
-        for j in range(i + 1, len(out.forms)):
-            a, b = out.forms[i], out.forms[j]
-            if i not in keep or j not in keep or a.is_fragment or b.is_fragment or not a.project_name:
-                continue
-            if fold(a.project_name) != fold(b.project_name or "") or a.kind != b.kind:
-                continue
-            if not all(_agree(getattr(a, f), getattr(b, f)) for f in _FIELDS):
-                continue
-            if a.indicators and b.indicators:
-                continue  # two tables of one project (its years, its parts): both stay
-            keep.remove(j if _filled(a) >= _filled(b) else i)
-    if len(keep) < len(out.forms):
+    drop: set[int] = set()
+    # the summary and its table follow each other: neighbours only (linear in the forms)
+    for i in range(len(out.forms) - 1):
+        j = i + 1
+        a, b = out.forms[i], out.forms[j]
+        if i in drop or a.is_fragment or b.is_fragment or not a.project_name:
+            continue
+        if fold(a.project_name) != fold(b.project_name or "") or a.kind != b.kind:
+            continue
+        if a.indicators and b.indicators:
+            continue  # two tables of one project (its years, its parts): both stay
+        if not all(_agree(getattr(a, f), getattr(b, f)) for f in _FIELDS):
+            continue
+        drop.add(j if _filled(a) >= _filled(b) else i)
+    if drop:
+        keep = [k for k in range(len(out.forms)) if k not in drop]
         out.forms = [out.forms[k] for k in keep]
         out.texts = [out.texts[k] for k in keep]  # spans stay: the repeat's text is the form's, not a report's
 

@@ -13,6 +13,7 @@ and figures begin.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -656,13 +657,22 @@ def _anchor_or_field(text: str) -> bool:
 
 def _in_brackets(folded: str, pos: int) -> bool:
     """Whether ``pos`` lies inside an open bracket (a note such as (计算方法为:结余数/预算数))."""
+    return _bracket_depths(folded)[pos] > 0
+
+
+@lru_cache(maxsize=64)
+def _bracket_depths(folded: str) -> tuple[int, ...]:
+    """The bracket depth before every position of ``folded`` (one pass, shared by all its hits)."""
+    out = [0] * (len(folded) + 1)
     depth = 0
-    for ch in folded[:pos]:
+    for i, ch in enumerate(folded):
+        out[i] = depth
         if ch == "(":
             depth += 1
         elif ch == ")" and depth:
             depth -= 1
-    return depth > 0
+    out[len(folded)] = depth
+    return tuple(out)
 
 
 _CMP_CUT = re.compile(r"(?<=[\u4e00-\u9fff)])(?=(?:≥|≤|>=|<=|=|＞|＜|>|<)[+-]?\d)")
@@ -708,15 +718,16 @@ def _short_after(folded: str, hits: list[tuple[int, int]]) -> list[tuple[int, in
     """A short label (说明, 备注, 得分) right after another label in glued text is cut off too, and
     so is a bare second-level word after a first-level label (产出指标|数量|…)."""
     out = list(hits)
+    starts = {x[0] for x in hits}
     for a, b in hits:
-        if any(x[0] == b for x in hits):
+        if b in starts:
             continue
         if "L1" in level_of(folded[a:b]) and "L2" in level_of(folded[b:b + 2]):
             out.append((b, b + 2))
             continue
         for n in (3, 2):
             w = folded[b:b + n]
-            if len(w) == n and w in SHORT_LABELS and not any(x[0] == b for x in hits):
+            if len(w) == n and w in SHORT_LABELS:
                 out.append((b, b + n))
                 break
     return sorted(out)
@@ -726,14 +737,21 @@ def _outside_titles(folded: str, hits: list[tuple[int, int]]) -> list[tuple[int,
     """Label hits that do not fall inside a form's title (``项目绩效目标表(2021年度)``), plus a cut
     where each title ends."""
     spans = []
+    ends = sorted(b for _a, b in hits)
     for m in TITLE_WORDS.finditer(folded):
         a = m.start()
         # the title runs back to the previous label hit or the start
-        prev = max((b for _a, b in hits if b <= a), default=0)
-        spans.append((prev, m.end()))
+        k = bisect_right(ends, a)
+        spans.append((ends[k - 1] if k else 0, m.end()))
     if not spans:
         return hits
-    out = [h for h in hits if not any(a <= h[0] < b and h[1] <= b for a, b in spans)]
+    starts = [a for a, _b in spans]
+
+    def inside(h: tuple[int, int]) -> bool:
+        k = bisect_right(starts, h[0])
+        return any(a <= h[0] < b and h[1] <= b for a, b in spans[max(0, k - 3):k])
+
+    out = [h for h in hits if not inside(h)]
     for a, b in spans:
         out.append((a, b))
     return sorted(set(out))
