@@ -143,6 +143,12 @@ def _split_line(line: str, start: int, word_dump: bool) -> list[tuple[str, int, 
             pos += len(p) + 1
             if (i == 0 or i == len(parts) - 1) and not body:
                 continue  # the table's outer border
+            if i == 0 and len(body) > 60 and " " in body:
+                # text before a table flattened onto its line (page chrome, the form's title): words,
+                # not a cell
+                out.extend((w, a + m.start(), a + m.end(), Sep.SPACE) for m in re.finditer(r"\S+", body)
+                           for w in (m.group(),))
+                continue
             out.append((body, a, b, Sep.CELL))
         del lead
         return out
