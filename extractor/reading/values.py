@@ -138,6 +138,18 @@ def _percent_cut(piece: str) -> int:
     """Where a share glued to the digits before it starts (``12121210100%`` -> 8), or 0."""
     m = re.match(r"^(\d{2,})((?:\.\d+)?%)$", piece)
     if not m:
+        # figures with points before the share (200200179.431089.7%): the share is the longest
+        # tail of at most 100 that leaves the figures before it whole
+        m2 = re.match(r"^([\d.]*\d)(\d{1,3}(?:\.\d+)?)%$", piece)
+        if not m2 or "." not in m2.group(1):
+            return 0
+        body = piece[:-1]
+        for k in range(min(6, len(body) - 1), 0, -1):
+            pct, head = body[-k:], body[:-k]
+            if pct.startswith((".", "0")) or head.endswith(".") or pct.count(".") > 1:
+                continue
+            if float(pct) <= 100:
+                return len(head)
         return 0
     digits = m.group(1)
     if len(digits) <= 3:
