@@ -794,6 +794,18 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
             out.append(t)
             glued_run = False
             continue
+        if not dense and hits and hits[-1][1] == len(folded):
+            # a form's title with its table's first column name glued on (…自评表指标名称)
+            title_end = next((m.end() for m in TITLE_WORDS.finditer(folded) if m.end() == hits[-1][0]), None)
+            if title_end is not None:
+                cut = idx[title_end - 1] + 1
+                s0 = t.start
+                out.append(Token(text[:cut], t.page, s0, s0 + cut if s0 >= 0 else -1, t.sep, t.blank, t.bbox,
+                                 t.conf, t.row, t.col))
+                out.append(Token(text[cut:], t.page, s0 + cut if s0 >= 0 else -1, t.end, Sep.NONE, 0, t.bbox,
+                                 t.conf, t.row, t.col, True))
+                glued_run = False
+                continue
         if not dense:
             a0, b0 = hits[0]
             rest = folded[b0:]
