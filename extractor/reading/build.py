@@ -45,12 +45,15 @@ class Locator:
             self._starts[p.number] = starts
 
     def __call__(self, tok: Token, tokens: list[Token] | None = None) -> SourceRef:
-        toks = tokens or [tok]
-        start = min((t.start for t in toks if t.start >= 0), default=-1)
-        end = max((t.end for t in toks if t.end >= 0), default=-1)
+        if not tokens or len(tokens) == 1:
+            one = tokens[0] if tokens else tok
+            start, end, conf = one.start, one.end, one.conf
+        else:
+            start = min((t.start for t in tokens if t.start >= 0), default=-1)
+            end = max((t.end for t in tokens if t.end >= 0), default=-1)
+            conf = min((t.conf for t in tokens if t.conf is not None), default=None)
         starts = self._starts.get(tok.page)
         line = bisect_right(starts, start) if starts and start >= 0 else None
-        conf = min((t.conf for t in toks if t.conf is not None), default=None)
         return SourceRef(page=tok.page, line=line, start=start if start >= 0 else None,
                          end=end if end >= 0 else None, bbox=tok.bbox, confidence=conf)
 

@@ -101,7 +101,7 @@ def _trim(text: str, start: int) -> tuple[str, int, int]:
 def _clean(text: str) -> str:
     if "<" in text:
         text = _BR.sub("", text)
-    return strip_pinyin(text)
+    return strip_pinyin(text) if "(" in text else text
 
 
 def _split_line(line: str, start: int, word_dump: bool) -> list[tuple[str, int, int, Sep]]:
@@ -234,6 +234,7 @@ def text_tokens(page: Page) -> list[Token]:
     text = page.text
     word_dump = _word_dump(text)
     cell_page = not word_dump and _cell_per_line(text)
+    pno = page.number
     out: list[Token] = []
     pos = 0
     blank = 0
@@ -249,7 +250,7 @@ def text_tokens(page: Page) -> list[Token]:
         body = raw.strip(_WS)
         if word_dump and not body and raw.startswith("\t") and raw.count("\t") == 1:
             # a Word dump prints an empty cell as a line holding its leading tab
-            out.append(Token("", page.number, start + 1, start + 1, Sep.BLANK if blank else Sep.LINE, blank=blank))
+            out.append(Token("", pno, start + 1, start + 1, Sep.BLANK if blank else Sep.LINE, blank))
             blank = 0
             prev_tab = True
             continue
@@ -315,8 +316,8 @@ def text_tokens(page: Page) -> list[Token]:
                     sep = Sep.BLANK
                 else:
                     sep = Sep.LINE
-            out.append(Token(_clean(t), page.number, a, b, sep, blank=blank if k == 0 else 0,
-                             col=(k + lead_cells - 1 if lead_cells else k) if gridded and not word_dump else -1))
+            out.append(Token(_clean(t), pno, a, b, sep, blank if k == 0 else 0, None, None, -1,
+                             (k + lead_cells - 1 if lead_cells else k) if gridded and not word_dump else -1))
         if prev_layout:
             base = len(out) - len(cells)
             prev_layout = [(col, base + first, base + last) for col, first, last in prev_layout]
