@@ -11,13 +11,11 @@ import asyncio
 import re
 from typing import Any
 
-from extractor.document import Document
 from extractor.grounding import SourceIndex
 from extractor.llm import LLMConfig, build_client
 from extractor.llm_extract import DiskCache, Usage, cached_call
 from extractor.llm_schemas import ReportChunk
 from extractor.prompts import load_prompt
-from extractor.extract import report_text
 
 _HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+[章部分])")
 _MARKERS = re.compile(r"评价报告|绩效评价|存在的问题|问题|建议|评价结论|评分")

@@ -30,7 +30,8 @@ class LLMStep:
 
     def _reports(self, docs: list[Document]) -> dict[int, dict]:
         """Narrative 绩效评价报告 text (outside the forms) read by the model, per document."""
-        from extractor.llm_report import extract_report, has_report, report_text
+        from extractor.extract import report_text
+        from extractor.llm_report import extract_report, has_report
 
         texts = {k: t for k, d in enumerate(docs) if has_report(t := report_text(d))}
         if not texts:

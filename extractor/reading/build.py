@@ -18,8 +18,8 @@ from extractor.reading.fields import read_fields
 from extractor.reading.forms import Blocks, FormSpan, heading_year
 from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
 from extractor.reading.goals import read_goals
-from extractor.reading.indicators import (RATE, SCORE, TVAL, UNIT, WEIGHT, RowRead, Schema, block_style, choose_schema,
-                                          parse_header, rows_of)
+from extractor.reading.indicators import (RATE, SCORE, TVAL, UNIT, WEIGHT, RowRead, block_style, choose_schema,
+                                          rows_of, segments)
 from extractor.reading.digits import is_run, splits
 from extractor.reading.names import split_name_runs
 from extractor.reading.stream import Sep, Token
@@ -124,7 +124,7 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     all_rows: list[RowRead] = []
     unit_col = rate_col = grid = False
     headless = True
-    for seg, schema, k in _segments(tokens, ind_idx):
+    for seg, schema, k in segments(tokens, ind_idx):
         if not all_rows and not has_header:
             has_header = schema is not None and sum(1 for x in schema.slots if x in (TVAL, WEIGHT, SCORE)) >= 1
         data = split_name_runs(_trim_block([tokens[i] for i in seg[k:]]))
@@ -157,48 +157,6 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     return Built(form, leftovers, cost, has_header)
 
 
-_HEADER_ROLES = frozenset({"level1", "level2", "name", "target", "actual", "weight", "score", "nature", "unit",
-                           "review_score", "standard", "deviation", "value", "target_adjusted", "score_rate"})
-
-
-def _segments(tokens: list[Token], idx: list[int]) -> list[tuple[list[int], Schema | None, int]]:
-    """The indicator block cut where a second table's header begins (a form that prints its common
-    rows and its project indicators as two tables): each part is read with its own header. A
-    header is a run of column names that names a value column (指标值, 完成值, 分值, 得分)."""
-    first, k = parse_header(tokens, idx)
-    if not idx:
-        return []
-    roles = [_ind_header_role(tokens[i]) for i in idx]
-    if sum(1 for r in roles if r) < 8:
-        return [(idx, first, k)]  # one header at most
-    cuts = [0]
-    headers = [(first, k)]
-    p = max(k, 1) + 3  # some rows first
-    while p < len(idx):
-        if not roles[p]:
-            p += 1
-            continue
-        window = roles[p:p + 8]
-        if sum(1 for r in window[:5] if r) >= 4 and \
-                {r for r in window if r} & {"level1", "level2", "name"} and \
-                {r for r in window if r} & {"target", "actual"}:
-            schema, k2 = parse_header(tokens, idx[p:])
-            cuts.append(p)
-            headers.append((schema, k2))
-            p += max(k2, 3) + 3
-            continue
-        p += 1
-    return [(idx[a:b], sch, kk) for (a, b), (sch, kk) in zip(zip(cuts, cuts[1:] + [len(idx)]), headers)]
-
-
-def _ind_header_role(tok: Token) -> str | None:
-    lab = tok.label
-    if lab is None or level_of(tok.text):
-        return None
-    role = lab.role("ind_col.")
-    return role if role in _HEADER_ROLES else None
-
-
 def _equal_weights(inds: list[Indicator]) -> None:
     """With no header to say so, one figure printed after every target, the same on every row and
     none of them an actual of that target's kind, is each row's 分值 (22.5 on four rows), not its
@@ -207,10 +165,9 @@ def _equal_weights(inds: list[Indicator]) -> None:
     if len(rows) < 3 or any(i.weight is not None or i.score is not None or i.actual is None for i in rows):
         return
     values = {i.actual for i in rows}
-    if len(values) != 1 or parse_number(next(iter(values))) is None or kind_of(next(iter(values))).name != "number":
-        return
-    w = parse_number(next(iter(values)))
-    if w is None or not 0 < w * len(rows) <= 100.5:
+    value = next(iter(values))
+    w = parse_number(value)
+    if len(values) != 1 or w is None or kind_of(value).name != "number" or not 0 < w * len(rows) <= 100.5:
         return
     for i in rows:
         i.weight = w
@@ -441,9 +398,7 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
     return inds, templates
 
 
-_PROSE_NAME = re.compile(r"[。；;！？]|^[\d.\s]*分|不得分|扣\d|扣完")
-
-
+_SENTENCE = re.compile(r"[。；;！？]")
 _SCORING_RULE = re.compile(r"\d\s*分|不得分|扣\d|扣完")
 _RULE_THEN_NAME = re.compile(r"^(.*[。；;，,])\s*([^。；;，,\s]{2,12})$")
 
@@ -469,7 +424,7 @@ def _prose_row(ind: Indicator) -> bool:
         return True
     if any(v is not None for v in (ind.target, ind.actual, ind.weight, ind.score)):
         return False
-    return bool(_PROSE_NAME.search(name))
+    return bool(_SENTENCE.search(name))
 
 
 def _row_number(name: str | None) -> int | None:
@@ -570,6 +525,10 @@ def _label_points(label: str | None) -> float | None:
     return float(m.group(1)) if m else None
 
 
+def _points(rows: list[Indicator]) -> float:
+    return sum(i.weight or 0 for i in rows)
+
+
 def _regroup_by_points(inds: list[Indicator], attr: str) -> None:
     """Labels that carry their points (项目决策 2分, 项目管理 13分) say how many rows are theirs:
     when a group's weights pass its points and its last rows make the next group's add up, those
@@ -589,15 +548,11 @@ def _regroup_by_points(inds: list[Indicator], attr: str) -> None:
         while k < len(b) and b[k].weight is not None:
             k += 1
         b = b[:k]
-
-        def points(rows: list[Indicator]) -> float:
-            return sum(i.weight or 0 for i in rows)
-
-        if points(a) <= pa + 0.01:
+        if _points(a) <= pa + 0.01:
             continue
         for m in range(1, len(a)):
             head, tail = a[:-m], a[-m:]
-            if abs(points(head) - pa) <= 0.01 and abs(points(tail + b) - pb) <= 0.01:
+            if abs(_points(head) - pa) <= 0.01 and abs(_points(tail + b) - pb) <= 0.01:
                 for i in tail:
                     setattr(i, attr, getattr(b[0], attr))
                 break
@@ -654,9 +609,9 @@ def _join_broken_labels(inds: list[Indicator]) -> None:
 
 # ---- totals --------------------------------------------------------------------------------------
 def _put_total(form: Form, tokens: list[Token], idx: list[int], locate: Locator) -> None:
-    vals = [tokens[i] for i in idx[1:] if not tokens[i].empty]
     if not idx:
         return
+    vals = [tokens[i] for i in idx[1:] if not tokens[i].empty]
     nums: list[tuple[float, Token]] = []
     for t in vals:
         v = parse_number(t.text)

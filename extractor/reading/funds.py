@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from extractor.reading.digits import is_run, plausible_weight, splits
 from extractor.reading.stream import Sep, Token
-from extractor.reading.values import amount_or_text, parse_number, rate_number
+from extractor.reading.values import parse_number, rate_number
 from extractor.reading.vocabulary import fold
 
 ROWS = ("total", "fiscal", "carryover", "other")
@@ -40,10 +40,6 @@ class FundsRead:
     unit: str | None = None
     points: float | None = None  # the block heading's points note: 预算执行情况(20分)
     leftovers: int = 0  # values no column took
-    checks_failed: int = 0
-
-
-_COL_ALIASES = {"other": "other"}
 
 
 def _col_role(tok: Token) -> str | None:
@@ -241,11 +237,6 @@ def _pair_layout(tokens: list[Token], idx: list[int]) -> bool:
     return pairs >= 2
 
 
-def _one(vals: list[Token]) -> tuple[str, str]:
-    v = next(v for v in vals if not v.empty)
-    return v.text, _value_kind(v)
-
-
 _SMALL_INT = re.compile(r"\s*\d{1,2}\s*")
 
 
@@ -267,6 +258,7 @@ def _without_numbering(tokens: list[Token], idx: list[int]) -> list[int]:
         else:
             k += 1
     return [i for i in idx if i not in drop] if drop else idx
+
 
 def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
     """Read the funds block (token indices ``idx``)."""
@@ -321,8 +313,9 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
         if lab is not None and lab.has("field."):
             k += 1
             continue
-        if t.label is None and _UNIT_NOTE.match(fold(t.text)):
-            out.unit = out.unit or _UNIT_NOTE.match(fold(t.text)).group(1)  # (万元) printed apart
+        note = _UNIT_NOTE.match(fold(t.text)) if t.label is None else None
+        if note:
+            out.unit = out.unit or note.group(1)  # (万元) printed apart
             k += 1
             continue
         if (cols and not rows and not pair_values and t.label is None and t.kind.name == "text"
@@ -366,14 +359,14 @@ def read_funds(tokens: list[Token], idx: list[int]) -> FundsRead:
             cut = _overflow_cut(vals, len(row_cols))
             rows[n + 1][2].extend(vals[cut:])
             vals = vals[:cut]
-        lone = headless and sum(1 for v in vals if not v.empty) == 1 and _fit_cost("full_year", *_one(vals)) <= 0.3
+        filled = [v for v in vals if not v.empty]
+        lone = headless and len(filled) == 1 and _fit_cost("full_year", filled[0].text, _value_kind(filled[0])) <= 0.3
         if lone and not lone_budget and "预算" in label and "年初" not in label:
             lone_budget = True
         if lone and lone_budget:
             # a lone figure under no column header, in a table whose total row its label calls a
             # budget, is the (full-year) budget: 年度预算资金总额: 763.00, 其中:中央补助 668.00
-            v = next(v for v in vals if not v.empty)
-            placed, left = {"full_year": Cellv(v.text, v)}, 0
+            placed, left = {"full_year": Cellv(filled[0].text, filled[0])}, 0
         else:
             placed, left, _score = fit_row(vals, row_cols, row, explicit)
         out.leftovers += left
@@ -405,8 +398,3 @@ def _overflow_cut(values: list[Token], n_cols: int) -> int:
         if seen == n_cols:
             return i + 1
     return len(values)
-
-
-def amount(cell: Cellv | None) -> float | str | None:
-    """A funds amount as the contract exports it."""
-    return amount_or_text(cell.text) if cell is not None else None

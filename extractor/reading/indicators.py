@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from extractor.reading.digits import is_run, plausible_weight, splits
 from extractor.reading.stream import Sep, Token
-from extractor.reading.values import kind_of, parse_number
+from extractor.reading.values import kind_of
 from extractor.reading.vocabulary import custom_level, fold, is_label_part, level_of
 
 # slot kinds
@@ -117,14 +117,13 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
     if any(r == "newrow" for r, _ in roles):
         cut = next(i for i, (r, _) in enumerate(roles) if r == "newrow")
         second = [x for x in roles[cut:] if x[0] not in ("spacer", "newrow")]
-        roles = [x for x in roles[:cut]] + second
+        roles = roles[:cut] + second
     if not roles or not any(r in ("name", "level1", "level2", "target", "actual") for r, _ in roles):
         return None, 0
     # the 绩效指标 heading on a line of its own is not a column
     if roles[0][0] == "label" and len(roles) > 2 and roles[1][1].sep >= Sep.LINE and roles[2][1].sep <= Sep.CELL:
         roles = roles[1:]
     names = [r for r, _ in roles]
-    sub = [r for r in names if r in ("nature", "value", "unit")]
     if "nature" in names and "target" in names and names.index("target") < names.index("nature"):
         # 年度指标值 over 指标性质 / 指标值 / 度量单位: the parts replace the group's header
         ti = names.index("target")
@@ -135,10 +134,8 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
             if roles[j][0] != "spacer":
                 parts.append(roles[j])
             j += 1
-        between = [r for r in roles[ti + 1:first_sub] if r[0] == "spacer"]
         rest = [r for r in roles[ti + 1:first_sub] if r[0] != "spacer"]
         roles = roles[:ti] + parts + rest + roles[j:]
-        del between, sub
     if any(r in ("weight", "score") for r, _ in roles):
         # the last header cells (复核分, 评价标准) wrapped by a PDF dump below the first row's cells
         names_now = [r for r, _ in roles]
@@ -177,6 +174,46 @@ def parse_header(tokens: list[Token], idx: list[int]) -> tuple[Schema | None, in
     # a target whose comparator and unit sit in columns of their own
     schema = Schema(slots, cols, width, points, True)
     return schema, k
+
+
+_HEADER_ROLES = frozenset({"level1", "level2", "name", "target", "actual", "weight", "score", "nature", "unit",
+                           "review_score", "standard", "deviation", "value", "target_adjusted", "score_rate"})
+
+
+def segments(tokens: list[Token], idx: list[int]) -> list[tuple[list[int], Schema | None, int]]:
+    """The indicator block cut where a second table's header begins (a form that prints its common
+    rows and its project indicators as two tables): each part is read with its own header. A
+    header is a run of column names that names a value column (指标值, 完成值, 分值, 得分)."""
+    first, k = parse_header(tokens, idx)
+    if not idx:
+        return []
+    roles = [_header_role(tokens[i]) for i in idx]
+    if sum(1 for r in roles if r) < 8:
+        return [(idx, first, k)]  # one header at most
+    cuts = [0]
+    headers = [(first, k)]
+    p = max(k, 1) + 3  # some rows first
+    while p < len(idx):
+        if not roles[p]:
+            p += 1
+            continue
+        window = roles[p:p + 8]
+        if sum(1 for r in window[:5] if r) >= 4 and \
+                {r for r in window if r} & {"level1", "level2", "name"} and \
+                {r for r in window if r} & {"target", "actual"}:
+            schema, k2 = parse_header(tokens, idx[p:])
+            cuts.append(p)
+            headers.append((schema, k2))
+            p += max(k2, 3) + 3
+            continue
+        p += 1
+    return [(idx[a:b], sch, kk) for (a, b), (sch, kk) in zip(zip(cuts, cuts[1:] + [len(idx)]), headers)]
+
+
+def _header_role(tok: Token) -> str | None:
+    """The column a header cell names (not a level label, not the 绩效指标 heading)."""
+    role = _ind_role(tok)
+    return role if role in _HEADER_ROLES and not level_of(tok.text) else None
 
 
 # ---- emission ------------------------------------------------------------------------------------
@@ -514,7 +551,6 @@ def fit(tokens: list[Token], schema: Schema, style: Style) -> Fit:
     for j in range(S - 1, -1, -1):
         suffix_end[j] = suffix_end[j + 1] + end[j]
     name_i = schema.name_index
-    starts = list(range(0, name_i + 1))
     width_ok = {}
     if schema.width > 0:
         counts: dict[int, int] = {}
@@ -769,7 +805,3 @@ def _with_implicit(schema: Schema) -> Schema:
         cols.insert(pos, -1)
     return Schema(slots, cols, schema.width, schema.points, schema.from_header)
 
-
-def parse_value_number(text: str | None) -> float | None:
-    """A 分值 / 得分 cell as a number."""
-    return parse_number(text)

@@ -64,22 +64,22 @@ def name_cuts(text: str) -> list[Piece] | None:
     plain = _NOTE.sub(lambda m: "\0" * len(m.group()), text)
     if _PROSE.search(plain):
         return None  # a sentence, not names
-    if any(ch.isdigit() for ch in text):
+    numbered = any(ch.isdigit() for ch in text)
+    if numbered:
         # a numbered name (指标1:…) may still carry its doubled value
         tail = _doubled_tail(text)
         if tail is None or any(ch.isdigit() for ch in tail.group(1)[4:]) and not _ENUM.match(tail.group(1)):
             return None
-        return [(tail.group(1), "name"), (tail.group(2), "value"), (tail.group(3), "value")]
-    tail = _YES_NO_TAIL.match(text) or _GRADE_TAIL.match(text) or _doubled_tail(text)
+    else:
+        tail = _YES_NO_TAIL.match(text) or _GRADE_TAIL.match(text) or _doubled_tail(text)
     if tail:
         name = tail.group(1)
-        out: list[Piece] = []
-        if len(name) >= 8 and "".join(sorted(name[-4:])) in _NATURE_ANAGRAMS:
-            out = [(name[:-4], "name"), (name[-4:], "stray")]  # a vertical 定性指标 cell, scrambled
+        if not numbered and len(name) >= 8 and "".join(sorted(name[-4:])) in _NATURE_ANAGRAMS:
+            head: list[Piece] = [(name[:-4], "name"), (name[-4:], "stray")]  # a vertical 定性指标, scrambled
         else:
-            out = [(name, "name")]
+            head = [(name, "name")]
         value = tail.group(2)
-        return out + [(value, "value"), (text[len(name) + len(value):], "value")]
+        return head + [(value, "value"), (text[len(name) + len(value):], "value")]
     stray = _STRAY_SCORE.search(plain)
     if stray and stray.start() >= 4:
         return [(text[: stray.start()], "name"), ("分", "stray"), (text[stray.end():], "name")]

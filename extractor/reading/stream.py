@@ -13,9 +13,10 @@ and figures begin.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from functools import lru_cache
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 
 from extractor.document import Document, Page
@@ -134,7 +135,6 @@ def _split_line(line: str, start: int, word_dump: bool) -> list[tuple[str, int, 
         if st == "|":
             i = start + line.index("|")
             return [("", i, i, Sep.CELL)]
-        lead = s.find(st[0]) if st else 0
         parts = s.split("|")
         pos = start
         out = []
@@ -146,21 +146,16 @@ def _split_line(line: str, start: int, word_dump: bool) -> list[tuple[str, int, 
             if i == 0 and len(body) > 60 and " " in body:
                 # text before a table flattened onto its line (page chrome, the form's title): words,
                 # not a cell
-                out.extend((w, a + m.start(), a + m.end(), Sep.SPACE) for m in re.finditer(r"\S+", body)
-                           for w in (m.group(),))
+                out.extend((m.group(), a + m.start(), a + m.end(), Sep.SPACE) for m in re.finditer(r"\S+", body))
                 continue
             out.append((body, a, b, Sep.CELL))
-        del lead
         return out
     out = []
     for m in re.finditer(r"[^ \u3000\xa0\t]+", s):
-        gap = s[:m.start()]
         sep = Sep.SPACE
         if out:
-            prev_end = out[-1][2] - start
-            run = s[prev_end:m.start()]
+            run = s[out[-1][2] - start:m.start()]
             sep = Sep.SPACES if len(run) >= 2 or "\u3000" in run else Sep.SPACE
-        del gap
         out.append((m.group(0), start + m.start(), start + m.end(), sep))
     return out
 
@@ -344,8 +339,8 @@ def grid_tokens(page: Page, row_base: int) -> list[Token]:
 
 # ---- repairs ------------------------------------------------------------------------------------
 def _join(a: Token, b: Token) -> Token:
-    gap = "" if a.end <= b.start else ""
-    return Token(a.text + gap + b.text, a.page, a.start, b.end, a.sep, a.blank, a.bbox, a.conf, a.row, a.col,
+    """Two neighbouring cells as one (their texts run together; the span covers both)."""
+    return Token(a.text + b.text, a.page, a.start, b.end, a.sep, a.blank, a.bbox, a.conf, a.row, a.col,
                  a.glued or b.glued)
 
 
@@ -457,10 +452,7 @@ def join_wrapped_header(tokens: list[Token]) -> list[Token]:
                           if all(_halves(out[j - m + n].text, out[s0 + n].text) for n in range(m))), 0)
                 if m:
                     for n in range(m):
-                        a, b = out[j - m + n], out[s0 + n]
-                        merged = _join(a, b)
-                        merged.text = a.text + b.text
-                        out[j - m + n] = merged
+                        out[j - m + n] = _join(out[j - m + n], out[s0 + n])
                     del out[s0:s0 + m]
                     shift += m
                     break
@@ -509,15 +501,12 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
     ``指标`` ``1:`` ``25`` ``万/年`` is one name; a piece ending in a colon or comma goes on."""
     out: list[Token] = []
     for t in tokens:
-        if (out and t.sep == Sep.SPACE and fold(t.text) == "指标" and out[-1].label is None and out[-1].text
+        if (out and t.sep == Sep.SPACE and fold(t.text) == "指标" and out[-1].text
                 and kind_of(out[-1].text).name in ("text", "qual") and not level_of(out[-1].text)
                 and len(fold(out[-1].text)) <= 8 and t.page == out[-1].page):
-            # a bare 指标 after a word is that cell's wrapped tail (完成 指标), not a level label
-            merged = _join(out[-1], t)
-            merged.text = out[-1].text + t.text
-            out[-1] = merged
+            out[-1] = _join(out[-1], t)  # a bare 指标 after a word is that cell's wrapped tail (完成 指标)
             continue
-        if out and t.sep == Sep.SPACE and t.text and out[-1].text and t.label is None and t.page == out[-1].page:
+        if out and t.sep == Sep.SPACE and t.text and out[-1].text and t.page == out[-1].page:
             prev = out[-1]
             pf = fold(prev.text)
             nk = kind_of(t.text).name
@@ -547,7 +536,7 @@ def join_spaced(tokens: list[Token]) -> list[Token]:
                     prev.text + t.text
                 out[-1] = merged
                 before = out[-2] if len(out) >= 2 else None
-                if (_PROSE_POINTS.match(fold(t.text)) and before is not None and before.label is None
+                if (_PROSE_POINTS.match(fold(t.text)) and before is not None
                         and prev.sep == Sep.SPACE and before.page == prev.page
                         and kind_of(before.text).name == "text" and not level_of(before.text)):
                     both = _join(before, merged)
@@ -810,10 +799,10 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
         if not dense:
             a0, b0 = hits[0]
             rest = folded[b0:]
-            head_label = match(text[: idx[b0 - 1] + 1])
+            head = text[: idx[b0 - 1] + 1]
+            head_label = match(head)
             if a0 != 0 or (head_label is not None and head_label.has("goal.")) or not (
-                    rest[:1] in (":", "：") or rest[:1].isdigit() or
-                               (match(text[: idx[b0 - 1] + 1]) is not None and _anchor_or_field(text[: idx[b0 - 1] + 1]))):
+                    rest[:1] in (":", "：") or rest[:1].isdigit() or (head_label is not None and _anchor_or_field(head))):
                 out.append(t)
                 glued_run = False
                 continue
@@ -857,8 +846,6 @@ def cut_glued(tokens: list[Token]) -> list[Token]:
 
 
 def _nfkc_same_length(text: str) -> str:
-    import unicodedata
-
     n = unicodedata.normalize("NFKC", text)
     return n if len(n) == len(text) else text
 

@@ -17,7 +17,7 @@ EMPTY_MARKS = frozenset({"", "—", "-", "–", "－", "——", "/", "／", "\\
 _UNIT_ALT = "|".join(re.escape(u) for u in UNITS)
 _NUM = r"\d+(?:\.\d+)?"
 _CMP = r"(?:≥|≤|>=|<=|>|<|=|≧|≦|大于等于|小于等于|不少于|不低于|不高于|不超过|不大于|不小于|大于|小于|低于|高于|超过|达到|约|控制在)"
-_PLAIN = re.compile(rf"^[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?$")
+_PLAIN = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _PERCENT = re.compile(rf"^{_CMP}?[+-]?{_NUM}(?:%|‰)(?:以上|以下|以内|左右)?$")
 _AMOUNT = re.compile(rf"^{_CMP}?[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?:{_UNIT_ALT})(?:/(?:年|月|人|次|户))?(?:以上|以下|以内|左右)?$")
 _CMP_NUM = re.compile(rf"^{_CMP}[+-]?{_NUM}(?:以上|以下|以内|左右)?$")
@@ -93,15 +93,10 @@ def parse_number(text: str | None) -> float | None:
 
 def amount_or_text(text: str | None) -> float | str | None:
     """A funds cell: a number (in the table's unit) when it holds one, None when empty, else the text."""
-    if text is None:
-        return None
-    t = fold(text)
-    if t in EMPTY_MARKS:
+    if is_empty(text):
         return None
     n = parse_number(text)
-    if n is not None:
-        return n
-    return text.strip() or None
+    return n if n is not None else text.strip() or None
 
 
 @lru_cache(maxsize=65536)
@@ -129,9 +124,6 @@ _ATOM = re.compile(
     rf"|(?P<fig>{_CMP}?[+-]?(?:\d+|\.(?=\d+\.))(?:\.?\d+)*(?:%|‰|(?:{_UNIT_ALT})(?![\u4e00-\u9fff]))?(?:以上|以下|以内|左右)?)"
     rf"|(?P<text>[^\d]+?(?={_CMP}?\d|\.\d+\.\d|[(（]\d{{4}}年|$))"
 )
-
-
-_RUN_PCT = re.compile(r"^(\d+)(\d{1,3})(\.\d+)?%$")
 
 
 def _percent_cut(piece: str) -> int:
