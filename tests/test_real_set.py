@@ -82,3 +82,19 @@ def test_real_documents_are_evaluated_as_published_only() -> None:
     results = evaluate([REAL], ("orig", "docx"))
     assert {fmt for _, fmt, _ in results} == {"orig"}  # no rendering of a real file's gold
     assert len(results) == len(CASES)
+
+
+def test_a_site_header_before_the_document_changes_nothing(tmp_path) -> None:
+    """``../shared/real`` keeps each page's source and kind lines above its text; a reader must not
+    take them for cells (058 once glued them into its first indicator's name)."""
+    from extractor.scoring import Score, score
+
+    with_header, as_is = Score(), Score()
+    for case in FORM_FILES:
+        gold = json.loads(case.gold_path.read_text(encoding="utf-8"))
+        p = tmp_path / case.input_path.name
+        p.write_text("source: https://example.gov.cn/article-1.html\nkind: self-eval-form\n\n"
+                     + case.input_path.read_text(encoding="utf-8"), encoding="utf-8")
+        with_header.add(score(gold, result_to_contract(process_file(p), provenance=False)))
+        as_is.add(score(gold, result_to_contract(process_file(case.input_path), provenance=False)))
+    assert with_header.field_accuracy == as_is.field_accuracy, (with_header.summary_line(), as_is.summary_line())

@@ -93,6 +93,8 @@ def _rows_before(tokens: list[Token], i: int, floor: int) -> int:
         t = tokens[j - 1]
         if t.label is not None or (len(t.text) > 40 and not t.kind.digits) or is_title(t.text):
             break
+        if tokens[j].col >= 0 and t.col < 0:
+            break  # out of the table's cells into the page's text (a site's header lines)
         j -= 1
     seg = tokens[j:i]
     if not any(t.kind.figure or t.kind.name == "nature" for t in seg):
