@@ -2,7 +2,7 @@
 
 Run: ``streamlit run review_app.py`` (listens on 127.0.0.1; see .streamlit/config.toml). The database
 path comes from ``EXTRACTOR_DB`` (default ``out/review.db``). On first start with an empty database
-the bundled samples are imported (``EXTRACTOR_SEED=0`` turns that off). Every save goes to SQLite at once (extractor/store.py); no LLM
+the bundled samples are imported (``EXTRACTOR_SEED=0`` turns that off). Every save goes to SQLite at once (extractor/store/database.py); no LLM
 is called from here.
 """
 
@@ -31,12 +31,15 @@ from extractor.app_support import (
     scan_page_png,
     text_context_html,
 )
-from extractor.batch import expand_inputs
-from extractor.importer import import_files
-from extractor.ocr_pages import set_progress as set_ocr_progress
-from extractor.rulebook import RULES
-from extractor.schemas import LOW_READING_CONFIDENCE
-from extractor.store import ConcurrentEditError, Store
+from extractor.core.config import load_config
+from extractor.core.records import LOW_READING_CONFIDENCE
+from extractor.ingest import SUPPORTED_TEXT
+from extractor.ocr.pages import set_progress as set_ocr_progress
+from extractor.pipeline.batch import expand_inputs
+from extractor.pipeline.importer import import_files
+from extractor.pipeline.process import reviewer
+from extractor.review.rulebook import RULES
+from extractor.store.database import ConcurrentEditError, Store
 
 ROOT = Path(__file__).resolve().parent
 DB_PATH = os.environ.get("EXTRACTOR_DB", str(ROOT / "out" / "review.db"))
@@ -49,7 +52,7 @@ st.set_page_config(page_title="绩效自评表审核", layout="wide")
 
 @st.cache_resource
 def get_store(path: str) -> Store:
-    return Store(path)
+    return Store(path, rereview=reviewer(load_config()))
 
 
 store = get_store(DB_PATH)
@@ -84,7 +87,7 @@ def open_form(form_id: int) -> None:
 # ---- import ------------------------------------------------------------------------------------
 def page_import() -> None:
     st.header("导入自评表")
-    st.write("支持 .txt .pdf .docx .xlsx .csv .md；损坏或无法识别的文件会列出原因，其余文件照常处理。"
+    st.write(f"支持{SUPPORTED_TEXT}；损坏或无法识别的文件会列出原因，其余文件照常处理。"
              "重新导入已修改的文件时，未变化的数值上的更正与处理意见全部保留。")
     up = st.file_uploader("上传文件", accept_multiple_files=True, key="uploads")
     folder = st.text_input("或输入文件夹路径", key="folder")
@@ -328,7 +331,7 @@ def page_form() -> None:
 
 
 def _get(form: dict, path: str):  # type: ignore[no-untyped-def]
-    from extractor.store import get_path
+    from extractor.store.contract import get_path
     return get_path(form, path)
 
 
@@ -338,8 +341,8 @@ def _field_label(path: str) -> str:
     if parts[0] == "indicators":
         return f"指标{int(parts[1]) + 1} · {labels.get(parts[2], parts[2])}"
     if parts[0] == "funds" and len(parts) == 3:
-        from extractor.ocr_repair import COLUMNS, ROWS
-        return dict(FUND_FIELDS).get(path) or f"{ROWS.get(parts[1], parts[1])}·{COLUMNS.get(parts[2], parts[2])}"
+        from extractor.core.field_names import FUND_COLUMNS, FUND_ROWS
+        return dict(FUND_FIELDS).get(path) or f"{FUND_ROWS.get(parts[1], parts[1])}·{FUND_COLUMNS.get(parts[2], parts[2])}"
     return labels.get(path, path)
 
 
@@ -370,7 +373,8 @@ def _flag_box(fid: int, version: int, n: int, fl: dict, who: str) -> None:
 
 # ---- draft and export ------------------------------------------------------------------------
 def page_draft() -> None:
-    from extractor.draft import draft_sections, to_markdown
+    from extractor.draft.sections import draft_sections, to_markdown
+    from extractor.draft.word import markdown_to_docx
 
     st.header("问题与建议草稿")
     scope = st.radio("范围", ["全部自评表", "已复核的自评表"], horizontal=True, key="draft_scope")
@@ -397,24 +401,7 @@ def page_draft() -> None:
         store.save_draft("default", generated, who)
         st.rerun()
     c3.download_button("下载 Markdown", text.encode("utf-8"), file_name="问题与建议.md", key="dl_md")
-    c4.download_button("下载 Word", _docx_bytes(text), file_name="问题与建议.docx", key="dl_docx")
-
-
-def _docx_bytes(markdown: str) -> bytes:
-    import io
-
-    import docx
-    d = docx.Document()
-    for line in markdown.splitlines():
-        if line.startswith("# "):
-            d.add_heading(line[2:], level=1)
-        elif line.startswith("## "):
-            d.add_heading(line[3:], level=2)
-        elif line.strip() and not line.startswith("|---"):
-            d.add_paragraph(line)
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
+    c4.download_button("下载 Word", markdown_to_docx(text), file_name="问题与建议.docx", key="dl_docx")
 
 
 def page_export() -> None:

@@ -29,8 +29,8 @@ def main() -> None:
     args = ap.parse_args()
     from streamlit.testing.v1 import AppTest
 
-    from extractor.importer import import_files
-    from extractor.store import Store
+    from extractor.pipeline.importer import import_files
+    from extractor.store.database import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 def _prepare(kind: str, min_forms: int, work: Path) -> tuple[list[Path], int]:
     """Copies of the seed inputs (or renderings) until the batch holds at least min_forms forms."""
-    from extractor.fixtures import render_all
+    from evalkit.fixtures import render_all
 
     golds = sorted((ROOT / "eval_sets" / "seeds").glob("*.gold.json"))
     units: list[tuple[Path, int]] = []
@@ -56,8 +56,8 @@ def _child(kind: str, listing: str) -> None:
     """Run in a fresh process: extract every listed file, print JSON figures."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    from extractor.batch import process_file
-    from extractor.export import result_to_contract
+    from extractor.pipeline.process import process_file
+    from extractor.store.contract import result_to_contract
 
     files = [Path(p) for p in Path(listing).read_text(encoding="utf-8").splitlines()]
     t0 = time.perf_counter()

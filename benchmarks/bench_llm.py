@@ -29,10 +29,10 @@ def main() -> None:
     args = ap.parse_args()
     from fake_openai import FakeOpenAI, answers_for
 
-    from extractor.extract import extract_forms_with_text
     from extractor.ingest import ingest
-    from extractor.llm import load_llm_config
-    from extractor.llm_step import LLMStep
+    from extractor.llm.client import load_llm_config
+    from extractor.llm.step import LLMStep
+    from extractor.reading.extract import extract_forms_with_text
 
     seeds = sorted((ROOT / "samples").glob("*.txt"))
     answer = answers_for(seeds)

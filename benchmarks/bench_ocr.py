@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 CHILD = r"""
 import json, os, resource, sys, time
 from pathlib import Path
-from extractor.batch import process_file
+from extractor.pipeline.process import process_file
 
 def main():
     t = time.perf_counter()
@@ -43,7 +43,7 @@ if __name__ == "__main__":
 def build(pages: int, work: Path) -> Path:
     import pymupdf
 
-    from extractor.fixtures import render_scan
+    from evalkit.fixtures import render_scan
 
     gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("001_*.gold.json")).read_text(encoding="utf-8"))
     one = work / "one.pdf"

@@ -20,7 +20,7 @@ SOURCES = {
 
 
 def main() -> None:
-    from extractor.batch import process_file
+    from extractor.pipeline.process import process_file
 
     print(f"{'输入':8s}{'重复次数':>8s}{'字符数':>12s}{'自评表数':>10s}{'用时(秒)':>10s}{'表/秒':>10s}")
     with tempfile.TemporaryDirectory() as d:

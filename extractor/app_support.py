@@ -11,18 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from extractor.export import low_confidence, provenance  # noqa: F401  (re-exported for the app)
-from extractor.store import Store
+from extractor.core.field_names import FORM_FIELDS, FUND_AMOUNTS, FUND_ROWS, INDICATOR_FIELDS
+from extractor.store.contract import low_confidence, provenance  # noqa: F401  (re-exported for the app)
+from extractor.store.database import Store
 
-FIELDS = [("project_name", "项目名称"), ("department", "主管部门"), ("implementing_unit", "实施单位"),
-          ("project_lead", "项目负责人"), ("phone", "联系电话"), ("year", "年度"),
-          ("goal_expected", "预期目标"), ("goal_actual", "实际完成情况"),
-          ("total_weight", "总分分值"), ("total_score", "总分得分")]
-FUND_FIELDS = [(f"funds.{r}.{c}", f"{rl}·{cl}") for r, rl in (("total", "年度资金总额"), ("fiscal", "财政拨款"),
-                                                             ("carryover", "上年结转"), ("other", "其他资金"))
-               for c, cl in (("initial", "年初预算数"), ("full_year", "全年预算数"), ("executed", "全年执行数"))]
-IND_COLS = [("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"), ("target", "年度指标值"),
-            ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("deviation", "偏差原因")]
+FIELDS = list(FORM_FIELDS.items())
+FUND_FIELDS = [(f"funds.{r}.{c}", f"{rl}·{cl}") for r, rl in FUND_ROWS.items() for c, cl in FUND_AMOUNTS.items()]
+IND_COLS = list(INDICATOR_FIELDS.items())
 NUMERIC = {"year", "total_weight", "total_score", "weight", "score"}
 
 
@@ -96,8 +91,8 @@ def scan_page_png(path: str, page: int, bbox: list[float] | None, width: int = 1
     in points of the deskewed page)."""
     from PIL import Image, ImageDraw
 
-    from extractor.ingest_scan import page_image
-    from extractor.ocr_image import drop_red, rotate, skew_angle
+    from extractor.ocr.image import drop_red, rotate, skew_angle
+    from extractor.ocr.page_images import page_image
 
     img, dpi = page_image(path, page - 1, pdf=path.lower().endswith(".pdf"))
     im = Image.fromarray(rotate(img, skew_angle(drop_red(img))))

@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from extractor import __version__
-from extractor.batch import BatchReport, expand_inputs, run_batch
-from extractor.schemas import LOW_READING_CONFIDENCE, ExtractionResult
+from extractor.core.records import LOW_READING_CONFIDENCE, ExtractionResult
+from extractor.pipeline.batch import BatchReport, expand_inputs, run_batch
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 
@@ -24,9 +24,9 @@ console = Console(stderr=False, highlight=False, soft_wrap=True)
 def _llm_step(use_llm: bool, llm_config: str | None, scope: str):  # type: ignore[no-untyped-def]
     if not use_llm:
         return None
-    from extractor.errors import ConfigError
-    from extractor.llm import OFFLINE_NOTE, load_llm_config
-    from extractor.llm_step import LLMStep
+    from extractor.core.errors import ConfigError
+    from extractor.llm.client import OFFLINE_NOTE, load_llm_config
+    from extractor.llm.step import LLMStep
 
     try:
         cfg = load_llm_config(llm_config)
@@ -50,11 +50,14 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
 
 
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
-         transform=None, llm=None) -> BatchReport:  # type: ignore[no-untyped-def]
+         transform=None, llm=None, config=None) -> BatchReport:  # type: ignore[no-untyped-def]
     files = expand_inputs(paths)
     if not files:
-        raise click.ClickException("没有找到可处理的文件（支持 .txt .pdf .docx .xlsx）。请检查路径。")
+        from extractor.ingest import SUPPORTED_TEXT
+
+        raise click.ClickException(f"没有找到可处理的文件（支持{SUPPORTED_TEXT}）。请检查路径。")
     out_dir = Path(out)
+    kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config)
     if llm is not None and not quiet:
         with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
@@ -64,8 +67,7 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
                 progress.update(task, completed=i, total=n)
 
             with _ocr_bar(progress):
-                rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform,
-                                llm=llm, on_llm=llm_done)
+                rep = run_batch(files, out_dir, on_llm=llm_done, **kw)
     elif len(files) > 1 and not quiet:
         with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=console, transient=True) as progress:
@@ -75,15 +77,14 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
                 progress.update(task, advance=1, description=path.name)
 
             with _ocr_bar(progress):
-                rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, on_done=done,
-                                transform=transform, llm=llm)
+                rep = run_batch(files, out_dir, on_done=done, **kw)
     elif not quiet:  # one file: a bar only if it holds scanned pages
         with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=console, transient=True) as progress:
             with _ocr_bar(progress):
-                rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform)
+                rep = run_batch(files, out_dir, **kw)
     else:
-        rep = run_batch(files, out_dir, provenance=provenance, fail_fast=fail_fast, transform=transform)
+        rep = run_batch(files, out_dir, **kw)
     if not quiet:
         _print_llm(llm)
     if not quiet:
@@ -94,7 +95,7 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
 @contextmanager
 def _ocr_bar(progress: Progress) -> Iterator[None]:
     """Show scanned-page OCR progress (pages done / pages to read) as its own line in ``progress``."""
-    from extractor import ocr_pages
+    from extractor.ocr import pages as ocr_pages
 
     tasks: dict[str, object] = {}
 
@@ -170,7 +171,7 @@ def common_options(f):  # type: ignore[no-untyped-def]
 @click.version_option(__version__, prog_name="extractor")
 def main() -> None:
     """项目支出绩效自评表抽取与审核工具。"""
-    from extractor import ocr_pages
+    from extractor.ocr import pages as ocr_pages
 
     ocr_pages.use_all_cores()  # scanned pages on every core (the CLI's entry point is guarded)
 
@@ -187,17 +188,16 @@ def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_s
 @main.command()
 @common_options
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="EXTRACTOR_REVIEW_CONFIG",
-              help="审核配置文件（TOML，格式见 extractor/review_defaults.toml）")
+              help="审核配置文件（TOML，格式见 extractor/core/review_defaults.toml）")
 @click.option("--top", default=20, show_default=True, help="终端显示风险最高的前N份")
 @click.option("--second-opinion", is_flag=True, help="对边界情形的“指标值未量化/完成值无实测数据”请大模型给出复核意见（需 --llm）")
 def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
            no_provenance: bool, fail_fast: bool, quiet: bool, config_path: str | None, top: int,
            second_opinion: bool) -> None:
     """抽取并审核：逐表标注问题、重算得分、按风险排序，输出JSON和排序表（triage.csv）。"""
-    from extractor.config import load_config
-    from extractor.errors import ConfigError
-    from extractor.review import review_result
-    from extractor.triage import rank, write_csv
+    from extractor.core.config import load_config
+    from extractor.core.errors import ConfigError
+    from extractor.review.triage import rank, write_csv
 
     try:
         cfg = load_config(config_path)
@@ -206,22 +206,21 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
     step = _llm_step(use_llm, llm_config, llm_scope)
 
     def transform(r):  # type: ignore[no-untyped-def]
-        r = review_result(r, cfg)
         if second_opinion and step is not None:
             import asyncio
 
-            from extractor.llm_opinion import second_opinions
+            from extractor.llm.opinion import second_opinions
             asyncio.run(second_opinions(r.forms, step.cfg, client=step.client, usage=step.usage))
         return r
 
-    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=transform, llm=step)
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=transform, llm=step, config=cfg)
     rows = rank([(p.name, r) for p, r, _ in rep.results if r.status == "ok"])
     csv_path = Path(out) / "triage.csv"
     write_csv(rows, csv_path)
     if not quiet and rows:
         table = Table(title=f"风险排序（共{len(rows)}份，显示前{min(top, len(rows))}份）", show_header=True,
                       header_style="bold")
-        from extractor.triage import COMPACT
+        from extractor.review.triage import COMPACT
         for col, width in zip(COMPACT, (3, 5, 16, 11, 8, 14)):
             table.add_column(col, overflow="ellipsis", no_wrap=True, min_width=width)
         for k, r in enumerate(rows[:top], start=1):
@@ -238,7 +237,7 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
 @click.option("--accepted-only", is_flag=True, help="只使用人工复核中“采纳”或“修改”的问题")
 def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
     """根据审核结果（review 输出的JSON或其所在文件夹）起草“存在的问题”和“建议”。"""
-    from extractor.draft import load_reviewed, write_draft
+    from extractor.draft.sections import load_reviewed, write_draft
 
     out_path = Path(out)
     if out_path.suffix.lower() not in (".md", ".docx"):
@@ -261,9 +260,9 @@ def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="把结果另存为JSON")
 def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str | None) -> None:
     """在评测集上运行抽取并按 score_export.py 的口径打分（逐文件及总体）。"""
-    from extractor.evaluate import RENDERABLE, SLOW, evaluate, find_sets
-    from extractor.schemas import LOW_CONFIDENCE, LOW_CONFIDENCE_FIGURE
-    from extractor.scoring import Score
+    from evalkit.harness import RENDERABLE, SLOW, evaluate, find_sets
+    from evalkit.metrics import Score
+    from extractor.core.records import LOW_CONFIDENCE, LOW_CONFIDENCE_FIGURE
 
     fmts = ("orig", *RENDERABLE) if formats == "all" else tuple(x.strip() for x in formats.split(",") if x.strip())
     bad = [f for f in fmts if f not in ("orig", *RENDERABLE, *SLOW)]

@@ -1,7 +1,7 @@
 """Render gold files (contract JSON) into real .docx/.xlsx/.pdf/.md/one-line .txt files.
 
 usage: python scripts/render_fixtures.py GOLD.json [GOLD.json ...] -o OUTDIR [--formats docx,xlsx,pdf]
-The same renderer (extractor/fixtures.py) is what the tests and `extractor eval` use.
+The same renderer (evalkit/fixtures.py) is what the tests and `extractor eval` use.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from extractor.fixtures import RENDERERS, render_all  # noqa: E402
+from evalkit.fixtures import RENDERERS, render_all  # noqa: E402
 
 
 def main() -> None:

@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup_browser.sh
+echo "检查代码规范（ruff）与分层约定（import-linter）……" >&2
+.venv/bin/ruff check --quiet .
+.venv/bin/lint-imports --no-cache > .venv/lint-imports.log 2>&1 || { cat .venv/lint-imports.log >&2; echo "分层约定被破坏（见上方 BROKEN 的约定）。" >&2; exit 1; }
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

@@ -20,7 +20,7 @@ def load(path: Path) -> dict:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
     """Every seed gold rendered to docx, xlsx, pdf, md and flat text (made once per session)."""
-    from extractor.fixtures import render_all
+    from evalkit.fixtures import render_all
 
     out = tmp_path_factory.mktemp("rendered")
     made = {}

@@ -106,10 +106,10 @@ def _completion(req: dict[str, Any], text: str, finish: str) -> dict[str, Any]:
 
 def answers_from_parser(path: Any) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
     """Scripted answers: what the parser read from ``path``, for the form named in the prompt."""
-    from extractor.batch import process_file
-    from extractor.export import result_to_contract
-    from extractor.llm_schemas import LLMForm
-    from extractor.numbers import clean
+    from extractor.core.figures import clean
+    from extractor.llm.schemas import LLMForm
+    from extractor.pipeline.process import process_file
+    from extractor.store.contract import result_to_contract
 
     forms = result_to_contract(process_file(path), provenance=False)["forms"]
 

@@ -7,9 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import ROOT
+from streamlit.testing.v1 import AppTest
 
 APP = str(ROOT / "review_app.py")
 
@@ -102,7 +101,7 @@ def test_import_of_a_scan_reports_its_pages(app_db: Path, tmp_path: Path, monkey
     taken down afterwards (a later CLI run in the same process must not draw into a dead page)."""
     import pymupdf
 
-    from extractor import ocr_pages
+    from extractor.ocr import pages as ocr_pages
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -127,12 +126,12 @@ def test_import_of_a_scan_reports_its_pages(app_db: Path, tmp_path: Path, monkey
 def test_low_confidence_ocr_values_are_marked_one_by_one(app_db: Path) -> None:
     """A scanned form whose 实际完成值 and 全年执行数 were read with low OCR confidence: the form view
     names both, marks the indicator row and the funds cell, and offers them first to locate."""
-    from extractor.document import Cell, Document, Page, Row
-    from extractor.export import result_to_contract
-    from extractor.extract import extract_forms
-    from extractor.review import review_result
-    from extractor.schemas import ExtractionResult
-    from extractor.store import Store
+    from extractor.core.document import Cell, Document, Page, Row
+    from extractor.core.records import ExtractionResult
+    from extractor.reading.extract import extract_forms
+    from extractor.review.engine import review_result
+    from extractor.store.contract import result_to_contract
+    from extractor.store.database import Store
 
     rows = [["项目名称", "扫描测试项目"], ["主管部门", "某局", "实施单位", "某中心"],
             ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],

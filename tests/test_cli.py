@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, SEEDS, SHARED, load
-
 import pytest
+from conftest import ROOT, SEEDS, SHARED, load
 
 
 def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -60,9 +59,9 @@ def test_eval_prints_the_scorer_line_per_file_and_overall() -> None:
 
 @pytest.mark.skipif(not (SHARED / "score_export.py").exists(), reason="../shared/score_export.py not beside the clone")
 def test_our_scorer_prints_what_the_shared_scorer_prints(tmp_path: Path) -> None:
-    from extractor.batch import process_file
-    from extractor.export import dumps, result_to_contract
-    from extractor.scoring import score
+    from evalkit.metrics import score
+    from extractor.pipeline.process import process_file
+    from extractor.store.contract import dumps, result_to_contract
 
     for g in SEEDS:
         gold = load(g)

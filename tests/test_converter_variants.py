@@ -15,13 +15,13 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from extractor.batch import process_file
-from extractor.export import result_to_contract
+
+from evalkit.metrics import Score, score
 from extractor.ingest import decode_text
+from extractor.pipeline.process import process_file
 from extractor.reading.stream import _word_dump
-from extractor.scoring import Score, score
+from extractor.store.contract import result_to_contract
 
 SETS = ("seeds", "regional", "heldout")
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-
 from conftest import ROOT
-from extractor.batch import process_file, run_batch
-from extractor.errors import IngestError
+
+from extractor.core.errors import IngestError
 from extractor.ingest import ingest
+from extractor.pipeline.batch import run_batch
+from extractor.pipeline.process import process_file
 
 
 def _encrypted_pdf(path: Path) -> Path:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT
-from extractor.evaluate import evaluate_case, find_sets, load_cases
+
+from evalkit.harness import evaluate_case, find_sets, load_cases
 
 CASES = [c for d in find_sets(ROOT / "eval_sets") for c in load_cases(d) if c.set_name != "real"]
 # sets written to measure generalisation before the parser saw them keep their own bar

@@ -3,7 +3,7 @@ rules in prose, a unit glued to the name, a bracketed note that belongs to its l
 
 from pathlib import Path
 
-from extractor.batch import process_file
+from extractor.pipeline.process import process_file
 from extractor.reading.names import name_cuts
 
 STRIPPED = ("学生资助项目绩效自评表项目名称某学院学生资助项目主管部门某省教育厅项目实施单位某学院"
@@ -59,8 +59,8 @@ def test_wrapped_scoring_rules_are_not_rows(tmp_path: Path) -> None:
 
 
 def test_labels_with_points_take_the_rows_their_points_need() -> None:
+    from extractor.core.records import Indicator
     from extractor.reading.build import _regroup_by_points
-    from extractor.schemas import Indicator
 
     rows = [Indicator(level1="项目决策 2 分", name="决策依据", weight=2),
             Indicator(level1="项目决策 2 分", name="财务制度", weight=3),
@@ -87,9 +87,10 @@ def test_a_run_whose_figures_lost_their_digits_before_the_point() -> None:
 
 
 def test_a_header_wrapped_onto_two_lines_and_a_second_table() -> None:
-    from extractor.ingest import read_text_file  # noqa: F401  (the reader the CLI uses for .txt)
-    from pathlib import Path as _P
     import tempfile
+    from pathlib import Path as _P
+
+    from extractor.ingest import read_text_file  # noqa: F401  (the reader the CLI uses for .txt)
 
     text = ("某市项目支出绩效自评表 项目名称 办公网维护 项目主管单位 某市纪委 "
             "项目权重 评价内容 分值 自评分 项目决策 2 分 决策依据 2 2 项目管理 3 分 财务制度 3 3 "

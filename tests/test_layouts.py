@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractor.batch import process_file
+from extractor.pipeline.process import process_file
 
 BEIJING_FORM = """项目支出绩效自评表
 (2023年度)
@@ -214,7 +214,7 @@ def test_big5_traditional_text_reads_as_the_simplified_form(tmp_path: Path) -> N
 
 
 def test_chinese_numerals_compare_as_numbers() -> None:
-    from extractor.quantify import quantity
+    from extractor.core.quantity import quantity
 
     assert quantity("≥三项").value == 3
     assert quantity("两次").value == 2

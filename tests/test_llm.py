@@ -13,18 +13,16 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from fake_openai import FakeOpenAI, answers_for, answers_from_parser
-from extractor.errors import ConfigError
-from extractor.export import result_to_contract
-from extractor.extract import extract_forms_with_text
+
+from extractor.core.errors import ConfigError
 from extractor.ingest import ingest
-from extractor.llm import MODES, load_llm_config
-from extractor.llm_extract import run_llm
-from extractor.llm_schemas import LLMForm
-from extractor.numbers import clean
-from extractor.prompts import PROMPT_DIR, PromptError, load_prompt
+from extractor.llm.client import MODES, load_llm_config
+from extractor.llm.extract import run_llm
+from extractor.llm.prompts import PROMPT_DIR, PromptError, load_prompt
+from extractor.reading.extract import extract_forms_with_text
+from extractor.store.contract import result_to_contract
 
 SEED = ROOT / "samples" / "001_cc20b351adbf8378.txt"
 
@@ -190,9 +188,9 @@ def test_every_prompt_renders_with_its_declared_variables(path: Path) -> None:
 
 
 def test_narrative_report_is_chunked_grounded_and_exported(tmp_path: Path) -> None:
-    from extractor.llm import load_llm_config
-    from extractor.llm_schemas import ReportChunk
-    from extractor.llm_step import LLMStep
+    from extractor.llm.client import load_llm_config
+    from extractor.llm.schemas import ReportChunk
+    from extractor.llm.step import LLMStep
 
     seed = ROOT / "samples" / "000_6226a1c3cfbc3ef3.txt"
     forms_answer = _answers_from_parser(seed)
@@ -235,11 +233,11 @@ def test_narrative_report_is_chunked_grounded_and_exported(tmp_path: Path) -> No
 def test_second_opinion_annotates_borderline_flags_without_changing_them(tmp_path: Path) -> None:
     import re as _re
 
-    from extractor.batch import process_file
-    from extractor.llm import load_llm_config
-    from extractor.llm_opinion import candidates, second_opinions
-    from extractor.llm_schemas import Opinion, SecondOpinion
-    from extractor.review import review_result
+    from extractor.llm.client import load_llm_config
+    from extractor.llm.opinion import candidates, second_opinions
+    from extractor.llm.schemas import Opinion, SecondOpinion
+    from extractor.pipeline.process import process_file
+    from extractor.review.engine import review_result
 
     res = review_result(process_file(ROOT / "samples" / "000_6226a1c3cfbc3ef3.txt"))
     form = res.forms[0]

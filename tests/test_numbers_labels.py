@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.numbers import number_or_text, parse_number
+from extractor.core.figures import number_or_text, parse_number
+from extractor.core.vocabulary import fold, is_template_name, level_of, match
 from extractor.reading.forms import heading_year
-from extractor.reading.vocabulary import fold, is_template_name, level_of, match
 
 
 def fund_column(text: str) -> str | None:

@@ -8,18 +8,18 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from extractor.batch import process_file
-from extractor.export import result_to_contract
-from extractor.scoring import score
+
+from evalkit.metrics import score
+from extractor.pipeline.process import process_file
+from extractor.store.contract import result_to_contract
 
 GOLD = ROOT / "eval_sets" / "seeds" / "001_cc20b351adbf8378.gold.json"
 
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    from extractor.fixtures import render_scan
+    from evalkit.fixtures import render_scan
 
     gold = json.loads(GOLD.read_text(encoding="utf-8"))
     gold["forms"] = gold["forms"][:2]
@@ -54,7 +54,7 @@ def test_image_file_input(scan, tmp_path: Path) -> None:
 def test_models_ship_in_the_wheel_and_nothing_is_fetched() -> None:
     import rapidocr
 
-    from extractor.ocr import engine
+    from extractor.ocr.cells import engine
 
     models = Path(rapidocr.__file__).parent / "models"
     assert any(models.glob("*det*.onnx")) and any(models.glob("*rec*.onnx"))
@@ -68,8 +68,8 @@ _INDICATORS = [["绩效指标", "一级指标", "二级指标", "三级指标", 
 def _ocr_form(funds: list[list[str]], confidence=lambda text: 0.99, head=()):  # type: ignore[no-untyped-def]
     """One form as OCR would hand it over: the funds rows given, a one-row indicator table, every
     cell read with ``confidence(text)``; extracted by the real parser."""
-    from extractor.document import Cell, Document, Page, Row
-    from extractor.extract import extract_forms
+    from extractor.core.document import Cell, Document, Page, Row
+    from extractor.reading.extract import extract_forms
 
     rows = [["项目名称", "测试项目"], *head,
             ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"], *funds, *_INDICATORS]
@@ -105,7 +105,7 @@ def test_dropped_decimal_point_is_repaired_only_where_the_arithmetic_proves_it()
 
 
 def test_stopped_scan_resumes_from_cached_pages(scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from extractor import ocr_pages
+    from extractor.ocr import pages as ocr_pages
 
     path, _gold = scan
     monkeypatch.setenv("EXTRACTOR_OCR_CACHE", str(tmp_path / "cache"))
@@ -143,7 +143,7 @@ def test_mixed_pdf_reads_text_pages_directly_and_scanned_pages_by_ocr(scan, tmp_
     """The digital PDF of two seed forms with its second page swapped for the scanned one."""
     import pymupdf
 
-    from extractor.fixtures import render_pdf
+    from evalkit.fixtures import render_pdf
 
     path, gold = scan
     digital = tmp_path / "digital.pdf"
@@ -182,8 +182,8 @@ def test_multipage_tiff_reads_every_frame(scan, tmp_path: Path) -> None:
 def test_flag_resting_on_a_shaky_ocr_figure_says_so() -> None:
     """19.6 read as 10.6 at 0.89: the execution-rate findings it causes tell the reviewer to check the
     figure first; the same form read with sure figures gets no such note."""
-    from extractor.config import load_config
-    from extractor.review import SHAKY_NOTE, review_form
+    from extractor.core.config import load_config
+    from extractor.review.engine import SHAKY_NOTE, review_form
 
     def form(conf: float):  # type: ignore[no-untyped-def]
         read = _ocr_form([["", "年度资金总额", "19.6", "19.6", "10.6", "10", "100%", "10"]],
@@ -197,7 +197,7 @@ def test_flag_resting_on_a_shaky_ocr_figure_says_so() -> None:
 
 
 def test_dashes_read_with_low_confidence_are_not_values_to_check() -> None:
-    from extractor.export import form_to_contract, low_confidence
+    from extractor.store.contract import form_to_contract, low_confidence
 
     form = _ocr_form([["", "年度资金总额", "12.5", "12.5", "12.5", "10", "100%", "10"],
                       ["", "其中：当年财政拨款", "12.5", "12.5", "12.5", "—", "—", "—"]],

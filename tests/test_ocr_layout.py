@@ -9,7 +9,6 @@ import unicodedata
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 
@@ -51,7 +50,7 @@ def _table_image(rows: list[list[str]], widths: list[float], *, merged: dict[tup
 
 
 def _texts(img: np.ndarray) -> list[list[str]]:
-    from extractor.ocr import page_cells
+    from extractor.ocr.cells import page_cells
 
     return [[c.text for c in cells] for _y, cells, in_grid in page_cells(img, 72 / 200) if in_grid]
 
@@ -59,7 +58,7 @@ def _texts(img: np.ndarray) -> list[list[str]]:
 def test_red_seal_over_figures_is_dropped_before_reading() -> None:
     from PIL import Image, ImageDraw
 
-    from extractor.ocr_image import drop_red
+    from extractor.ocr.image import drop_red
 
     img = _table_image([["项目", "年初预算数", "全年预算数"], ["其中：当年财政拨款", "3.06", "12.48"]], [140, 90, 90])
     base = Image.fromarray(img).convert("RGBA")
@@ -76,7 +75,7 @@ def test_red_seal_over_figures_is_dropped_before_reading() -> None:
 
 
 def test_box_running_over_rules_is_split_between_its_cells() -> None:
-    from extractor.ocr import _crossed, _split_across
+    from extractor.ocr.cells import _crossed, _split_across
 
     # a padded box overhanging a rule stays in its cell; a half-width digit past the rule does not
     assert _crossed(92, 190, [0, 100, 200, 300], 40) == [1]
@@ -88,7 +87,7 @@ def test_box_running_over_rules_is_split_between_its_cells() -> None:
         == [(1, "2.75"), (2, "2.75")]
     # no separator: each cell's part of the box is read again from the page
     img = _table_image([["指标2：党员干部满意度", "90%", "优", "5"]], [150, 60, 60, 60])
-    from extractor.ocr_image import grid_and_rules
+    from extractor.ocr.image import grid_and_rules
 
     (y0, y1, cols), = grid_and_rules(img)[0]
     pts = np.array([[cols[1] + 4, y0 + 6], [cols[4] - 4, y0 + 6], [cols[4] - 4, y1 - 6], [cols[1] + 4, y1 - 6]],
@@ -110,7 +109,7 @@ def test_merged_cell_text_low_in_its_span_belongs_to_the_first_row() -> None:
 
 def _md_form(tmp_path, header: str, rows: list[str]):  # type: ignore[no-untyped-def]
     """One form written as a Markdown pipe table and read back through the whole pipeline."""
-    from extractor.batch import process_file
+    from extractor.pipeline.process import process_file
 
     md = tmp_path / "form.md"
     md.write_text("项目支出绩效自评表\n\n| 项目名称 | 测试项目 | | | | | | | |\n|---|---|---|---|---|---|---|---|---|\n"
@@ -129,8 +128,8 @@ def test_header_with_level1_misread_as_level2_keeps_both_levels(tmp_path) -> Non
 def long_scan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Two forms of seed 002 as a degraded scan: the 28-indicator form on one 2692-point page, and a
     form whose targets are in ㎡."""
-    from extractor.batch import process_file
-    from extractor.fixtures import render_scan
+    from evalkit.fixtures import render_scan
+    from extractor.pipeline.process import process_file
 
     gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("002_*.gold.json")).read_text(encoding="utf-8"))
     gold["forms"] = [gold["forms"][0], next(f for f in gold["forms"] if "㎡" in json.dumps(f, ensure_ascii=False))]
@@ -144,10 +143,10 @@ def test_page_taller_than_the_ocr_limit_is_read_in_strips(long_scan) -> None:
     strips cut between text lines it matches the gold."""
     import pymupdf
 
-    from extractor.export import result_to_contract
-    from extractor.ingest_scan import pdf_page_image
-    from extractor.ocr_image import MAX_SIDE, deskew, regions
-    from extractor.scoring import score
+    from evalkit.metrics import score
+    from extractor.ocr.image import MAX_SIDE, deskew, regions
+    from extractor.ocr.page_images import pdf_page_image
+    from extractor.store.contract import result_to_contract
 
     path, gold, res = long_scan
     with pymupdf.open(str(path)) as doc:
@@ -162,10 +161,9 @@ def test_page_taller_than_the_ocr_limit_is_read_in_strips(long_scan) -> None:
 
 
 def test_every_wrong_value_read_with_low_confidence_is_marked(long_scan) -> None:
-    from extractor.export import low_confidence, provenance, result_to_contract
-    from extractor.schemas import doubtful
-    from extractor.scoring import score
-    from extractor.store import get_path
+    from evalkit.metrics import score
+    from extractor.core.records import doubtful
+    from extractor.store.contract import get_path, low_confidence, provenance, result_to_contract
 
     _path, gold, res = long_scan
     traced = result_to_contract(res)["forms"]
@@ -180,7 +178,7 @@ def test_every_wrong_value_read_with_low_confidence_is_marked(long_scan) -> None
 
 @pytest.mark.parametrize("blank", [True, False])
 def test_blank_margins_are_not_read(blank: bool) -> None:
-    from extractor.ocr_image import regions
+    from extractor.ocr.image import regions
 
     img = np.full((2400, 1600, 3), 255, np.uint8)
     if not blank:
@@ -195,8 +193,8 @@ def test_blank_margins_are_not_read(blank: bool) -> None:
 def test_unit_the_recogniser_cannot_print_is_marked_not_trusted() -> None:
     """rapidocr has no ㎡ in its character set: 5450㎡ reads, confidently, as 5450m. Such cells
     are reported below the review threshold so the reviewer checks them."""
-    from extractor.ocr import page_cells
-    from extractor.schemas import LOW_CONFIDENCE
+    from extractor.core.records import LOW_CONFIDENCE
+    from extractor.ocr.cells import page_cells
 
     img = _table_image([["三级指标", "分值"], ["完成5450㎡防水铺设", "10"]], [160, 90])
     (name, weight), = [cells for _y, cells, grid in page_cells(img, 72 / 200) if grid][1:]
@@ -207,7 +205,7 @@ def test_unit_the_recogniser_cannot_print_is_marked_not_trusted() -> None:
 def test_last_page_holding_only_the_total_row_is_still_a_table() -> None:
     """A long form's last A4 page often holds nothing but the 总分 row: its column rules are short
     next to the page, but they still make cells."""
-    from extractor.ocr import page_cells
+    from extractor.ocr.cells import page_cells
 
     img = _table_image([["总分", "100", "99.99", ""]], [300, 50, 50, 60], height=842, rh=15)
     assert [[c.text for c in cells] for _y, cells, grid in page_cells(img, 72 / 200) if grid] == \
@@ -218,7 +216,7 @@ def test_last_page_holding_only_the_total_row_is_still_a_table() -> None:
                                              ("1 2.4 8", "12.48"), ("合同..", "合同……"), ("Ok", "Ok"), ("-10", "-10"),
                                              ("完成“疏整促“工作", "完成“疏整促”工作"), ("一", "—"), ("-级指标", "一级指标")])
 def test_unambiguous_ocr_habits_are_undone(read: str, meant: str) -> None:
-    from extractor.ocr_text import fix_reading
+    from extractor.ocr.text import fix_reading
 
     assert fix_reading(read) == meant
 
@@ -237,10 +235,10 @@ def test_photographed_page_reads_like_a_scan(tmp_path, shear: float) -> None:
     import pymupdf
     from PIL import Image
 
-    from extractor.batch import process_file
-    from extractor.export import result_to_contract
-    from extractor.fixtures import photograph, render_pdf
-    from extractor.scoring import score
+    from evalkit.fixtures import photograph, render_pdf
+    from evalkit.metrics import score
+    from extractor.pipeline.process import process_file
+    from extractor.store.contract import result_to_contract
 
     gold = json.loads(next((ROOT / "eval_sets" / "seeds").glob("001_*.gold.json")).read_text(encoding="utf-8"))
     gold["forms"] = gold["forms"][:1]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.batch import process_file
-from extractor.schemas import Form
+from extractor.core.records import Form
+from extractor.pipeline.process import process_file
 
 HERE = Path(__file__).parent / "phenomena"
 

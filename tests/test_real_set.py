@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 
 from conftest import ROOT
-from extractor.batch import process_file
-from extractor.evaluate import evaluate_case, load_cases
-from extractor.export import result_to_contract
+
+from evalkit.harness import evaluate_case, load_cases
+from extractor.pipeline.process import process_file
+from extractor.store.contract import result_to_contract
 
 REAL = ROOT / "eval_sets" / "real"
 CASES = load_cases(REAL)
@@ -22,7 +23,7 @@ FORM_FILES = [c for c in CASES if json.loads(c.gold_path.read_text(encoding="utf
 
 
 def test_pooled_field_accuracy_on_real_documents_does_not_fall() -> None:
-    from extractor.scoring import Score
+    from evalkit.metrics import Score
 
     total = Score()
     for case in FORM_FILES:
@@ -34,7 +35,7 @@ def test_pooled_field_accuracy_on_real_documents_does_not_fall() -> None:
 def test_a_form_read_badly_says_so() -> None:
     """Confidence is honest: every file read below 0.6 of its gold fields has its forms marked for
     checking (they go first in the review queue and to the LLM step)."""
-    from extractor.schemas import LOW_READING_CONFIDENCE
+    from extractor.core.records import LOW_READING_CONFIDENCE
 
     overconfident = []
     for case in FORM_FILES:
@@ -77,7 +78,7 @@ def test_target_forms_are_exported_apart_from_forms() -> None:
 
 
 def test_real_documents_are_evaluated_as_published_only() -> None:
-    from extractor.evaluate import evaluate
+    from evalkit.harness import evaluate
 
     results = evaluate([REAL], ("orig", "docx"))
     assert {fmt for _, fmt, _ in results} == {"orig"}  # no rendering of a real file's gold
@@ -87,7 +88,7 @@ def test_real_documents_are_evaluated_as_published_only() -> None:
 def test_a_site_header_before_the_document_changes_nothing(tmp_path) -> None:
     """``../shared/real`` keeps each page's source and kind lines above its text; a reader must not
     take them for cells (058 once glued them into its first indicator's name)."""
-    from extractor.scoring import Score, score
+    from evalkit.metrics import Score, score
 
     with_header, as_is = Score(), Score()
     for case in FORM_FILES:

@@ -9,13 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SHARED, load
-from extractor.config import load_config
-from extractor.errors import ConfigError
-from extractor.export import form_from_contract
-from extractor.review import review_form
-from extractor.rulebook import RULES
+
+from extractor.core.config import load_config
+from extractor.core.errors import ConfigError
+from extractor.review.engine import review_form
+from extractor.review.rulebook import RULES
+from extractor.store.contract import form_from_contract
 
 SEEDS = {p.name.split(".")[0]: p for p in (ROOT / "eval_sets" / "seeds").glob("*.gold.json")}
 S0, S2 = "000_6226a1c3cfbc3ef3", "002_ef0035a2046f2b5a"
@@ -140,12 +140,31 @@ def test_review_cli_writes_flags_triage_and_draft(tmp_path: Path) -> None:
     assert "丰台区察访核验项目" in md and "（一）细化量化绩效指标" in md and "附表：问题清单" in md
     assert "__" not in md and "相似度" not in md
     import docx
-    text = "\n".join(p.text for p in docx.Document(str(tmp_path / "draft.docx")).paragraphs)
+    doc = docx.Document(str(tmp_path / "draft.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
     assert "存在的问题" in text and "有关建议" in text
+    assert not any(p.text.lstrip().startswith("|") for p in doc.paragraphs)  # the annex is a real table
+    annex = [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("|---")]
+    assert len(doc.tables) == 1 and len(doc.tables[0].rows) == len(annex)
+    assert [c.text for c in doc.tables[0].rows[0].cells] == ["问题", "项目", "处数"]
+
+
+def test_the_word_writer_turns_an_edited_draft_into_headings_paragraphs_and_tables() -> None:
+    import io
+
+    import docx
+
+    from extractor.draft.word import markdown_to_docx
+
+    md = "# 存在的问题及建议\n\n引言\n\n## 一、存在的问题\n\n（一）问题一\n\n| 问题 | 项目 |\n|---|---|\n| 甲 | 乙 |\n"
+    doc = docx.Document(io.BytesIO(markdown_to_docx(md)))
+    assert [(p.style.name, p.text) for p in doc.paragraphs] == [
+        ("Heading 1", "存在的问题及建议"), ("Normal", "引言"), ("Heading 2", "一、存在的问题"), ("Normal", "（一）问题一")]
+    assert [[c.text for c in r.cells] for r in doc.tables[0].rows] == [["问题", "项目"], ["甲", "乙"]]
 
 
 def test_qualitative_band_caps_a_full_score_for_an_unmet_target() -> None:
-    from extractor.rescore import band_expected
+    from extractor.review.rescore import band_expected
 
     cfg = load_config()
     assert band_expected("未完成", 10, 10, cfg)[1] == pytest.approx(6.0)   # 未达成: below 60%

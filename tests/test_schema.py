@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from extractor.schemas import ExtractionResult, Form, FundRow, Funds, Indicator, SourceRef
+from extractor.core.records import ExtractionResult, Form, FundRow, Funds, Indicator, SourceRef
 
 MODELS = [Form, Funds, FundRow, Indicator, SourceRef, ExtractionResult]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEEDS, load
-from extractor.batch import process_file
-from extractor.export import result_to_contract
-from extractor.scoring import score
+
+from evalkit.metrics import score
+from extractor.pipeline.process import process_file
+from extractor.store.contract import result_to_contract
 
 STEMS = [g.name.removesuffix(".gold.json") for g in SEEDS]
 

@@ -13,10 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from extractor.importer import import_files
-from extractor.store import ConcurrentEditError, Store, get_path
+
+from extractor.core.config import load_config
+from extractor.pipeline.importer import import_files
+from extractor.pipeline.process import reviewer
+from extractor.store.contract import get_path
+from extractor.store.database import ConcurrentEditError, Store
+
+REREVIEW = reviewer(load_config())
 
 SAMPLE = ROOT / "samples" / "001_cc20b351adbf8378.txt"
 
@@ -28,7 +33,7 @@ def _copy(tmp_path: Path, text: str | None = None) -> Path:
 
 
 def test_import_triage_and_correction_with_history(tmp_path: Path) -> None:
-    store = Store(tmp_path / "review.db")
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
     assert import_files(store, [_copy(tmp_path)])[0][1] is None
     rows = store.triage()
     assert len(rows) == 5 and rows[0]["risk"] >= rows[-1]["risk"]
@@ -45,7 +50,7 @@ def test_import_triage_and_correction_with_history(tmp_path: Path) -> None:
 
 def test_reimport_keeps_corrections_on_unchanged_values_and_marks_changed_ones(tmp_path: Path) -> None:
     src = _copy(tmp_path)
-    store = Store(tmp_path / "review.db")
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
     import_files(store, [src])
     fid = store.triage()[0]["id"]
     name = store.raw_form(fid)[0]["project_name"]
@@ -71,7 +76,7 @@ def test_reimport_keeps_corrections_on_unchanged_values_and_marks_changed_ones(t
 
 def test_second_tab_cannot_overwrite_silently(tmp_path: Path) -> None:
     db = tmp_path / "review.db"
-    a, b = Store(db), Store(db)
+    a, b = Store(db, rereview=REREVIEW), Store(db, rereview=REREVIEW)
     import_files(a, [_copy(tmp_path)])
     fid = a.triage()[0]["id"]
     va = a.raw_form(fid)[1]
@@ -85,7 +90,7 @@ def test_second_tab_cannot_overwrite_silently(tmp_path: Path) -> None:
 CHILD = r"""
 import sys, json
 sys.path.insert(0, sys.argv[3])
-from extractor.store import Store
+from extractor.store.database import Store
 s = Store(sys.argv[1])
 fid = int(sys.argv[2])
 v = s.raw_form(fid)[1]
@@ -97,7 +102,7 @@ for k in range(100000):
 
 def test_killed_mid_save_leaves_consistent_db_with_every_confirmed_save(tmp_path: Path) -> None:
     db = tmp_path / "review.db"
-    store = Store(db)
+    store = Store(db, rereview=REREVIEW)
     import_files(store, [_copy(tmp_path)])
     fid = store.triage()[0]["id"]
     store.close()
@@ -120,14 +125,14 @@ def test_killed_mid_save_leaves_consistent_db_with_every_confirmed_save(tmp_path
     for k in range(confirmed + 1):
         assert json.dumps(f"第{k}次更正", ensure_ascii=False) in texts
     conn.close()
-    s2 = Store(db)  # reopens and recovers the WAL
+    s2 = Store(db, rereview=REREVIEW)  # reopens and recovers the WAL
     assert s2.effective_form(fid)["goal_expected"].startswith("第")
     assert len([r for r in s2.corrections(fid) if r["active"]]) == 1
 
 
 def test_bad_file_is_recorded_and_batch_goes_on(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
-    store = Store(tmp_path / "review.db")
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
     out = import_files(store, [tmp_path / "empty.txt", _copy(tmp_path)])
     assert out[0][1] and "文件为空" in out[0][1] and out[1][1] is None
     docs = {d["name"]: d for d in store.documents()}
@@ -139,7 +144,7 @@ def test_exports_apply_corrections_and_grow_eval_sets(tmp_path: Path) -> None:
 
     from extractor.app_support import export_contract, export_eval_set, export_xlsx
 
-    store = Store(tmp_path / "review.db")
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
     import_files(store, [_copy(tmp_path)])
     fid = store.triage()[0]["id"]
     v = store.save_corrections(fid, 0, {"project_lead": "导出测试"}, who="甲")
@@ -154,15 +159,15 @@ def test_exports_apply_corrections_and_grow_eval_sets(tmp_path: Path) -> None:
     written = export_eval_set(store, tmp_path / "eval")
     gold = json.loads(written[0].read_text(encoding="utf-8"))
     assert len(gold["forms"]) == 1 and gold["forms"][0]["project_lead"] == "导出测试"
-    from extractor.scoring import score
+    from evalkit.metrics import score
     assert score(gold, {"forms": [store.effective_form(fid)]}).field_accuracy == 1.0
 
 
 def test_source_views_highlight_the_value(tmp_path: Path) -> None:
+    from evalkit.fixtures import render_pdf
     from extractor.app_support import page_text, pdf_page_png, provenance, text_context_html
-    from extractor.fixtures import render_pdf
 
-    store = Store(tmp_path / "review.db")
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
     src = _copy(tmp_path)
     import_files(store, [src])
     form = store.effective_form(store.triage()[0]["id"])
@@ -186,18 +191,64 @@ def test_low_confidence_forms_first_and_old_databases_gain_the_column(tmp_path: 
     import json as _json
     import sqlite3 as _sqlite3
 
-    from extractor.store import SCHEMA, Store
+    from extractor.store.migrations import m001_initial
 
     db = tmp_path / "old.sqlite"
     old = _sqlite3.connect(db)
-    old.executescript(SCHEMA)  # a database made before the confidence column existed
+    m001_initial(old)  # a database made before the confidence column existed
     old.execute("INSERT INTO documents(path,name,status,imported_at) VALUES('a','a.txt','ok','2026')")
     for idx, (risk, conf) in enumerate(((9.0, 0.95), (1.0, 0.4), (5.0, 0.9))):
         old.execute("INSERT INTO forms(document_id,idx,project_name,data,risk) VALUES(1,?,?,?,?)",
                     (idx, f"p{idx}", _json.dumps({"confidence": conf}), risk))
     old.commit()
     old.close()
-    store = Store(db)
+    store = Store(db, rereview=REREVIEW)
     names = [r["project_name"] for r in store.triage()]
     assert names == ["p1", "p0", "p2"]  # the form read with low confidence first, then by risk
     store.close()
+
+
+OLD_DB = ROOT / "tests" / "data" / "review_db_v0.sqlite"  # made by the release before schema versions
+
+
+def test_a_database_from_an_older_release_is_migrated_and_keeps_the_work(tmp_path: Path) -> None:
+    import shutil
+
+    from extractor.store.migrations import MIGRATIONS
+
+    db = tmp_path / "review.db"
+    shutil.copy(OLD_DB, db)
+    before = sqlite3.connect(db)
+    assert before.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert "confidence" not in {r[1] for r in before.execute("PRAGMA table_info(forms)")}
+    before.close()
+    store = Store(db, rereview=REREVIEW)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    rows = store.triage()
+    assert len(rows) == 5 and all(r["confidence"] is not None for r in rows)  # filled from each form's JSON
+    fixed = [r["id"] for r in rows if store.corrections(r["id"])]
+    assert len(fixed) == 1
+    form = store.effective_form(fixed[0])
+    assert form["project_lead"] == "王五"  # the old correction still applies
+    assert any(f.get("decision") == "edited" and f.get("message") == "修改后的意见" for f in form["flags"])
+    assert store.load_draft("default").endswith("旧草稿")
+    store.close()
+    again = Store(db, rereview=REREVIEW)  # opening a migrated database changes nothing
+    assert again.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert len(again.triage()) == 5
+    again.close()
+
+
+def test_a_database_from_a_newer_release_is_refused_untouched(tmp_path: Path) -> None:
+    from extractor.core.errors import ExtractorError
+
+    db = tmp_path / "review.db"
+    Store(db).close()
+    c = sqlite3.connect(db)
+    c.execute("PRAGMA user_version=99")
+    c.close()
+    with pytest.raises(ExtractorError, match="升级本工具"):
+        Store(db)
+    c = sqlite3.connect(db)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 99
+    c.close()

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractor.document import Document
+from extractor.core.document import Document
+from extractor.core.records import Form
+from extractor.core.vocabulary import fold
 from extractor.reading.build import Locator, build_form
 from extractor.reading.confidence import assess
 from extractor.reading.forms import find_forms, split_blocks
 from extractor.reading.stream import Token, document_tokens
-from extractor.reading.vocabulary import fold
-from extractor.schemas import Form
 
 __all__ = ["ReadResult", "read"]
 

@@ -1,4 +1,4 @@
-"""Assemble the typed :class:`~extractor.schemas.Form` from what the block readers found.
+"""Assemble the typed :class:`~extractor.core.records.Form` from what the block readers found.
 
 Every value keeps where it came from (page, line, span, box, OCR confidence). Levels are carried
 down a merged cell's group, and back over rows printed before a label that a PDF dump put mid-group
@@ -13,19 +13,29 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from extractor.document import Page
+from extractor.core.document import Page
+from extractor.core.records import Form, FundRow, Indicator, SourceRef
+from extractor.core.vocabulary import fold, is_template_name, level_of, level_text, strip_decorations
+from extractor.reading.digits import is_run, splits
 from extractor.reading.fields import read_fields
 from extractor.reading.forms import Blocks, FormSpan, heading_year
 from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
 from extractor.reading.goals import read_goals
-from extractor.reading.indicators import (RATE, SCORE, TVAL, UNIT, WEIGHT, RowRead, block_style, choose_schema,
-                                          rows_of, segments)
-from extractor.reading.digits import is_run, splits
+from extractor.reading.indicators import (
+    RATE,
+    SCORE,
+    TVAL,
+    UNIT,
+    WEIGHT,
+    RowRead,
+    block_style,
+    choose_schema,
+    rows_of,
+    segments,
+)
 from extractor.reading.names import split_name_runs
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import amount_or_text, is_empty, kind_of, parse_number, rate_number
-from extractor.reading.vocabulary import fold, is_template_name, level_of, level_text, strip_decorations
-from extractor.schemas import Form, FundRow, Indicator, SourceRef
 
 _NUM_PREFIX = re.compile(r"^指标\s*(\d+)")
 _SYMBOL = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝)+$")

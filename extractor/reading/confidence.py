@@ -11,15 +11,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from extractor.core.field_names import FUND_AMOUNTS, FUND_ROWS
+from extractor.core.records import Form
 from extractor.reading.values import kind_of
-from extractor.schemas import Form
 
 if TYPE_CHECKING:
     from extractor.reading.build import Built
     from extractor.reading.forms import Blocks, FormSpan
 
-FUND_LABELS = {"total": "年度资金总额", "fiscal": "当年财政拨款", "carryover": "上年结转资金", "other": "其他资金"}
-FUND_COLS = {"initial": "年初预算数", "full_year": "全年预算数", "executed": "全年执行数"}
 
 
 def checks(form: Form) -> list[str]:
@@ -73,9 +72,9 @@ def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> No
     if form.total_weight is None and form.total_score is None:
         w.append("未找到总分行")
         penalty += 0.05
-    for key, label in FUND_LABELS.items():
+    for key, label in FUND_ROWS.items():
         row = getattr(form.funds, key)
-        for col, cname in FUND_COLS.items():
+        for col, cname in FUND_AMOUNTS.items():
             v = getattr(row, col)
             if isinstance(v, str):
                 w.append(f"资金表“{label}/{cname}”不是数字：{v}（已按原文保留）")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from extractor.core.vocabulary import fold
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import is_empty, parse_number
-from extractor.reading.vocabulary import fold
 
 _LEAD_PHONE = re.compile(r"^(.*?)[\s:：,，/]*((?:\+?86)?[\d\-－—()（）\s]{7,})$")
 _PHONE = re.compile(r"\d[\d\-－—\s]{5,}\d")

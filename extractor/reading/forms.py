@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from extractor.core.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, report_marker, title_kind
 from extractor.reading.fields import value_kind
 from extractor.reading.stream import Sep, Token
-from extractor.reading.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, report_marker, title_kind
 
 _SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}[章部分节])")
 _HEADING_YEAR = re.compile(r"^(?:[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|[(（]?\s*(20\d{2})\s*年度\s*[)）]?)$")

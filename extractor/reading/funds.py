@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from extractor.core.vocabulary import fold
 from extractor.reading.digits import is_run, plausible_weight, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import parse_number, rate_number
-from extractor.reading.vocabulary import fold
 
 ROWS = ("total", "fiscal", "carryover", "other")
 _JUNK = re.compile(r"^[()（）:：,，、=\-/]*(?:万元|元|等|包括|含)?[()（）:：,，、=\-/]*$")

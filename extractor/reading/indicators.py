@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from extractor.core.vocabulary import custom_level, fold, is_label_part, level_of
 from extractor.reading.digits import is_run, plausible_weight, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import kind_of
-from extractor.reading.vocabulary import custom_level, fold, is_label_part, level_of
 
 # slot kinds
 LEAD, L1, L2, NAME, NATURE, TVAL, UNIT, TADJ, ACTUAL, WEIGHT, SCORE, REVIEW, RATE, DEV, STD, CORE, SPACER, OTHER = range(18)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
+from extractor.core.vocabulary import level_of, match
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import kind_of
-from extractor.reading.vocabulary import level_of, match
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _PROSE = re.compile(r"[，。；,;！？、\s]")

@@ -15,14 +15,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from functools import lru_cache
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 
-from extractor.document import Document, Page
-from extractor.reading.values import Kind, atoms, kind_of
-from extractor.reading.vocabulary import (
-    may_begin_label,
+from extractor.core.document import Document, Page
+from extractor.core.vocabulary import (
     SHORT_CUTS,
     SHORT_LABELS,
     TITLE_WORDS,
@@ -30,12 +28,15 @@ from extractor.reading.vocabulary import (
     find_labels,
     fold,
     fold_with_map,
+    is_page_marker,
     is_title,
     level_of,
     match,
+    may_begin_label,
     split_label_run,
     strip_pinyin,
 )
+from extractor.reading.values import Kind, atoms, kind_of
 
 
 class Sep(IntEnum):
@@ -78,7 +79,6 @@ class Token:
         return self.kind.name == "empty" or not self.text.strip()
 
 
-_PAGE_MARK = re.compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|-\s*\d+\s*-)$")
 _MD_SEP = re.compile(r"^\|?[\s:\-|]+\|?$")
 _DOC_PAGE = re.compile(r"^(\d{1,3})、")
 _BR = re.compile(r"<br\s*/?>", re.I)
@@ -88,11 +88,6 @@ _WS = " \t\r\u3000\xa0\f\v"
 
 
 @lru_cache(maxsize=131072)
-def is_page_marker(text: str) -> bool:
-    """A page-number line (``- 2 -``, ``第1页 共3页``) printed between table parts."""
-    return bool(_PAGE_MARK.match(text.strip().replace("\f", "")))
-
-
 def _trim(text: str, start: int) -> tuple[str, int, int]:
     lead = len(text) - len(text.lstrip(_WS))
     body = text.strip(_WS)

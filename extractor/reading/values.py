@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extractor.reading.vocabulary import QUALITATIVE, UNITS, fold
+from extractor.core.vocabulary import QUALITATIVE, UNITS, fold
 
 EMPTY_MARKS = frozenset({"", "—", "-", "–", "－", "——", "/", "／", "\\", "…", "……", "--", "——/"})
 _UNIT_ALT = "|".join(re.escape(u) for u in UNITS)

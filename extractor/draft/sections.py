@@ -1,0 +1,316 @@
+"""Draft the 存在问题 / 建议 sections from the flags of a batch of reviewed forms.
+
+Flags are grouped into the problem categories evaluators use (domain.md §4). Each problem is a
+numbered paragraph, fact → figure → what it suggests: how many projects (and what share of the
+batch) and how many indicators, at most two examples quoted from the forms (one per kind of
+defect; one sentence per root cause, e.g. a budget adjusted, under-executed and unexplained), and a
+hedged reading. Each 建议 answers its problem with an action, a standard, an owner and a year. The
+full list of projects per problem goes to an annex table. Every statement comes from the flags and
+the forms; nothing is added that the forms do not show.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractor.core.figures import clean
+from extractor.draft.word import markdown_to_docx
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def cn_num(n: int) -> str:
+    """1 -> 一, 11 -> 十一, 23 -> 二十三 (headings up to 99)."""
+    if n < 10:
+        return _DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+@dataclass(frozen=True)
+class Category:
+    """One problem category: the codes it gathers, its heading, its reading, and the advice."""
+
+    key: str
+    title: str
+    codes: tuple[str, ...]
+    reflects: str
+    advice_title: str
+    advice: str
+
+
+CATEGORIES = [
+    Category("vague", "绩效指标设置不够明确，量化程度不足", ("vague-target",),
+             "说明绩效目标未按数量、质量、时效、成本等维度细化分解，“明确、具体、可衡量”的要求落实不到位。",
+             "细化量化绩效指标", "在编制{next}年度绩效目标时，按数量、质量、时效、成本、效益逐项设置指标，每项写明数值、"
+             "计量单位和完成时限；确需定性表述的，明确分级分档标准。由项目单位业务科室提出，财务科室审核把关。"),
+    Category("evidence", "实际完成值缺乏实测数据，完成情况难以核实", ("unmeasured-actual", "all-exact"),
+             "说明自评以“完成”等表述代替实际数据，自评结果缺乏可核验的依据。",
+             "据实填报完成值并留存佐证", "{year}年度自评时，按年度指标值的口径逐项填写实际完成的数值，同步整理台账、验收单、"
+             "支付凭证等佐证材料备查。由项目单位负责，财务科室在汇总时抽查。"),
+    Category("arith", "自评表计算和填报存在差错", ("weights-not-100", "score-sum-mismatch", "rate-mismatch",
+                                         "budget-score-mismatch", "score-over-weight"),
+             "说明自评表报送前未对表内勾稽关系进行复核。",
+             "加强自评表复核", "报送前对分值合计、得分合计、执行率及预算执行得分逐项复核，并与决算数据核对一致；"
+             "由财务科室负责审核，审核后再行报送。"),
+    Category("inflated", "自评打分不够严格，存在自评偏高现象", ("full-score-shortfall", "score-formula"),
+             "说明自评未严格按“实际完成值÷年度指标值×分值”等计分规则打分，自评结果不够客观。",
+             "严格按计分规则自评", "{year}年度自评时，正向指标按完成比例计分，反向指标超出目标的按比例扣分，"
+             "未完成目标的不得给满分；财务科室复核时重点核对未完成指标的得分。"),
+    Category("deviation", "偏差原因分析缺失", ("deviation-unexplained",),
+             "说明对扣分和未完成事项未进行原因分析，难以据此改进管理。",
+             "逐项分析偏差原因", "对每项扣分或未完成的指标逐项说明偏差原因，提出具体改进措施和完成时限；"
+             "预算执行率未达要求的，说明资金未执行的原因和后续安排。由项目单位填报。"),
+    Category("budget", "预算执行进度偏慢或年中调整幅度较大", ("low-execution", "budget-adjusted"),
+             "说明预算编制的准确性和执行进度管控有待加强。",
+             "提高预算编制准确性，加强执行监控", "编制{next}年度预算时据实测算资金需求；年中对执行进度开展监控，"
+             "对追加或调减预算逐项说明原因。由财务科室牵头，项目单位配合。"),
+    Category("system", "指标体系不够完整，部分指标归类不当", ("missing-dimension", "misclassified", "weight-allocation",
+                                                   "template-residue"),
+             "说明指标体系未对照产出、效益、满意度的定义设置，部分表格留有未使用的模板内容。",
+             "完善指标体系", "对照《项目支出绩效评价管理办法》（财预〔2020〕10号）的指标框架，补充与项目相符的效益、"
+             "满意度指标，将时效、成本、预算管理类指标归入正确类别，删除未使用的模板行。由项目单位在编制{next}年度绩效目标时落实。"),
+    Category("cost", "成本指标设置不合理，计分口径不明确", ("cost-vs-budget",),
+             "说明成本指标多以预算金额作为目标，未体现成本控制要求。",
+             "改进成本指标设置", "成本指标改用单位成本、分项成本上限或成本节约率等，并写明“≤”等计分口径；"
+             "由项目单位在编制{next}年度绩效目标时落实，财务科室审核。"),
+    Category("unit", "完成值与目标口径或金额单位不一致", ("unit-mismatch",),
+             "说明部分完成值与目标的计量口径不一致，难以比较。",
+             "统一计量口径", "完成值按年度指标值的单位和口径填报，表内金额统一以万元填列；由财务科室复核。"),
+    Category("satisfaction", "满意度指标缺乏支撑材料", ("satisfaction-unsupported",),
+             "说明满意度结果缺少问卷调查等数据来源，结论的可信度不足。",
+             "规范满意度调查", "开展满意度抽样问卷调查，注明调查对象、样本量、调查时间和计算方法，留存问卷和统计表；"
+             "有条件的委托第三方实施。由项目单位在{year}年度自评前完成。"),
+    Category("low-target", "部分指标目标值设置偏低", ("overachievement",),
+             "说明部分目标值的设定依据不够充分。",
+             "合理设定目标值", "参考以前年度完成值和行业标准设定{next}年度目标值；对超额完成较多的指标说明原因。"
+             "由项目单位业务科室提出，财务科室审核。"),
+    Category("goal", "年度总体目标完成情况照抄预期目标", ("goal-copied",),
+             "说明实际完成情况未据实填写，总体目标的完成程度无法判断。",
+             "据实填写总体目标完成情况", "按预期目标逐项写明实际完成的数量、质量、时间和效果，并附关键数据。由项目单位填报。"),
+]
+
+
+def _unit_name(form: dict[str, Any]) -> str:
+    """The department as a name: a unit code (101019) gives way to the implementing unit."""
+    dept = (form.get("department") or "").strip()
+    if not dept or re.fullmatch(r"[\d\s\-]+", dept):
+        dept = (form.get("implementing_unit") or dept or "").strip()
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", dept)
+
+
+def _identity(form: dict[str, Any]) -> tuple:
+    inds = form.get("indicators") or []
+    return (clean(form.get("project_name")), clean(form.get("department")), form.get("year"),
+            form.get("total_weight"), form.get("total_score"), len(inds),
+            tuple(clean(i.get("name"))[:20] for i in inds[:3]))
+
+
+def load_reviewed(paths: list[Path]) -> list[dict[str, Any]]:
+    """Forms (with flags) from review outputs: JSON files or folders of them.
+
+    The same form sent twice (as PDF and as Word, say) is counted once.
+    """
+    forms, seen = [], set()
+    for p in paths:
+        files = sorted(q for q in p.glob("*.json") if not q.name.startswith("_")) if p.is_dir() else [p]
+        for f in files:
+            data = json.loads(f.read_text(encoding="utf-8"))
+            for form in data.get("forms") or []:
+                key = _identity(form)
+                if key not in seen:
+                    seen.add(key)
+                    forms.append(form)
+    return forms
+
+
+@dataclass
+class Finding:
+    """The flags of one category across the batch, with their forms."""
+
+    category: Category
+    items: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (form, flag)
+
+    def forms(self) -> list[dict[str, Any]]:
+        out, seen = [], set()
+        for form, _ in self.items:
+            if id(form) not in seen:
+                seen.add(id(form))
+                out.append(form)
+        return out
+
+
+def _not_applicable(fl: dict[str, Any]) -> bool:
+    return "不涉及" in (fl.get("evidence") or "") + (fl.get("message") or "")
+
+
+def _inflated(fl: dict[str, Any]) -> bool:
+    s, e = fl.get("self_score"), fl.get("expected_score")
+    return fl.get("code") == "full-score-shortfall" or (s is not None and e is not None and s > e)
+
+
+def findings(forms: list[dict[str, Any]], accepted_only: bool = False) -> list[Finding]:
+    """Flags grouped by category, in the order evaluators write them; empty categories dropped."""
+    by_code = {code: cat for cat in CATEGORIES for code in cat.codes}
+    cats = {c.key: c for c in CATEGORIES}
+    found = {c.key: Finding(c) for c in CATEGORIES}
+    for form in forms:
+        for fl in form.get("flags") or []:
+            if accepted_only and fl.get("decision") not in ("accepted", "edited"):
+                continue
+            cat = by_code.get(fl.get("code"))
+            if cat is None:
+                continue
+            if cat.key == "inflated" and not _inflated(fl):
+                cat = cats["cost"]  # scored below the rule: the scoring basis is unclear, not inflation
+            if cat.key == "arith" and fl.get("severity") == "info":
+                continue  # rounding-only differences stay in the flag list, not in the report
+            found[cat.key].items.append((form, fl))
+    return [f for f in found.values() if f.items]
+
+
+def _label(form: dict[str, Any], clash: set[str]) -> str:
+    name = form.get("project_name") or "表格残片"
+    return f"「{name}」（{_unit_name(form)}）" if clean(name) in clash and _unit_name(form) else f"「{name}」"
+
+
+def _budget_sentence(form: dict[str, Any]) -> str | None:
+    t = (form.get("funds") or {}).get("total") or {}
+    ini, full, ex = t.get("initial"), t.get("full_year"), t.get("executed")
+    if not all(isinstance(v, (int, float)) for v in (full, ex)) or not full:
+        return None
+    parts = []
+    if isinstance(ini, (int, float)) and ini and abs(full - ini) / ini > 0.2:
+        word = "追加" if full > ini else "调减"
+        parts.append(f"年初预算{ini:g}万元，年中{word}至{full:g}万元（{(full - ini) / ini:+.0%}）")
+    else:
+        parts.append(f"全年预算{full:g}万元")
+    parts.append(f"全年执行{ex:g}万元，执行率{ex / full:.2%}")
+    explained = any((i.get("deviation") or "").strip() not in ("", "无", "—") for i in form.get("indicators") or [])
+    if ex / full < 0.9 and not explained:
+        parts.append("表中未说明原因")
+    return "，".join(parts)
+
+
+def _plus_budget_forms(f: Finding) -> list[dict[str, Any]]:
+    """Forms whose indicator weights alone reach the total, with the budget weight added on top."""
+    out = []
+    for form in f.forms():
+        ws = [i.get("weight") for i in form.get("indicators") or [] if isinstance(i.get("weight"), (int, float))]
+        bw = ((form.get("funds") or {}).get("total") or {}).get("weight")
+        total = form.get("total_weight") if form.get("total_weight") is not None else 100
+        if ws and bw and abs(sum(ws) - total) < 0.05 and any(
+                fl.get("code") == "weights-not-100" for fl in form.get("flags") or []):
+            out.append(form)
+    return out
+
+
+def _examples(f: Finding, clash: set[str], limit: int = 2) -> list[str]:
+    """At most ``limit`` examples: one per kind of defect first, typical rows before 不涉及 rows."""
+    out, used_forms, used_codes = [], set(), set()
+    if f.category.key == "arith":
+        same = _plus_budget_forms(f)
+        if len(same) >= 2:
+            units = "、".join(dict.fromkeys(_unit_name(x) for x in same if _unit_name(x)))
+            t = same[0].get("total_weight") or 100
+            out.append(f"{units}{len(same)}份自评表的三级指标分值合计已达{t:g}分，另计预算执行分值，总分栏仍按{t:g}分填列，"
+                       f"导致分值、得分合计与总分不符")
+            used_forms.update(id(x) for x in same)
+    ordered = sorted(f.items, key=lambda it: (_not_applicable(it[1]), it[1].get("code") in used_codes))
+    for form, fl in ordered:
+        if id(form) in used_forms or len(out) >= limit:
+            continue
+        if f.category.key == "budget":
+            sentence = _budget_sentence(form)
+            if sentence:
+                out.append(f"{_label(form, clash)}{sentence}")
+                used_forms.add(id(form))
+            continue
+        msg = (fl.get("message") or "").rstrip("。")
+        name = form.get("project_name") or "表格残片"
+        msg = msg.replace(f"「{name}」", _label(form, clash), 1)
+        if f.category.key == "arith" and fl.get("code") == "score-sum-mismatch" and any(
+                x.get("code") == "weights-not-100" for x in form.get("flags") or []):
+            continue  # the weights finding already explains the totals
+        out.append(msg)
+        used_forms.add(id(form))
+        used_codes.add(fl.get("code"))
+    return out
+
+
+def _problem_text(k: int, f: Finding, n_forms: int, clash: set[str]) -> str:
+    forms = f.forms()
+    share = f"（占{len(forms) / n_forms:.0%}）" if n_forms >= 5 else ""
+    rows = {(id(form), fl.get("indicator")) for form, fl in f.items
+            if fl.get("indicator") is not None and not _not_applicable(fl)}
+    scope = f"{len(forms)}个项目{share}" + (f"的{len(rows)}项指标" if rows else "")
+    examples = _examples(f, clash)
+    ex = f"如{'；'.join(examples)}。" if examples else ""
+    return f"（{cn_num(k + 1)}）{f.category.title}。{scope}存在此类问题。{ex}{f.category.reflects}"
+
+
+def _advice_text(k: int, f: Finding, year: int | None) -> str:
+    y = year or "下一"
+    nxt = year + 1 if year else "下一"
+    return f"（{cn_num(k + 1)}）{f.category.advice_title}。" + f.category.advice.format(year=y, next=nxt)
+
+
+def annex_rows(fs: list[Finding], clash: set[str]) -> list[tuple[str, str, str]]:
+    """(problem number and title, project, count) for the annex."""
+    rows = []
+    for k, f in enumerate(fs):
+        counts: dict[int, tuple[dict[str, Any], int]] = {}
+        for form, _ in f.items:
+            prev = counts.get(id(form))
+            counts[id(form)] = (form, (prev[1] if prev else 0) + 1)
+        for form, n in counts.values():
+            name = form.get("project_name") or "表格残片"
+            if clean(name) in clash and _unit_name(form):
+                name = f"{name}（{_unit_name(form)}）"
+            rows.append((f"（{cn_num(k + 1)}）{f.category.title}", name, str(n)))
+    return rows
+
+
+def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False):  # type: ignore[no-untyped-def]
+    """(intro, problem paragraphs, advice paragraphs, annex rows)."""
+    fs = findings(forms, accepted_only)
+    n = len(forms)
+    names: dict[str, set[str]] = {}
+    for form in forms:
+        names.setdefault(clean(form.get("project_name")), set()).add(_unit_name(form))
+    clash = {k for k, v in names.items() if len(v) > 1}
+    units = list(dict.fromkeys(u for u in (_unit_name(f) for f in forms) if u))
+    who = f"{'、'.join(units[:4])}{'等' if len(units) > 4 else ''}{len(units)}家单位报送的" if units else ""
+    years = [f.get("year") for f in forms if isinstance(f.get("year"), int)]
+    year = max(years) if years else None
+    intro = f"本次共审核{who}项目支出绩效自评表{n}份。" + ("经审核，主要存在以下问题：" if fs else "未发现需要列示的问题。")
+    return (intro, [_problem_text(k, f, n, clash) for k, f in enumerate(fs)],
+            [_advice_text(k, f, year) for k, f in enumerate(fs)], annex_rows(fs, clash))
+
+
+def to_markdown(intro: str, problems: list[str], advice: list[str], annex: list[tuple[str, str, str]]) -> str:
+    lines = ["# 存在的问题及建议", "", intro, "", "## 一、存在的问题", ""]
+    for p in problems:
+        lines += [p, ""]
+    lines += ["## 二、有关建议", ""]
+    for a in advice:
+        lines += [a, ""]
+    if annex:
+        lines += ["## 附表：问题清单", "", "| 问题 | 项目 | 处数 |", "|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in annex]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_draft(forms: list[dict[str, Any]], out: Path, accepted_only: bool = False) -> Path:
+    """Write the draft as .md or .docx (by the file's extension)."""
+    text = to_markdown(*draft_sections(forms, accepted_only))
+    if out.suffix.lower() == ".docx":
+        out.write_bytes(markdown_to_docx(text))
+    else:
+        out.write_text(text, encoding="utf-8")
+    return out

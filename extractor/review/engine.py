@@ -1,0 +1,94 @@
+"""The review stage: run every enabled rule on every form, re-score it, and give it a risk score.
+
+Risk = Σ weight of its flags (per-code weight if configured, else by severity; each code counted at
+most ``per_code_cap`` times) + gap
+weight × max(0, self total − recomputed total), so
+forms whose self-score looks inflated rise to the top of the triage list (domain.md §4 item 11).
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractor.core.config import ReviewConfig, load_config
+from extractor.core.records import FIGURE_FIELDS, ExtractionResult, Form, readings_to_check
+from extractor.review import (
+    rules_scores,  # noqa: F401  (register the rules)
+    rules_values,  # noqa: F401  (register the rules)
+)
+from extractor.review.rescore import rescore_form
+from extractor.review.rulebook import RULES, FormContext
+
+SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}
+
+
+def review_form(form: Form, cfg: ReviewConfig) -> Form:
+    """Attach flags, the rescoring and the risk score to one form (in place; returned for chaining)."""
+    ctx = FormContext(form, cfg)
+    flags = []
+    for code, r in RULES.items():
+        if code in cfg.rules.disabled:
+            continue
+        flags.extend(r.check(ctx))
+    flags.sort(key=lambda f: (f.indicator if f.indicator is not None else -1, SEVERITY_ORDER[f.severity]))
+    _note_shaky_evidence(form, flags)
+    form.flags = flags
+    form.rescore = rescore_form(form, cfg)
+    weights = {"error": cfg.risk.error, "warn": cfg.risk.warn, "info": cfg.risk.info}
+    gap = form.rescore.gap if form.rescore.gap is not None else 0.0
+    seen: dict[str, int] = {}
+    risk = 0.0
+    for f in flags:  # repeats of one code count up to the cap: breadth of problems matters more
+        seen[f.code] = seen.get(f.code, 0) + 1
+        if seen[f.code] <= cfg.risk.per_code_cap:
+            risk += cfg.risk.code_weights.get(f.code, weights[f.severity])
+    form.risk = round(risk + cfg.risk.gap_weight * max(0.0, gap), 2)
+    return form
+
+
+SHAKY_NOTE = "（所依据的数值为扫描件OCR低置信度读数，请先对照原件核对该数值）"
+
+
+def _shaky_readings(form: Form) -> tuple[list[str], dict[int, list[str]]]:
+    """Figures read by OCR that the reviewer must check, as printed: the form's (header and funds
+    values of any kind, indicator figures), and each indicator's figures."""
+    values: list[str] = []
+    per_indicator: dict[int, list[str]] = {}
+    for path, value, _conf in readings_to_check(form):
+        text = f"{value:g}" if isinstance(value, float) else str(value if value is not None else "").strip()
+        if not text:
+            continue
+        parts = path.split(".")
+        if parts[0] == "indicators":
+            if parts[2] not in FIGURE_FIELDS:
+                continue
+            per_indicator.setdefault(int(parts[1]), []).append(text)
+        values.append(text)
+    return values, per_indicator
+
+
+def _mentions(values: list[str], evidence: str) -> bool:
+    return any(re.search(rf"(?<![\d.]){re.escape(v)}(?![\d.])", evidence) for v in values)
+
+
+def _note_shaky_evidence(form: Form, flags: list) -> None:  # type: ignore[type-arg]
+    """A flag resting on a figure OCR read with low confidence says so: the scan may be right and
+    the reading wrong, so the reviewer checks the figure before the finding. Within an indicator any
+    of its shaky figures counts; across the form only figures of three or more characters (5 or 10
+    turn up in any formula, 19.6 does not)."""
+    values, per_indicator = _shaky_readings(form)
+    if not values:
+        return
+    long_values = [v for v in values if len(v) >= 3]
+    for f in flags:
+        own = per_indicator.get(f.indicator, []) if f.indicator is not None else []
+        if _mentions(own, f.evidence) or _mentions(long_values, f.evidence):
+            f.message += SHAKY_NOTE
+
+
+def review_result(res: ExtractionResult, cfg: ReviewConfig | None = None) -> ExtractionResult:
+    """Review every form of one file."""
+    cfg = cfg or load_config()
+    for form in res.forms:
+        review_form(form, cfg)
+    return res

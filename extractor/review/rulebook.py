@@ -1,0 +1,118 @@
+"""The rule table: flag code -> Chinese title, severity, basis, check function.
+
+Rules live in :mod:`extractor.review.rules_values` and :mod:`extractor.review.rules_scores`; each registers here
+with :func:`rule`. A rule takes a :class:`FormContext` and returns flags (data, never exceptions).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from extractor.core.config import ReviewConfig
+from extractor.core.figures import clean
+from extractor.core.records import Flag, Form, Indicator, SourceRef
+from extractor.core.vocabulary import strip_points
+
+
+@dataclass
+class FormContext:
+    """A form under review, with the figures several rules need."""
+
+    form: Form
+    cfg: ReviewConfig
+
+    @property
+    def project(self) -> str:
+        return self.form.project_name or "（无项目名称的表格残片）"
+
+    def ind_label(self, i: int) -> str:
+        ind = self.form.indicators[i]
+        name = _WRAP_SPACE.sub("", (ind.name or "").strip())
+        return f"“{name or f'第{i + 1}项指标'}”"
+
+    def where(self, i: int | None, field: str) -> SourceRef | None:
+        if i is None:
+            return self.form.sources.get(field)
+        return self.form.indicators[i].sources.get(field)
+
+    @cached_property
+    def computed_rate(self) -> float | None:
+        """全年执行数 ÷ 全年预算数 × 100, from the total row."""
+        t = self.form.funds.total
+        ex, fy = amount(t.executed), amount(t.full_year)
+        if ex is not None and fy:
+            return ex / fy * 100
+        return None
+
+    @property
+    def rate(self) -> float | None:
+        """The execution rate: the printed one, else the computed one."""
+        r = self.form.funds.total.rate
+        return r if r is not None else self.computed_rate
+
+    def level1_core(self, ind: Indicator) -> str:
+        """产出 / 效益 / 满意度 / 成本 / '' for an indicator's first level."""
+        t = strip_points(ind.level1 or "")
+        for core in ("产出", "效益", "满意度", "成本"):
+            if core in t:
+                return core
+        return ""
+
+    def level2_text(self, ind: Indicator) -> str:
+        return clean(ind.level2)
+
+    def flag(self, code: str, message: str, *, indicator: int | None = None, evidence: str = "",
+             field: str | None = None, suggestion: str | None = None, severity: str | None = None,
+             self_score: float | None = None, expected_score: float | None = None) -> Flag:
+        r = RULES[code]
+        where = self.where(indicator, field) if field else None
+        return Flag(code=code, severity=severity or r.severity, indicator=indicator, message=message,
+                    evidence=evidence, where=where, suggestion=suggestion, basis=r.basis,
+                    self_score=self_score, expected_score=expected_score)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the rule table."""
+
+    code: str
+    title: str
+    severity: str
+    basis: str
+    check: Callable[[FormContext], Iterable[Flag]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, title: str, severity: str, basis: str):  # type: ignore[no-untyped-def]
+    """Register a check under its flag code."""
+    def deco(fn: Callable[[FormContext], Iterable[Flag]]) -> Callable[[FormContext], Iterable[Flag]]:
+        RULES[code] = Rule(code, title, severity, basis, fn)
+        return fn
+    return deco
+
+
+_WRAP_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # PDF line wraps inside a cell
+_LEADING = re.compile(r"^\s*([\d]+(?:\.\d+)?)\s*(?:万元|万|元)?[^\d.]*$")
+
+
+def amount(v: float | str | None) -> float | None:
+    """A funds cell as a number for arithmetic: a number, or the leading number of a cell with a
+    stray character (``23.380701万元成``); never a garbled figure (``145.40556.6``)."""
+    if isinstance(v, (int, float)):
+        return float(v)
+    m = _LEADING.match(v or "")
+    return float(m.group(1)) if m else None
+
+
+def fmt(x: float | str | None) -> str:
+    """A number as an evaluator writes it (a cell kept as printed text stays as printed)."""
+    if x is None:
+        return "—"
+    if isinstance(x, str):
+        return x
+    return f"{x:.2f}".rstrip("0").rstrip(".")

@@ -1,0 +1,243 @@
+"""Rules on what a form says: vague targets, unmeasured actuals, copied goals, template residue,
+unsupported satisfaction, misfiled indicators, units, cost indicators, missing dimensions.
+
+Each rule's docstring cites the item of ../shared/domain.md it applies.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+
+from extractor.core.field_names import FUND_ROWS
+from extractor.core.figures import clean
+from extractor.core.quantity import (
+    actual_is_measured,
+    has_figure,
+    is_not_applicable,
+    quantity,
+    target_is_quantified,
+    unit_family,
+)
+from extractor.core.records import Flag
+from extractor.core.vocabulary import is_template_name
+from extractor.review.rulebook import FormContext, rule
+from extractor.review.suggest import suggest_actual, suggest_target
+
+_FAMILY = {
+    "产出": ("数量", "质量", "时效", "进度", "成本"),
+    "效益": ("经济效益", "社会效益", "生态效益", "环境效益", "可持续影响", "可持续发展"),
+    "满意度": ("服务对象满意度", "满意度", "社会公众满意度", "公众满意度"),
+}
+
+
+def dimension(ctx: FormContext, i: int) -> str:
+    """产出 / 效益 / 满意度 / '' for indicator i: its 二级指标's family first, then its 一级指标."""
+    ind = ctx.form.indicators[i]
+    l2 = clean(ind.level2).removesuffix("指标").removesuffix("标")
+    for fam, members in _FAMILY.items():
+        if l2 in members or any(l2.startswith(m) for m in members):
+            return fam
+    core = ctx.level1_core(ind)
+    return "产出" if core == "成本" else core
+
+
+@rule("vague-target", "指标值未量化", "warn", "domain.md §2 item 27 (细化量化), §5.1; CONTRACT vague-target")
+def vague_target(ctx: FormContext) -> Iterator[Flag]:
+    """年度指标值 states no number, share, date, deadline or count (完成, 有序开展, 优良中差, empty)."""
+    for i, ind in enumerate(ctx.form.indicators):
+        if target_is_quantified(ind.target, ind.weight, ind.name):
+            continue
+        shown = ind.target or "（空）"
+        na = "（填写“不涉及”的指标宜删除或替换为适用指标）" if is_not_applicable(ind.target) else ""
+        yield ctx.flag("vague-target",
+                       f"「{ctx.project}」指标{ctx.ind_label(i)}的年度指标值“{shown}”未量化，无法衡量完成程度{na}",
+                       indicator=i, evidence=shown, field="target", suggestion=suggest_target(ctx.form, i))
+
+
+@rule("unmeasured-actual", "完成值无实测数据", "warn", "domain.md §4 item 9, §5.2; CONTRACT unmeasured-actual")
+def unmeasured_actual(ctx: FormContext) -> Iterator[Flag]:
+    """实际完成值 gives no figure comparable with the target (完成, 已完成, a restated bound, empty)."""
+    for i, ind in enumerate(ctx.form.indicators):
+        if actual_is_measured(ind.actual, ind.target):
+            continue
+        shown = ind.actual or "（空）"
+        yield ctx.flag("unmeasured-actual",
+                       f"「{ctx.project}」指标{ctx.ind_label(i)}的实际完成值“{shown}”没有可与目标比较的实测数据",
+                       indicator=i, evidence=f"目标“{ind.target or '（空）'}”，完成值“{shown}”", field="actual",
+                       suggestion=suggest_actual(ctx.form, i))
+
+
+@rule("template-residue", "模板残留", "info", "domain.md §4 item 23 (套用模板); CONTRACT template-residue")
+def template_residue(ctx: FormContext) -> Iterator[Flag]:
+    """Unfilled template rows (指标2：, ……) left in the table, or rows whose name is only a placeholder."""
+    placeholders = [i for i, ind in enumerate(ctx.form.indicators) if ind.name and is_template_name(ind.name)]
+    n = len(ctx.form.template_rows)
+    if n or placeholders:
+        parts = []
+        if n:
+            parts.append(f"{n}行未填写的模板行（如“指标2：”“……”）")
+        if placeholders:
+            parts.append(f"{len(placeholders)}项指标名称只有序号（如“{ctx.form.indicators[placeholders[0]].name}”）")
+        yield ctx.flag("template-residue", f"「{ctx.project}」绩效指标表中留有{'、'.join(parts)}",
+                       evidence="；".join(parts),
+                       suggestion="删除未使用的模板行；不适用的指标不要以“不涉及”占位，应设置与项目相符的指标")
+
+
+@rule("goal-copied", "完成情况照抄目标", "warn", "domain.md §4 item 18; §1.2 item 5 (实际完成情况 vs 预期目标)")
+def goal_copied(ctx: FormContext) -> Iterator[Flag]:
+    """实际完成情况 repeats 预期目标 (identical or nearly so)."""
+    a, b = clean(ctx.form.goal_expected), clean(ctx.form.goal_actual)
+    if not a or not b:
+        return
+    ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+    contained = len(b) >= 10 and (b in a or a in b) and min(len(a), len(b)) / max(len(a), len(b)) >= 0.6
+    if ratio >= ctx.cfg.thresholds.goal_similarity or contained:
+        how = "照录预期目标原文" if ratio >= 0.99 else "与预期目标基本相同"
+        yield ctx.flag("goal-copied",
+                       f"「{ctx.project}」年度总体目标的实际完成情况{how}，未反映实际完成结果",
+                       evidence=(ctx.form.goal_actual or "")[:80], field="goal_actual",
+                       suggestion="按预期目标逐项写明实际完成的数量、质量、时间和效果，附关键数据")
+
+
+_SURVEY = re.compile(r"问卷|调查|抽样|样本|测评|回访|访谈|座谈|评议|满意度调查|调查表|收回|有效问卷")
+
+
+@rule("satisfaction-unsupported", "满意度缺乏支撑", "warn", "domain.md §2 item 32, §4 item 12")
+def satisfaction_unsupported(ctx: FormContext) -> Iterator[Flag]:
+    """A satisfaction value with no survey method, sample or source stated anywhere in the form."""
+    form = ctx.form
+    rows = [i for i, ind in enumerate(form.indicators)
+            if ("满意" in clean(ind.name) or "满意" in clean(ind.level2)) and (ind.actual or ind.target)
+            and not is_not_applicable(ind.actual)]
+    if not rows:
+        return
+    texts = [form.goal_expected, form.goal_actual] + [x for ind in form.indicators
+                                                       for x in (ind.name, ind.target, ind.actual, ind.deviation)]
+    if any(_SURVEY.search(clean(t)) for t in texts if t):
+        return
+    i = rows[0]
+    ind = form.indicators[i]
+    if "满意" in clean(ind.name):
+        msg = f"「{ctx.project}」满意度指标{ctx.ind_label(i)}自评为“{ind.actual or '（空）'}”，表中未说明调查方式、样本或数据来源"
+    else:
+        msg = (f"「{ctx.project}」满意度指标以{ctx.ind_label(i)}等表述代替满意度（率），完成值为“{ind.actual or '（空）'}”，"
+               f"未提供问卷、样本等支撑材料")
+    yield ctx.flag("satisfaction-unsupported", msg,
+                   indicator=i, evidence=f"{ind.name}：{ind.actual}", field="actual",
+                   suggestion="开展抽样问卷调查，注明调查对象、样本量、调查时间和计算方法，并保留问卷与统计表")
+
+
+@rule("all-exact", "完成值与目标完全一致", "info", "domain.md §5.2 (actual identical to target on every row)")
+def all_exact(ctx: FormContext) -> Iterator[Flag]:
+    """Every actual equals its target to the letter (at least 3 filled rows)."""
+    rows = [ind for ind in ctx.form.indicators if ind.target and not is_not_applicable(ind.target)]
+    if len(rows) >= 3 and all(clean(ind.actual) == clean(ind.target) for ind in rows):
+        yield ctx.flag("all-exact", f"「{ctx.project}」全部{len(rows)}项指标的实际完成值与年度指标值逐字相同，疑似照抄目标",
+                       evidence="；".join(f"{ind.target}={ind.actual}" for ind in rows[:4]),
+                       suggestion="逐项填写实际统计结果，并附佐证材料")
+
+
+_DATE = re.compile(r"\d{4}\s*[.年/-]\s*\d{1,2}|\d{1,2}\s*月(底|末|前|份)?|年底|年末|季度|时限|完成时间|期限|日前")
+_MONEY = re.compile(r"万元|元|成本|节约|结余|预算|资金|经费")
+_BUDGET_MGMT = re.compile(r"执行率|结余率|结转率|预算调整|科目调整|调整次数|资金到位率")
+
+
+@rule("misclassified", "指标归类不当", "warn", "domain.md §2 items 30–31, §4 item 5, §5.4")
+def misclassified(ctx: FormContext) -> Iterator[Flag]:
+    """A deadline under 效益/可持续影响, money under 社会/生态效益, budget metrics as 产出/效益, 满意度 as 效益."""
+    for i, ind in enumerate(ctx.form.indicators):
+        l2 = clean(ind.level2)
+        text = clean(ind.name) + clean(ind.target)
+        if is_not_applicable(ind.target) and is_not_applicable(ind.name or "不涉及"):
+            continue
+        why = None
+        if _BUDGET_MGMT.search(clean(ind.name)):
+            why = "预算管理类指标（执行率、结余率、调整次数等）不属于产出或效益"
+        elif ("效益" in l2 or "影响" in l2) and _DATE.search(text) and not re.search(r"提升|提高|降低|减少|改善", text):
+            why = "时限类指标应归入产出指标中的时效指标"
+        elif ("生态" in l2 or "社会效益" in l2) and _MONEY.search(text) and not re.search(r"群众|居民|就业|收入", text):
+            why = "成本或资金控制类指标不属于社会效益或生态效益"
+        elif "效益" in clean(ind.level1) + l2 and "满意" in clean(ind.name):
+            why = "满意度不能替代效益指标，应归入满意度指标"
+        if why:
+            yield ctx.flag("misclassified", f"「{ctx.project}」指标{ctx.ind_label(i)}归类为“{ind.level2 or ind.level1}”不当：{why}",
+                           indicator=i, evidence=f"{ind.level1}/{ind.level2}/{ind.name}：{ind.target}", field="name",
+                           suggestion="按产出（数量、质量、时效、成本）、效益、满意度的定义重新归类")
+
+
+def _fund_cells(ctx: FormContext):
+    f = ctx.form.funds
+    for key, label in FUND_ROWS.items():
+        row = getattr(f, key)
+        for col in ("initial", "full_year", "executed"):
+            yield key, label, col, getattr(row, col)
+
+
+@rule("unit-mismatch", "单位不一致", "warn", "CONTRACT funds (never rescaled); domain.md §5.1 (unit or operator anomaly)")
+def unit_mismatch(ctx: FormContext) -> Iterator[Flag]:
+    """An amount in 元 in a 万元 table, or an actual whose unit does not fit its target."""
+    unit = ctx.form.funds.unit or "万元"
+    nums = [v for *_, v in _fund_cells(ctx) if isinstance(v, (int, float)) and v > 0]
+    if unit == "万元" and nums:
+        small = sorted(nums)[len(nums) // 2]
+        for _key, label, col, v in _fund_cells(ctx):
+            if isinstance(v, (int, float)) and v >= 10000 and v >= 100 * small:
+                yield ctx.flag("unit-mismatch", f"「{ctx.project}」资金表“{label}”中的{v:,.0f}疑似以元填报，与表头单位万元不一致",
+                               evidence=f"{label}：{v:,.0f}（表头单位：万元）",
+                               suggestion=f"统一以万元填报（{v:,.0f}元 = {v / 10000:g}万元），并核对合计")
+                break
+            if isinstance(v, str) and re.search(r"\d", v) and "元" in v and "万元" not in v:
+                yield ctx.flag("unit-mismatch", f"「{ctx.project}」资金表“{label}”填写为“{v}”，与表头单位万元不一致",
+                               evidence=v, suggestion="统一以万元填报数字，不带单位文字")
+                break
+    for i, ind in enumerate(ctx.form.indicators):
+        t, a = quantity(ind.target), quantity(ind.actual)
+        if not t or not a:
+            continue
+        ft, fa = unit_family(t.unit), unit_family(a.unit)
+        bad = (ft == "share" and fa == "bare" and a.value < 10 <= t.value) or (
+            ft != fa and "bare" not in (ft, fa) and {ft, fa} != {"share"})
+        if t.unit == "元" and a.unit == "万元" or t.unit == "万元" and a.unit == "元":
+            bad = True
+        if bad:
+            yield ctx.flag("unit-mismatch", f"「{ctx.project}」指标{ctx.ind_label(i)}的完成值“{ind.actual}”与目标“{ind.target}”单位不一致",
+                           indicator=i, evidence=f"目标“{ind.target}”，完成值“{ind.actual}”", field="actual",
+                           suggestion="按年度指标值的单位和口径填写完成值")
+
+
+@rule("cost-vs-budget", "成本指标与资金不符", "warn", "domain.md §2 item 29, §4 item 7, §5.1 (成本 = the budget amount)")
+def cost_vs_budget(ctx: FormContext) -> Iterator[Flag]:
+    """A 成本 indicator whose amount only restates the budget (全年预算数 or 年初预算数)."""
+    f = ctx.form.funds.total
+    budgets = {v for v in (f.full_year, f.initial) if isinstance(v, (int, float)) and v > 0}
+    if not budgets:
+        return
+    for i, ind in enumerate(ctx.form.indicators):
+        if "成本" not in clean(ind.level2) + clean(ind.level1):
+            continue
+        q = quantity(ind.target)
+        if q is None or not has_figure(ind.target):
+            continue
+        value = q.value / 10000 if q.unit in ("", "万") and q.value >= 10000 else q.value
+        if q.unit == "元":
+            value = q.value / 10000
+        if any(abs(value - b) < 0.005 * max(b, 1) for b in budgets):
+            yield ctx.flag("cost-vs-budget",
+                           f"「{ctx.project}」成本指标{ctx.ind_label(i)}的目标“{ind.target}”只是重复预算金额，无法反映成本控制",
+                           indicator=i, evidence=f"成本目标“{ind.target}”，全年预算数{f.full_year}万元", field="target",
+                           suggestion="改用单位成本（如元/人次）、分项成本上限或成本节约率等指标")
+
+
+@rule("missing-dimension", "指标维度缺失", "warn", "domain.md §1.2 item 7 (产出/效益/满意度), §1.3 item 8")
+def missing_dimension(ctx: FormContext) -> Iterator[Flag]:
+    """No 产出, 效益 or 满意度 indicator (with a 分值 above 0) at all."""
+    if ctx.form.is_fragment or not ctx.form.indicators:
+        return
+    present = {dimension(ctx, i) for i, ind in enumerate(ctx.form.indicators) if (ind.weight or 0) > 0}
+    missing = [d for d in ("产出", "效益", "满意度") if d not in present]
+    if missing:
+        yield ctx.flag("missing-dimension", f"「{ctx.project}」未设置{'、'.join(missing)}指标（或其分值为0）",
+                       evidence=f"已有维度：{'、'.join(sorted(present - {''})) or '无'}",
+                       suggestion=f"补充{'、'.join(missing)}指标，按产出、效益、满意度完整设置绩效目标")

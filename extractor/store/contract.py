@@ -1,0 +1,183 @@
+"""Write the contract JSON (../shared/CONTRACT.md): exact keys, nulls, numbers; provenance added."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from extractor.core.figures import as_json_number
+from extractor.core.records import ExtractionResult, Flag, Form, FundRow, readings_to_check
+
+FUND_KEYS = ("initial", "full_year", "executed")
+IND_KEYS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
+
+
+def _fund(row: FundRow, total: bool) -> dict[str, Any]:
+    keys = FUND_KEYS + (("weight", "rate", "score") if total else ())
+    return {k: as_json_number(getattr(row, k)) for k in keys}
+
+
+def _refs(sources: dict) -> dict[str, Any]:
+    return {k: v.model_dump(exclude_none=True) for k, v in sources.items()}
+
+
+def _flag(f: Flag, provenance: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {"code": f.code, "severity": f.severity, "indicator": f.indicator,
+                         "message": f.message, "evidence": f.evidence}
+    if f.suggestion:
+        d["suggestion"] = f.suggestion
+    if f.basis:
+        d["basis"] = f.basis
+    if f.second_opinion:
+        d["second_opinion"] = f.second_opinion
+    if provenance and f.where is not None:
+        d["where"] = f.where.model_dump(exclude_none=True)
+    return d
+
+
+def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
+    """One form in the contract shape."""
+    out: dict[str, Any] = {
+        "kind": form.kind,
+        "year": form.year,
+        "project_name": form.project_name,
+        "department": form.department,
+        "implementing_unit": form.implementing_unit,
+        "project_lead": form.project_lead,
+        "phone": form.phone,
+        "funds": {
+            "total": _fund(form.funds.total, True),
+            "fiscal": _fund(form.funds.fiscal, False),
+            "carryover": _fund(form.funds.carryover, False),
+            "other": _fund(form.funds.other, False),
+        },
+        "goal_expected": form.goal_expected,
+        "goal_actual": form.goal_actual,
+        "indicators": [],
+        "total_weight": as_json_number(form.total_weight),
+        "total_score": as_json_number(form.total_score),
+        "flags": [_flag(f, provenance) for f in form.flags],
+    }
+    for ind in form.indicators:
+        d = {k: as_json_number(getattr(ind, k)) for k in IND_KEYS}
+        if ind.nature is not None:
+            d["nature"] = ind.nature
+        if ind.unit is not None:
+            d["unit"] = ind.unit
+        for extra in ("target_adjusted", "review_score", "score_rate"):
+            if getattr(ind, extra) is not None:
+                d[extra] = as_json_number(getattr(ind, extra))
+        if provenance:
+            d["provenance"] = _refs(ind.sources)
+        out["indicators"].append(d)
+    if form.central_department is not None:
+        out["central_department"] = form.central_department
+    if form.funds_extra:
+        out["funds_extra"] = [{k: as_json_number(v) for k, v in row.items()} for row in form.funds_extra]
+    out["is_fragment"] = form.is_fragment
+    out["funds_unit"] = form.funds.unit
+    out["confidence"] = round(form.confidence, 3)
+    out["warnings"] = list(form.warnings)
+    out["template_rows"] = len(form.template_rows)
+    if form.rescore is not None:
+        out["rescore"] = form.rescore.model_dump()
+    if form.risk is not None:
+        out["risk"] = form.risk
+    if form.llm is not None:
+        out["llm"] = form.llm.model_dump()
+    if provenance:
+        out["pages"] = list(form.pages) if form.pages else None
+        out["provenance"] = _refs(form.sources)
+        out["funds_provenance"] = {k: _refs(getattr(form.funds, k).sources)
+                                   for k in ("total", "fiscal", "carryover", "other")}
+    return out
+
+
+def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[str, Any]:
+    """A whole file in the contract shape."""
+    out: dict[str, Any] = {"source": res.source, "forms": [form_to_contract(f, provenance) for f in res.forms]}
+    if res.reports:
+        out["reports"] = res.reports
+    if res.target_forms:
+        out["target_forms"] = res.target_forms  # 绩效目标表 / 申报表: targets only, not self-evaluations
+    out["status"] = res.status
+    if res.error:
+        out["error"] = res.error
+    if res.warnings:
+        out["warnings"] = res.warnings
+    return out
+
+
+def provenance(form: dict[str, Any], field: str) -> dict[str, Any] | None:
+    """Where a field's value came from (page, line, span, box)."""
+    parts = field.split(".")
+    if parts[0] == "indicators" and len(parts) == 3:
+        inds = form.get("indicators") or []
+        i = int(parts[1])
+        return ((inds[i].get("provenance") or {}).get(parts[2])) if i < len(inds) else None
+    if parts[0] == "funds" and len(parts) == 3:
+        return ((form.get("funds_provenance") or {}).get(parts[1]) or {}).get(parts[2])
+    return (form.get("provenance") or {}).get(field)
+
+
+def low_confidence(form: dict[str, Any]) -> dict[str, float]:
+    """Every value read by OCR that the reviewer must check: path -> confidence. Dashes and cells the
+    contract does not export are not values."""
+    return {path: round(conf, 2) for path, value, conf in readings_to_check(form_from_contract(form))
+            if value is not None}
+
+
+def dumps(obj: Any) -> str:
+    """JSON text, Chinese kept readable."""
+    return json.dumps(obj, ensure_ascii=False, indent=1)
+
+
+def form_from_contract(d: dict[str, Any]) -> Form:
+    """A Form rebuilt from its contract JSON (values only; provenance when present)."""
+    from extractor.core.records import Funds, Indicator, SourceRef
+
+    def refs(x: dict | None) -> dict[str, SourceRef]:
+        return {k: SourceRef(**v) for k, v in (x or {}).items()}
+
+    funds = Funds(unit=d.get("funds_unit"))
+    for key in ("total", "fiscal", "carryover", "other"):
+        row = (d.get("funds") or {}).get(key) or {}
+        getattr(funds, key).__dict__.update({k: row.get(k) for k in ("initial", "full_year", "executed", "weight",
+                                                                      "rate", "score") if k in row})
+        getattr(funds, key).sources = refs((d.get("funds_provenance") or {}).get(key))
+    inds = [Indicator(**{k: i.get(k) for k in IND_KEYS + ("nature", "unit")}, sources=refs(i.get("provenance")))
+            for i in d.get("indicators") or []]
+    kind = d.get("kind") if d.get("kind") in ("project", "department", "transfer") else "project"
+    return Form(kind=kind, year=d.get("year"), project_name=d.get("project_name"), department=d.get("department"),
+                implementing_unit=d.get("implementing_unit"), project_lead=d.get("project_lead"),
+                phone=None if d.get("phone") is None else str(d.get("phone")), funds=funds,
+                goal_expected=d.get("goal_expected"), goal_actual=d.get("goal_actual"), indicators=inds,
+                total_weight=d.get("total_weight"), total_score=d.get("total_score"),
+                is_fragment=bool(d.get("is_fragment", d.get("project_name") is None)),
+                sources=refs(d.get("provenance")))
+
+
+def get_path(d: dict[str, Any], path: str) -> Any:
+    """``funds.total.executed`` / ``indicators.3.target`` from a contract form."""
+    cur: Any = d
+    for part in path.split("."):
+        if isinstance(cur, list):
+            i = int(part)
+            cur = cur[i] if 0 <= i < len(cur) else None
+        elif isinstance(cur, dict):
+            cur = cur.get(part)
+        else:
+            return None
+    return cur
+
+
+def set_path(d: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    cur: Any = d
+    for part in parts[:-1]:
+        cur = cur[int(part)] if isinstance(cur, list) else cur.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(cur, list):
+        cur[int(last)] = value
+    else:
+        cur[last] = value
