@@ -30,7 +30,9 @@ from extractor.app_support import (
     provenance,
     scan_page_png,
     text_context_html,
+    upload_path,
 )
+from extractor.core.atomic import write_atomic
 from extractor.core.config import load_config
 from extractor.core.records import LOW_READING_CONFIDENCE
 from extractor.ingest import SUPPORTED_TEXT
@@ -97,8 +99,10 @@ def page_import() -> None:
             dest = Path(DB_PATH).parent / "uploads"
             dest.mkdir(parents=True, exist_ok=True)
             for f in up:
-                p = dest / f.name
-                p.write_bytes(f.getvalue())
+                data = f.getvalue()
+                p = upload_path(dest, f.name, data)  # never outside the data folder, whatever name was sent
+                p.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(p, data)
                 files.append(p)
         if folder:
             if not Path(folder).exists():

@@ -5,9 +5,11 @@ Kept out of ``review_app.py`` so they can be tested without a browser and reused
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +176,20 @@ def export_eval_set(store: Store, out_dir: Path, reviewed_only: bool = True) -> 
             p.write_text(json.dumps({"source": d["name"], "forms": forms}, ensure_ascii=False, indent=1), encoding="utf-8")
             written.append(p)
     return written
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
+def upload_path(dest: Path, name: str, data: bytes) -> Path:
+    """Where an uploaded file is kept: ``dest/<content hash>/<the name's last part, cleaned>``, always
+    inside ``dest`` whatever name the browser sent (``../../x.txt``, ``/etc/passwd``, ``C:\\x``). Two
+    different files with one name are two documents; the same file uploaded again is the same one."""
+    base = _UNSAFE.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .") or "upload"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    folder = (dest / digest).resolve()
+    target = (folder / base[:120]).resolve()
+    root = dest.resolve()
+    if root not in target.parents:
+        raise ValueError(f"上传文件名不安全：{name!r}")
+    return target

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from extractor import __version__
 from extractor.core.records import LOW_READING_CONFIDENCE, ExtractionResult
-from extractor.pipeline.batch import BatchReport, expand_inputs, run_batch
+from extractor.pipeline.batch import STATE_TEXT, BatchReport, run_batch, state_of
+from extractor.pipeline.inputs import find_inputs
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 
@@ -51,13 +52,17 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
 
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
          transform=None, llm=None, config=None) -> BatchReport:  # type: ignore[no-untyped-def]
-    files = expand_inputs(paths)
+    found = find_inputs(paths)
+    files = found.files
     if not files:
         from extractor.ingest import SUPPORTED_TEXT
 
+        for p, why in found.skipped[:20]:
+            console.print(f"  · 跳过 {p}：{why}", markup=False)
         raise click.ClickException(f"没有找到可处理的文件（支持{SUPPORTED_TEXT}）。请检查路径。")
     out_dir = Path(out)
-    kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config)
+    kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config,
+              skipped=found.skipped)
     if llm is not None and not quiet:
         with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
@@ -114,36 +119,45 @@ def _ocr_bar(progress: Progress) -> Iterator[None]:
 
 
 def _print_summary(rep: BatchReport, out_dir: Path) -> None:
-    ok = len(rep.results) - len(rep.failures)
-    console.print(f"共处理 {len(rep.results)} 个文件（成功 {ok}，失败 {len(rep.failures)}），"
-                  f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，用时 {rep.seconds:.1f} 秒。")
+    n_read = len(rep.results) - len(rep.failures)
+    console.print(f"共 {len(rep.results) + len(rep.skipped)} 个输入：处理 {len(rep.results)} 个文件（成功 {n_read - len(rep.empty)}，"
+                  f"未找到自评表 {len(rep.empty)}，失败 {len(rep.failures)}），跳过 {len(rep.skipped)} 个；"
+                  f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，用时 {rep.seconds:.1f} 秒。", markup=False)
     table = Table(show_header=True, header_style="bold")
     for col in ("文件", "状态", "自评表", "残片", "说明"):
         table.add_column(col)
     shown = 0
     for path, res, _out in rep.results:
-        if res.status == "ok" and shown >= 30:
+        state = state_of(res)
+        if state == "ok" and shown >= 30:
             continue
         n_frag = sum(1 for f in res.forms if f.is_fragment)
         note = res.error or "；".join(res.warnings) or ""
         low = [f.project_name or "残片" for f in res.forms if f.confidence < LOW_READING_CONFIDENCE]
         if low:
             note = (note + "；" if note else "") + f"需人工复核：{'、'.join(low[:3])}{'等' if len(low) > 3 else ''}"
-        table.add_row(path.name, "成功" if res.status == "ok" else "[red]失败[/red]",
-                      str(len(res.forms) - n_frag), str(n_frag), note)
+        label = {"ok": "成功", "empty": "[yellow]未找到自评表[/yellow]", "failed": "[red]失败[/red]"}[state]
+        table.add_row(path.name, label, str(len(res.forms) - n_frag), str(n_frag), note)
         shown += 1
+    for path, why in rep.skipped:
+        table.add_row(path.name or str(path), f"[yellow]{STATE_TEXT['skipped']}[/yellow]", "0", "0", why)
     console.print(table)
     if rep.failures:
         console.print("[red]以下文件未能处理（其余文件已正常完成）：[/red]")
         for path, res in rep.failures:
-            console.print(f"  · {res.error}")
+            console.print(f"  · {res.error}", markup=False)
+    if rep.skipped:
+        console.print("[yellow]以下输入已跳过：[/yellow]")
+        for path, why in rep.skipped:
+            console.print(f"  · {path}：{why}", markup=False)
+    if rep.stopped:
+        console.print(f"[red]{rep.stopped}[/red]")
     console.print(f"结果已写入：{out_dir}（每个输入一个JSON，汇总见 _batch.json）")
 
 
 def _exit_code(rep: BatchReport, fail_fast: bool) -> int:
-    if rep.failures and (fail_fast or len(rep.failures) == len(rep.results)):
-        return 1
-    return 0
+    """0: every input was read; 1: some input failed or was skipped (the others' results are written)."""
+    return 0 if rep.complete else 1
 
 
 _common = [
@@ -242,7 +256,10 @@ def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
     out_path = Path(out)
     if out_path.suffix.lower() not in (".md", ".docx"):
         raise click.ClickException("输出文件须为 .md 或 .docx")
-    forms = load_reviewed([Path(p) for p in paths])
+    damaged: list[tuple[Path, str]] = []
+    forms = load_reviewed([Path(p) for p in paths], damaged)
+    for f, why in damaged:
+        console.print(f"提示：已跳过损坏的文件 {f}（{why}），其余文件照常起草。", markup=False)
     if not forms:
         raise click.ClickException("没有读到任何自评表。请先运行 extractor review，再对其输出文件夹起草。")
     if not any(f.get("flags") for f in forms):

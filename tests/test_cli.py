@@ -24,8 +24,8 @@ def test_extract_directory_writes_contract_json_and_chinese_summary(tmp_path: Pa
     (src / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
     p = _run("extract", str(src), "-o", str(out))
-    assert p.returncode == 0, p.stderr
-    assert "共处理 3 个文件（成功 2，失败 1）" in p.stdout and "识别自评表 10 份" in p.stdout
+    assert p.returncode == 1, p.stderr  # one input could not be read: the others are written
+    assert "处理 3 个文件（成功 2，未找到自评表 0，失败 1）" in p.stdout and "识别自评表 10 份" in p.stdout
     data = json.loads((out / "001_cc20b351adbf8378.json").read_text(encoding="utf-8"))
     assert data["source"] == "001_cc20b351adbf8378.txt"
     form = data["forms"][0]

@@ -252,3 +252,16 @@ def test_a_database_from_a_newer_release_is_refused_untouched(tmp_path: Path) ->
     c = sqlite3.connect(db)
     assert c.execute("PRAGMA user_version").fetchone()[0] == 99
     c.close()
+
+
+def test_an_upload_is_kept_inside_the_data_folder_whatever_name_the_browser_sent(tmp_path: Path) -> None:
+    from extractor.app_support import upload_path
+
+    dest = tmp_path / "data" / "uploads"
+    for name in ("../../x.txt", "/etc/passwd", "..\\..\\win.txt", "C:\\Users\\a\\自评表.txt", "..", "", "a\x00b.txt"):
+        p = upload_path(dest, name, b"form")
+        assert dest.resolve() in p.parents, name
+    a = upload_path(dest, "自评表.txt", "甲部门".encode())
+    b = upload_path(dest, "自评表.txt", "乙部门".encode())
+    assert a != b and a.name == b.name == "自评表.txt"  # one name, two documents
+    assert upload_path(dest, "自评表.txt", "甲部门".encode()) == a  # the same file again is the same document

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.core.atomic import write_atomic
 from extractor.core.figures import clean
 from extractor.draft.word import markdown_to_docx
 
@@ -110,17 +111,28 @@ def _identity(form: dict[str, Any]) -> tuple:
             tuple(clean(i.get("name"))[:20] for i in inds[:3]))
 
 
-def load_reviewed(paths: list[Path]) -> list[dict[str, Any]]:
+def load_reviewed(paths: list[Path], damaged: list[tuple[Path, str]] | None = None) -> list[dict[str, Any]]:
     """Forms (with flags) from review outputs: JSON files or folders of them.
 
-    The same form sent twice (as PDF and as Word, say) is counted once.
+    The same form sent twice (as PDF and as Word, say) is counted once. A damaged or foreign file
+    (cut short, not JSON, not a review output) is passed over and listed in ``damaged`` with why.
     """
     forms, seen = [], set()
     for p in paths:
         files = sorted(q for q in p.glob("*.json") if not q.name.startswith("_")) if p.is_dir() else [p]
         for f in files:
-            data = json.loads(f.read_text(encoding="utf-8"))
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+                if not isinstance(data, dict) or not isinstance(data.get("forms", []), list):
+                    raise ValueError("不是审核结果文件（缺少 forms 列表）")
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                if damaged is not None:
+                    why = "文件不完整或不是有效的JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                    damaged.append((f, why))
+                continue
             for form in data.get("forms") or []:
+                if not isinstance(form, dict):
+                    continue
                 key = _identity(form)
                 if key not in seen:
                     seen.add(key)
@@ -310,7 +322,7 @@ def write_draft(forms: list[dict[str, Any]], out: Path, accepted_only: bool = Fa
     """Write the draft as .md or .docx (by the file's extension)."""
     text = to_markdown(*draft_sections(forms, accepted_only))
     if out.suffix.lower() == ".docx":
-        out.write_bytes(markdown_to_docx(text))
+        write_atomic(out, markdown_to_docx(text))
     else:
-        out.write_text(text, encoding="utf-8")
+        write_atomic(out, text)
     return out

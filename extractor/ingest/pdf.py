@@ -223,6 +223,9 @@ def read_pdf(path: str, *, min_chars: int = 20, ocr: bool = True) -> Document:
         if doc.page_count == 0:
             raise IngestError(path, "PDF没有任何页面", "请确认文件是否完整")
         out = Document(path, "pdf")
+        if doc.is_repaired:  # cut short or damaged: pymupdf rebuilt its table of objects
+            out.warnings.append("PDF文件已损坏（可能下载或拷贝不完整），已尽量修复读取；可能有页面或内容缺失，"
+                                "请与原件核对，最好重新获取完整文件")
         empty_pages = []
         by_index: dict[int, Page] = {}
         for page in doc:

@@ -13,36 +13,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractor.core.atomic import write_atomic
 from extractor.core.config import ReviewConfig
 from extractor.core.records import ExtractionResult
-from extractor.ingest import SUPPORTED
-from extractor.pipeline.process import process, process_many
+from extractor.pipeline.inputs import find_inputs
+from extractor.pipeline.process import failed, process, process_many
 from extractor.store.contract import dumps, result_to_contract
 
 if TYPE_CHECKING:
     from extractor.llm.step import LLMStep
 
-SKIP_NAMES = {"_batch.json"}
-
-
 def expand_inputs(paths: Iterable[str]) -> list[Path]:
-    """Files named directly, plus every supported file under named folders (sorted)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED
-                              and f.name not in SKIP_NAMES and not f.name.endswith(".gold.json")))
-        else:
-            out.append(p)
-    return out
+    """Files named directly, plus every supported file under named folders (sorted); see
+    :func:`~extractor.pipeline.inputs.find_inputs` for what is skipped and why."""
+    return find_inputs(paths).files
+
+
+def state_of(res: ExtractionResult) -> str:
+    """``ok`` (forms read), ``empty`` (read, but no self-evaluation form or target table in it) or
+    ``failed``; nothing found is not a success."""
+    if res.status != "ok":
+        return "failed"
+    return "ok" if res.forms or res.target_forms or res.reports else "empty"
+
+
+STATE_TEXT = {"ok": "成功", "empty": "未找到自评表", "failed": "失败", "skipped": "跳过"}
 
 
 @dataclass
 class BatchReport:
-    """What a batch did."""
+    """What a batch did, every input accounted for."""
 
     results: list[tuple[Path, ExtractionResult, Path | None]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: str | None = None  # why the batch ended early (fail-fast)
 
     @property
     def n_forms(self) -> int:
@@ -56,14 +61,30 @@ class BatchReport:
     def failures(self) -> list[tuple[Path, ExtractionResult]]:
         return [(p, r) for p, r, _ in self.results if r.status != "ok"]
 
+    @property
+    def empty(self) -> list[Path]:
+        return [p for p, r, _ in self.results if state_of(r) == "empty"]
+
+    @property
+    def complete(self) -> bool:
+        """Every input was read: none failed, none was skipped, the batch ran to its end."""
+        return not self.failures and not self.skipped and self.stopped is None
+
     def summary(self) -> dict:
+        items = [{"file": str(p), "status": state_of(r), "state": STATE_TEXT[state_of(r)], "error": r.error,
+                  "output": str(o) if o else None,
+                  "forms": sum(1 for f in r.forms if not f.is_fragment),
+                  "fragments": sum(1 for f in r.forms if f.is_fragment),
+                  "target_forms": len(r.target_forms),
+                  "warnings": r.warnings} for p, r, o in self.results]
+        items += [{"file": str(p), "status": "skipped", "state": STATE_TEXT["skipped"], "error": why,
+                   "output": None, "forms": 0, "fragments": 0, "target_forms": 0, "warnings": []}
+                  for p, why in self.skipped]
         return {
-            "files": len(self.results), "forms": self.n_forms, "fragments": self.n_fragments,
-            "failed": len(self.failures), "seconds": round(self.seconds, 3),
-            "items": [{"file": str(p), "status": r.status, "error": r.error, "output": str(o) if o else None,
-                       "forms": sum(1 for f in r.forms if not f.is_fragment),
-                       "fragments": sum(1 for f in r.forms if f.is_fragment),
-                       "warnings": r.warnings} for p, r, o in self.results],
+            "files": len(self.results) + len(self.skipped), "read": len(self.results) - len(self.failures),
+            "forms": self.n_forms, "fragments": self.n_fragments, "failed": len(self.failures),
+            "empty": len(self.empty), "skipped": len(self.skipped), "complete": self.complete,
+            "stopped": self.stopped, "seconds": round(self.seconds, 3), "items": items,
         }
 
 
@@ -86,10 +107,10 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
               postprocess: Callable[[dict], dict] | None = None,
               transform: Callable[[ExtractionResult], ExtractionResult] | None = None,
               llm: "LLMStep | None" = None, on_llm: Callable[[int, int], None] | None = None,
-              config: ReviewConfig | None = None) -> BatchReport:
+              config: ReviewConfig | None = None, skipped: list[tuple[Path, str]] | None = None) -> BatchReport:
     """Every file through :func:`~extractor.pipeline.process.process` (reviewed when ``config`` is
     given; ``transform`` runs after), writing one contract JSON per input into ``out_dir``."""
-    rep = BatchReport()
+    rep = BatchReport(skipped=list(skipped or []))
     t0 = time.perf_counter()
     taken: set[str] = set()
     if out_dir is not None:
@@ -97,21 +118,28 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
     results = process_many(files, config, llm, on_llm) if llm is not None else None
     for n, f in enumerate(files):
         res = results[n] if results is not None else process(f, config)
-        if transform is not None and res.status == "ok":
-            res = transform(res)
         out = None
-        if out_dir is not None:
-            out = _out_path(out_dir, f, taken)
-            data = result_to_contract(res, provenance=provenance)
-            if postprocess is not None:
-                data = postprocess(data)
-            out.write_text(dumps(data), encoding="utf-8")
+        try:
+            if transform is not None and res.status == "ok":
+                res = transform(res)
+            if out_dir is not None:
+                out = _out_path(out_dir, f, taken)
+                data = result_to_contract(res, provenance=provenance)
+                if postprocess is not None:
+                    data = postprocess(data)
+                write_atomic(out, dumps(data))
+        except Exception as exc:  # a later stage failed on this file: recorded on it, the batch goes on
+            res = failed(f, exc)
+            if out is not None:
+                write_atomic(out, dumps(result_to_contract(res, provenance=provenance)))
         rep.results.append((f, res, out))
         if on_done:
             on_done(f, res)
         if fail_fast and res.status != "ok":
+            left = len(files) - n - 1
+            rep.stopped = f"遇到失败的文件后按 --fail-fast 停止，其后 {left} 个文件未处理" if left else None
             break
     rep.seconds = time.perf_counter() - t0
     if out_dir is not None:
-        (out_dir / "_batch.json").write_text(json.dumps(rep.summary(), ensure_ascii=False, indent=1), encoding="utf-8")
+        write_atomic(out_dir / "_batch.json", json.dumps(rep.summary(), ensure_ascii=False, indent=1))
     return rep

@@ -29,11 +29,18 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
     for code, r in RULES.items():
         if code in cfg.rules.disabled:
             continue
-        flags.extend(r.check(ctx))
+        try:
+            flags.extend(r.check(ctx))
+        except Exception as exc:  # one rule failing on one form never loses the form or the batch
+            form.warnings.append(f"审核规则“{r.title}”在此表上出错，未给出该项意见（{type(exc).__name__}: {exc}）；"
+                                 "其余规则照常审核，请人工复核该项并将此表反馈给维护人员")
     flags.sort(key=lambda f: (f.indicator if f.indicator is not None else -1, SEVERITY_ORDER[f.severity]))
     _note_shaky_evidence(form, flags)
     form.flags = flags
-    form.rescore = rescore_form(form, cfg)
+    try:
+        form.rescore = rescore_form(form, cfg)
+    except Exception as exc:
+        form.warnings.append(f"重算得分时出错（{type(exc).__name__}: {exc}），本表未重算，请人工复核")
     weights = {"error": cfg.risk.error, "warn": cfg.risk.warn, "info": cfg.risk.info}
     gap = form.rescore.gap if form.rescore.gap is not None else 0.0
     seen: dict[str, int] = {}

@@ -84,10 +84,11 @@ def rate_mismatch(ctx: FormContext) -> Iterator[Flag]:
     """The printed 执行率 differs from 全年执行数 ÷ 全年预算数 at the printed precision."""
     t = ctx.form.funds.total
     computed = ctx.computed_rate
-    if t.rate is None or computed is None or computed > 100.5:
+    printed = amount(t.rate) if isinstance(t.rate, str) else t.rate  # a cell kept as text (``94%成``)
+    if printed is None or computed is None or computed > 100.5:
         return
-    if abs(round(computed, _decimals(t.rate)) - t.rate) > 1e-6:
-        minor = abs(computed - t.rate) < 1
+    if abs(round(computed, _decimals(printed)) - printed) > 1e-6:
+        minor = abs(computed - printed) < 1
         tail = "（仅为取整差异，不影响得分）" if minor else ""
         yield ctx.flag("rate-mismatch",
                        f"「{ctx.project}」执行率填报为{fmt(t.rate)}%，按全年执行数{fmt(t.executed)}÷全年预算数"

@@ -6,10 +6,12 @@ The CSV is UTF-8 with BOM so that Excel (the evaluators' tool) opens the Chinese
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from extractor.core.atomic import write_atomic
 from extractor.core.figures import clean
 from extractor.core.records import LOW_READING_CONFIDENCE, ExtractionResult, Form
 from extractor.review.rulebook import RULES
@@ -77,8 +79,9 @@ def rank(results: list[tuple[str, ExtractionResult]]) -> list[TriageRow]:
 
 def write_csv(rows: list[TriageRow], path: Path) -> None:
     """The ranked list as CSV for Excel."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS)
-        for k, r in enumerate(rows, start=1):
-            w.writerow(r.cells(k))
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(COLUMNS)
+    for k, r in enumerate(rows, start=1):
+        w.writerow(r.cells(k))
+    write_atomic(path, buf.getvalue(), encoding="utf-8-sig")
