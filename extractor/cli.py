@@ -136,11 +136,10 @@ def _print_summary(rep: BatchReport, out_dir: Path) -> None:
         low = [f.project_name or "残片" for f in res.forms if f.confidence < LOW_READING_CONFIDENCE]
         if low:
             note = (note + "；" if note else "") + f"需人工复核：{'、'.join(low[:3])}{'等' if len(low) > 3 else ''}"
-        label = {"ok": "成功", "empty": "[yellow]未找到自评表[/yellow]", "failed": "[red]失败[/red]"}[state]
-        table.add_row(path.name, label, str(len(res.forms) - n_frag), str(n_frag), note)
+        table.add_row(path.name, _state_label(state), str(len(res.forms) - n_frag), str(n_frag), note)
         shown += 1
     for path, why in rep.skipped:
-        table.add_row(path.name or str(path), f"[yellow]{STATE_TEXT['skipped']}[/yellow]", "0", "0", why)
+        table.add_row(path.name or str(path), _state_label("skipped"), "0", "0", why)
     console.print(table)
     if rep.failures:
         console.print("[red]以下文件未能处理（其余文件已正常完成）：[/red]")
@@ -155,7 +154,12 @@ def _print_summary(rep: BatchReport, out_dir: Path) -> None:
     console.print(f"结果已写入：{out_dir}（每个输入一个JSON，汇总见 _batch.json）")
 
 
-def _exit_code(rep: BatchReport, fail_fast: bool) -> int:
+def _state_label(state: str) -> str:
+    colour = {"empty": "yellow", "skipped": "yellow", "failed": "red"}.get(state)
+    return f"[{colour}]{STATE_TEXT[state]}[/{colour}]" if colour else STATE_TEXT[state]
+
+
+def _exit_code(rep: BatchReport) -> int:
     """0: every input was read; 1: some input failed or was skipped (the others' results are written)."""
     return 0 if rep.complete else 1
 
@@ -196,7 +200,7 @@ def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_s
             no_provenance: bool, fail_fast: bool, quiet: bool) -> None:
     """从文本、PDF、Word、Excel文件中抽取全部自评表，每个输入写出一个JSON。"""
     rep = _run(paths, out, not no_provenance, fail_fast, quiet, llm=_llm_step(use_llm, llm_config, llm_scope))
-    sys.exit(_exit_code(rep, fail_fast))
+    sys.exit(_exit_code(rep))
 
 
 @main.command()
@@ -241,7 +245,7 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
             table.add_row(*r.compact(k))
         console.print(table)
         console.print(f"完整排序表：{csv_path}（可用Excel打开）")
-    sys.exit(_exit_code(rep, fail_fast))
+    sys.exit(_exit_code(rep))
 
 
 @main.command()

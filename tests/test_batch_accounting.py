@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, run_cli
 from fake_openai import FakeOpenAI, answers_for
 
 from extractor.cli import main
@@ -23,11 +23,6 @@ from extractor.pipeline.inputs import find_inputs
 
 SAMPLE = ROOT / "samples" / "001_cc20b351adbf8378.txt"
 PDF = ROOT / "samples" / "001_cc20b351adbf8378.pdf"
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "extractor", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, env=env)
 
 
 def _folder(tmp_path: Path) -> Path:
@@ -52,7 +47,7 @@ def test_every_input_of_a_folder_is_accounted_for(tmp_path: Path) -> None:
     assert ".docx" in reasons["old.doc"] and ".xlsx" in reasons["old.xls"]
     assert "不支持" in reasons["notes.json"] and "循环" in reasons["loop"]
     out = tmp_path / "out"
-    p = _cli("extract", str(src), "-o", str(out))
+    p = run_cli("extract", str(src), "-o", str(out))
     assert p.returncode == 1, p.stdout  # one file failed and four inputs were skipped
     assert "共 7 个输入：处理 3 个文件（成功 1，未找到自评表 1，失败 1），跳过 4 个" in p.stdout
     summary = json.loads((out / "_batch.json").read_text(encoding="utf-8"))
@@ -63,10 +58,10 @@ def test_every_input_of_a_folder_is_accounted_for(tmp_path: Path) -> None:
 
 
 def test_a_clean_batch_exits_zero_and_a_path_the_system_cannot_open_does_not_stop_it(tmp_path: Path) -> None:
-    p = _cli("extract", str(SAMPLE), "-o", str(tmp_path / "ok"))
+    p = run_cli("extract", str(SAMPLE), "-o", str(tmp_path / "ok"))
     assert p.returncode == 0, p.stderr
     long = tmp_path / ("长" * 1500)  # over the system's limit for one name
-    p = _cli("extract", str(long), str(SAMPLE), "-o", str(tmp_path / "o"))
+    p = run_cli("extract", str(long), str(SAMPLE), "-o", str(tmp_path / "o"))
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert (tmp_path / "o" / f"{SAMPLE.stem}.json").exists()
     items = json.loads((tmp_path / "o" / "_batch.json").read_text(encoding="utf-8"))["items"]
@@ -121,7 +116,7 @@ def test_with_the_llm_step_an_unreadable_file_does_not_stop_the_batch(tmp_path: 
     with FakeOpenAI(answers_for([SAMPLE])) as srv:
         env = {**os.environ, "EXTRACTOR_LLM_BASE_URL": srv.base_url, "EXTRACTOR_LLM_API_KEY": "sk-test",
                "EXTRACTOR_LLM_MODEL": "fake-model", "EXTRACTOR_LLM_CACHE_DIR": str(tmp_path / "cache")}
-        p = _cli("extract", str(tmp_path / "empty.txt"), str(SAMPLE), "--llm", "-o", str(tmp_path / "o"), env=env)
+        p = run_cli("extract", str(tmp_path / "empty.txt"), str(SAMPLE), "--llm", "-o", str(tmp_path / "o"), env=env)
     assert p.returncode == 1 and "文件为空" in p.stdout
     assert json.loads((tmp_path / "o" / f"{SAMPLE.stem}.json").read_text(encoding="utf-8"))["forms"]
 
@@ -130,7 +125,7 @@ def test_a_pdf_cut_short_says_pages_may_be_missing(tmp_path: Path) -> None:
     cut = tmp_path / "cut.pdf"
     data = PDF.read_bytes()
     cut.write_bytes(data[: int(len(data) * 0.9)])
-    p = _cli("extract", str(cut), "-o", str(tmp_path / "o"))
+    p = run_cli("extract", str(cut), "-o", str(tmp_path / "o"))
     res = json.loads((tmp_path / "o" / "cut.json").read_text(encoding="utf-8"))
     assert any("已损坏" in w and "缺失" in w for w in res["warnings"]), res["warnings"]
     assert "已损坏" in p.stdout
@@ -153,7 +148,7 @@ def test_a_run_killed_mid_write_leaves_no_half_written_output_and_draft_copes(tm
         for f in out.glob("*.json"):
             json.loads(f.read_text(encoding="utf-8"))  # every output there is whole
     (out / "damaged.json").write_text('{"source": "x", "forms": [{"project_name": "半', encoding="utf-8")
-    d = _cli("draft", str(out), "-o", str(tmp_path / "draft.md"))
+    d = run_cli("draft", str(out), "-o", str(tmp_path / "draft.md"))
     assert "damaged.json" in d.stdout and "损坏" in d.stdout
     if any(f.name != "damaged.json" for f in out.glob("*.json")):
         assert d.returncode == 0, d.stderr

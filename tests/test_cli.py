@@ -8,12 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS, SHARED, load
-
-
-def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "extractor", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+from conftest import ROOT, SEEDS, SHARED, load, run_cli
 
 
 def test_extract_directory_writes_contract_json_and_chinese_summary(tmp_path: Path) -> None:
@@ -23,7 +18,7 @@ def test_extract_directory_writes_contract_json_and_chinese_summary(tmp_path: Pa
         (src / name).write_bytes((ROOT / "samples" / name).read_bytes())
     (src / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
-    p = _run("extract", str(src), "-o", str(out))
+    p = run_cli("extract", str(src), "-o", str(out))
     assert p.returncode == 1, p.stderr  # one input could not be read: the others are written
     assert "处理 3 个文件（成功 2，未找到自评表 0，失败 1）" in p.stdout and "识别自评表 10 份" in p.stdout
     data = json.loads((out / "001_cc20b351adbf8378.json").read_text(encoding="utf-8"))
@@ -40,17 +35,17 @@ def test_extract_directory_writes_contract_json_and_chinese_summary(tmp_path: Pa
 
 def test_all_failed_batch_exits_nonzero(tmp_path: Path) -> None:
     (tmp_path / "e.txt").write_bytes(b"")
-    p = _run("extract", str(tmp_path / "e.txt"), "-o", str(tmp_path / "o"))
+    p = run_cli("extract", str(tmp_path / "e.txt"), "-o", str(tmp_path / "o"))
     assert p.returncode == 1 and "文件为空" in p.stdout
 
 
 def test_review_command_accepts_the_same_arguments(tmp_path: Path) -> None:
-    p = _run("review", str(ROOT / "samples" / "001_cc20b351adbf8378.txt"), "-o", str(tmp_path))
+    p = run_cli("review", str(ROOT / "samples" / "001_cc20b351adbf8378.txt"), "-o", str(tmp_path))
     assert p.returncode == 0 and (tmp_path / "001_cc20b351adbf8378.json").exists()
 
 
 def test_eval_prints_the_scorer_line_per_file_and_overall() -> None:
-    p = _run("eval", "eval_sets/seeds", "--formats", "orig")
+    p = run_cli("eval", "eval_sets/seeds", "--formats", "orig")
     assert p.returncode == 0, p.stderr
     lines = [ln for ln in p.stdout.splitlines() if "field_accuracy=" in ln]
     assert len(lines) >= len(SEEDS) + 1

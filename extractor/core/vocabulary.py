@@ -142,6 +142,8 @@ def report_marker(text: str) -> bool:
     """A cover-page field of a narrative report (评价类型: …, 报告日期: …)."""
     f = fold(text)
     return len(f) <= 60 and f.startswith(REPORT_MARKERS)
+
+
 TITLE_DEPARTMENT = tuple(fold(x) for x in _DATA["title"]["department"]["labels"])
 TITLE_TRANSFER = tuple(fold(x) for x in _DATA["title"]["transfer"]["labels"])
 

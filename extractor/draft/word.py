@@ -16,8 +16,8 @@ def _is_rule(line: str) -> bool:
 
 
 def markdown_to_docx(markdown: str) -> bytes:
-    """``#`` / ``##`` headings, paragraphs, and ``| a | b |`` runs as Word tables (the ``|---|`` rule
-    under the first row marks it as the header)."""
+    """``#`` / ``##`` headings, paragraphs, and runs of ``| a | b |`` lines as Word tables (``|---|``
+    rule lines are dropped)."""
     import docx
 
     d = docx.Document()

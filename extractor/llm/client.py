@@ -127,7 +127,7 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 async def call_model(client: Any, cfg: LLMConfig, messages: list[dict[str, str]],
-                      response_model: type) -> tuple[Any, int, int]:
+                     response_model: type) -> tuple[Any, int, int]:
     """One model call with transport retries and a larger budget after truncation."""
     import openai
     from instructor.core.exceptions import IncompleteOutputException

@@ -71,21 +71,25 @@ class BatchReport:
         return not self.failures and not self.skipped and self.stopped is None
 
     def summary(self) -> dict:
-        items = [{"file": str(p), "status": state_of(r), "state": STATE_TEXT[state_of(r)], "error": r.error,
-                  "output": str(o) if o else None,
-                  "forms": sum(1 for f in r.forms if not f.is_fragment),
-                  "fragments": sum(1 for f in r.forms if f.is_fragment),
-                  "target_forms": len(r.target_forms),
-                  "warnings": r.warnings} for p, r, o in self.results]
-        items += [{"file": str(p), "status": "skipped", "state": STATE_TEXT["skipped"], "error": why,
-                   "output": None, "forms": 0, "fragments": 0, "target_forms": 0, "warnings": []}
-                  for p, why in self.skipped]
+        items = [_item(p, state_of(r), r.error, o, r) for p, r, o in self.results]
+        items += [_item(p, "skipped", why) for p, why in self.skipped]
         return {
             "files": len(self.results) + len(self.skipped), "read": len(self.results) - len(self.failures),
             "forms": self.n_forms, "fragments": self.n_fragments, "failed": len(self.failures),
             "empty": len(self.empty), "skipped": len(self.skipped), "complete": self.complete,
             "stopped": self.stopped, "seconds": round(self.seconds, 3), "items": items,
         }
+
+
+def _item(path: Path, state: str, error: str | None, out: Path | None = None,
+          res: ExtractionResult | None = None) -> dict:
+    """One input's line in ``_batch.json``."""
+    forms = res.forms if res is not None else []
+    return {"file": str(path), "status": state, "state": STATE_TEXT[state], "error": error,
+            "output": str(out) if out else None, "forms": sum(1 for f in forms if not f.is_fragment),
+            "fragments": sum(1 for f in forms if f.is_fragment),
+            "target_forms": len(res.target_forms) if res is not None else 0,
+            "warnings": res.warnings if res is not None else []}
 
 
 def _out_path(out_dir: Path, src: Path, taken: set[str]) -> Path:

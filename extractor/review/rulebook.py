@@ -48,9 +48,20 @@ class FormContext:
         return None
 
     @property
+    def printed_rate(self) -> float | None:
+        """The 执行率 the form prints, as a number (a cell kept as text, ``94%成``, by its leading figure)."""
+        return amount(self.form.funds.total.rate)
+
+    @property
+    def figures_rate(self) -> float | None:
+        """The execution rate the figures give, else the printed one."""
+        r = self.computed_rate
+        return r if r is not None else self.printed_rate
+
+    @property
     def rate(self) -> float | None:
         """The execution rate: the printed one, else the computed one."""
-        r = self.form.funds.total.rate
+        r = self.printed_rate
         return r if r is not None else self.computed_rate
 
     def level1_core(self, ind: Indicator) -> str:

@@ -84,7 +84,7 @@ def rate_mismatch(ctx: FormContext) -> Iterator[Flag]:
     """The printed 执行率 differs from 全年执行数 ÷ 全年预算数 at the printed precision."""
     t = ctx.form.funds.total
     computed = ctx.computed_rate
-    printed = amount(t.rate) if isinstance(t.rate, str) else t.rate  # a cell kept as text (``94%成``)
+    printed = ctx.printed_rate
     if printed is None or computed is None or computed > 100.5:
         return
     if abs(round(computed, _decimals(printed)) - printed) > 1e-6:
@@ -187,7 +187,7 @@ def deviation_unexplained(ctx: FormContext) -> Iterator[Flag]:
                            f"「{ctx.project}」指标{ctx.ind_label(i)}{why}，但未填写偏差原因及改进措施",
                            indicator=i, evidence=f"得分{fmt(ind.score)}/{fmt(ind.weight)}，偏差原因“{ind.deviation or '（空）'}”",
                            field="score", suggestion="逐项说明未完成或扣分的原因，并提出具体改进措施和完成时限")
-    rate = ctx.computed_rate if ctx.computed_rate is not None else ctx.form.funds.total.rate
+    rate = ctx.figures_rate
     if rate is not None and rate < ctx.cfg.thresholds.low_execution_rate:
         if all(_empty_deviation(ind.deviation) for ind in ctx.form.indicators):
             yield ctx.flag("deviation-unexplained",
@@ -230,7 +230,7 @@ def budget_adjusted(ctx: FormContext) -> Iterator[Flag]:
 @rule("low-execution", "执行率偏低", "warn", "domain.md §1.5 item 18 (Sichuan 90%), §4 item 14")
 def low_execution(ctx: FormContext) -> Iterator[Flag]:
     """执行率 below the configured threshold (default 90%)."""
-    rate = ctx.computed_rate if ctx.computed_rate is not None else ctx.form.funds.total.rate
+    rate = ctx.figures_rate
     if rate is not None and rate < ctx.cfg.thresholds.low_execution_rate:
         t = ctx.form.funds.total
         yield ctx.flag("low-execution",

@@ -148,14 +148,8 @@ class Store:
     def effective_form(self, form_id: int) -> dict[str, Any]:
         """The extracted form with every live correction applied and the review re-run on it."""
         data, _, _ = self.raw_form(form_id)
-        fixed = json.loads(json.dumps(data))
-        applied = False
-        for r in self.corrections(form_id):
-            if r["active"] and not r["stale"]:
-                set_path(fixed, r["field"], json.loads(r["new_value"]))
-                applied = True
-        if applied and self.rereview is not None:
-            fixed.update(self.rereview(fixed))
+        fixed = self._corrected(data, [(r["field"], r["new_value"]) for r in self.corrections(form_id)
+                                       if r["active"] and not r["stale"]])
         decisions = self.decisions(form_id)
         for fl in fixed.get("flags") or []:
             d = decisions.get(flag_key(fl))
@@ -163,6 +157,16 @@ class Store:
                 fl["decision"], fl["comment"] = d["decision"], d["comment"]
                 if d["message"]:
                     fl["message"] = d["message"]
+        return fixed
+
+    def _corrected(self, data: dict[str, Any], live: list[tuple[str, str]]) -> dict[str, Any]:
+        """A copy of the extracted form with the live corrections (field, JSON value) applied and, when
+        there are any, the caller's re-review run on it."""
+        fixed = json.loads(json.dumps(data))
+        for field, new in live:
+            set_path(fixed, field, json.loads(new))
+        if live and self.rereview is not None:
+            fixed.update(self.rereview(fixed))
         return fixed
 
     # ---- human work ------------------------------------------------------------------------
@@ -224,13 +228,9 @@ class Store:
     def _refresh_summary(self, c: sqlite3.Connection, form_id: int) -> None:
         """Recompute the triage columns from the effective form (inside the caller's transaction)."""
         r = c.execute("SELECT data FROM forms WHERE id=?", (form_id,)).fetchone()
-        data = json.loads(r["data"])
         live = c.execute("SELECT field, new_value FROM corrections WHERE form_id=? AND active=1 AND stale=0",
                          (form_id,)).fetchall()
-        if live and self.rereview is not None:
-            for x in live:
-                set_path(data, x["field"], json.loads(x["new_value"]))
-            data = {**data, **self.rereview(data)}
+        data = self._corrected(json.loads(r["data"]), [(x["field"], x["new_value"]) for x in live])
         flags = data.get("flags") or []
         rs = data.get("rescore") or {}
         sev = [f.get("severity") for f in flags]
