@@ -20,32 +20,37 @@ from extractor.app_support import (
     FIELDS,
     FUND_FIELDS,
     IND_COLS,
-    coerce,
     export_contract,
     export_eval_set,
     export_xlsx,
+    field_edits,
     low_confidence,
+    md_text,
     page_text,
     pdf_page_png,
     provenance,
     scan_page_png,
+    shown,
     text_context_html,
     upload_path,
 )
 from extractor.core.atomic import write_atomic
 from extractor.core.config import load_config
+from extractor.core.errors import ExtractorError
 from extractor.core.records import LOW_READING_CONFIDENCE
 from extractor.ingest import SUPPORTED_TEXT
-from extractor.ocr.pages import set_progress as set_ocr_progress
 from extractor.pipeline.batch import expand_inputs
-from extractor.pipeline.importer import import_files
+from extractor.pipeline.importer import IMPORT_TEXT, ITEM_TEXT, ImportJob, import_files
+from extractor.pipeline.inputs import find_inputs
 from extractor.pipeline.process import reviewer
 from extractor.review.rulebook import RULES
+from extractor.store.contract import flag_keys
 from extractor.store.database import ConcurrentEditError, Store
 
 ROOT = Path(__file__).resolve().parent
 DB_PATH = os.environ.get("EXTRACTOR_DB", str(ROOT / "out" / "review.db"))
 SAMPLES = ROOT / "samples"
+UPLOADS = Path(DB_PATH).parent / "uploads"
 SEVERITY = {"error": "错误", "warn": "警告", "info": "提示"}
 DECISIONS = {"open": "待定", "accepted": "采纳", "rejected": "驳回", "edited": "修改后采纳"}
 
@@ -54,7 +59,19 @@ st.set_page_config(page_title="绩效自评表审核", layout="wide")
 
 @st.cache_resource
 def get_store(path: str) -> Store:
-    return Store(path, rereview=reviewer(load_config()))
+    """One Store per database for the server; each session's thread gets its own connection. Imports
+    left running by a server that died are recorded as interrupted."""
+    s = Store(path, rereview=reviewer(load_config()))
+    for r in s.imports(1000):
+        if r["status"] == "running":
+            s.finish_import(r["id"], "stopped", "程序在导入过程中退出（服务曾中断）")
+    return s
+
+
+@st.cache_resource
+def import_jobs(path: str) -> dict[str, ImportJob]:
+    """The import running for this database (one at a time), shared by every session."""
+    return {}
 
 
 store = get_store(DB_PATH)
@@ -87,60 +104,132 @@ def open_form(form_id: int) -> None:
 
 
 # ---- import ------------------------------------------------------------------------------------
+FORBIDDEN_ROOTS = ("/proc", "/sys", "/dev", "/etc", "/boot", "/run")
+
+
+def _folder_problem(folder: str) -> str | None:
+    """Why a typed folder cannot be imported (Chinese), or None: only readable folders of the user's
+    own files, never system folders."""
+    p = Path(folder).expanduser()
+    try:
+        real = p.resolve()
+        if not p.exists():
+            return f"找不到文件夹：{folder}"
+        if not p.is_dir():
+            return f"这不是文件夹：{folder}（单个文件请用上方的上传）"
+    except OSError as exc:
+        return f"无法访问：{folder}（{exc.strerror or exc}）"
+    if str(real) == "/" or any(str(real) == r or str(real).startswith(r + "/") for r in FORBIDDEN_ROOTS):
+        return f"不能导入系统文件夹：{real}"
+    if not os.access(real, os.R_OK | os.X_OK):
+        return f"没有读取权限：{real}"
+    return None
+
+
+def _import_report(import_id: int, live: bool) -> None:
+    """One import's outcome, every input accounted for: what was read, found nothing, failed, skipped."""
+    rec = next((r for r in store.imports(50) if r["id"] == import_id), None)
+    if rec is None:
+        return
+    items = store.import_items(import_id)
+    n = Counter(r["state"] for r in items)
+    forms = sum(r["forms"] or 0 for r in items)
+    frags = sum(r["fragments"] or 0 for r in items)
+    status = rec["status"]
+    if status == "running" and not live:
+        status = "interrupted"
+    line = (f"共 {len(items)} 个输入：读取 {n['ok']} 个（{forms} 份自评表、{frags} 个表格残片）；"
+            f"未找到自评表 {n['empty']} 个；失败 {n['failed']} 个；跳过 {n['skipped']} 个")
+    if status == "done":
+        (st.success if n["ok"] == len(items) else st.warning)(f"导入完成（{rec['finished_at']}）。{line}。")
+    elif status == "running":
+        st.info(f"导入进行中。{line}；未处理 {n['pending']} 个。")
+    else:
+        why = rec["note"] or "程序在导入过程中退出"
+        st.error(f"导入未完成：{why}。已保存：{line}；未导入 {n['pending']} 个（可重新导入，已保存的不会重复）。")
+    problems = [r for r in items if r["state"] != "ok"]
+    if problems:
+        st.dataframe(pd.DataFrame([{"文件": r["name"], "结果": ITEM_TEXT.get(r["state"], r["state"]),
+                                    "原因": r["error"] or "", "路径": r["path"]} for r in problems]),
+                     hide_index=True, width="stretch")
+
+
+@st.fragment(run_every=1.0)
+def _import_progress() -> None:
+    job = import_jobs(DB_PATH).get("job")
+    if job is None:
+        return
+    if job.alive:
+        n = len(job.files)
+        st.progress(job.done / n if n else 1.0, text=f"已处理 {job.done}/{n} 个文件；正在处理：{job.current}")
+        if job.page:
+            k, total = job.page
+            st.progress(k / total, text=f"正在识别扫描件 {job.current}：第 {k}/{total} 页（已识别的页会缓存）")
+        st.caption("导入在后台进行：切换页面或关闭浏览器不会中断它。")
+        if st.button("停止导入（已导入的文件保留）", key="stop_import"):
+            job.stop_requested = True
+    elif not st.session_state.get("import_shown") == job.import_id:
+        st.session_state["import_shown"] = job.import_id
+        st.rerun()  # the whole page: the report and the triage pick up the new forms
+
+
 def page_import() -> None:
     st.header("导入自评表")
     st.write(f"支持{SUPPORTED_TEXT}；损坏或无法识别的文件会列出原因，其余文件照常处理。"
-             "重新导入已修改的文件时，未变化的数值上的更正与处理意见全部保留。")
+             "同名的不同文件是不同的文件；重新导入已修改的文件时，未变化的数值上的更正与处理意见全部保留。")
+    jobs = import_jobs(DB_PATH)
+    running = jobs.get("job") is not None and jobs["job"].alive
     up = st.file_uploader("上传文件", accept_multiple_files=True, key="uploads")
     folder = st.text_input("或输入文件夹路径", key="folder")
-    if st.button("开始导入", type="primary", key="do_import"):
+    if st.button("开始导入", type="primary", key="do_import", disabled=running):
         files: list[Path] = []
-        if up:
-            dest = Path(DB_PATH).parent / "uploads"
-            dest.mkdir(parents=True, exist_ok=True)
-            for f in up:
-                data = f.getvalue()
-                p = upload_path(dest, f.name, data)  # never outside the data folder, whatever name was sent
+        skipped: list[tuple[Path, str]] = []
+        for f in up or []:
+            data = f.getvalue()
+            try:
+                p = upload_path(UPLOADS, f.name, data)  # never outside the data folder, whatever name was sent
                 p.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(p, data)
                 files.append(p)
+            except (OSError, ValueError) as exc:
+                skipped.append((Path(f.name), f"无法保存上传的文件：{exc}"))
         if folder:
-            if not Path(folder).exists():
-                st.error(f"找不到文件夹：{folder}")
+            problem = _folder_problem(folder)
+            if problem:
+                st.error(problem)
             else:
-                files += expand_inputs([folder])
-        if not files:
-            st.warning("请先上传文件或填写文件夹路径")
+                found = find_inputs([Path(folder).expanduser()])
+                files += found.files
+                skipped += found.skipped
+        if not files and not skipped:
+            if not folder:
+                st.warning("请先上传文件或填写文件夹路径")
             return
-        bar = st.progress(0.0, text="处理中……")
-        pages = st.empty()  # a scanned file reports its pages: a 300-page scan is minutes of OCR
-
-        def done(i: int, n: int, f: Path, err: str | None) -> None:
-            bar.progress(i / n, text=f"{i}/{n}：{f.name}")
-            pages.empty()
-
-        def ocr_page(f: str, k: int, total: int) -> None:
-            pages.progress(k / total, text=f"正在识别扫描件 {Path(f).name}：第 {k}/{total} 页（已识别的页会缓存，中断后可续）")
-
-        set_ocr_progress(ocr_page)
-        try:
-            result = import_files(store, files, on_done=done)
-        finally:
-            set_ocr_progress(None)
-        bad = [(f, e) for f, e in result if e]
-        st.success(f"已导入 {len(result) - len(bad)} 个文件；失败 {len(bad)} 个。")
-        for f, e in bad:
-            st.error(e)
-    docs = store.documents()
-    failed = [d for d in docs if d["status"] != "ok"]
-    if failed:
-        st.subheader("未能处理的文件")
-        st.dataframe(pd.DataFrame([{"文件": d["name"], "原因": d["error"]} for d in failed]), hide_index=True)
+        jobs["job"] = ImportJob(store, files, skipped, who=who, cfg=load_config()).start()
+        running = True
+    if running:
+        _import_progress()
+    last = store.imports(1)
+    if last:
+        _import_report(last[0]["id"], live=running and jobs["job"].import_id == last[0]["id"])
+    earlier = store.imports(20)[1:]
+    if earlier:
+        with st.expander(f"以往的导入（{len(earlier)}）"):
+            st.dataframe(pd.DataFrame([{"开始": r["started_at"], "结束": r["finished_at"] or "",
+                                        "状态": IMPORT_TEXT.get(r["status"], r["status"]), "输入数": r["n_inputs"],
+                                        "说明": r["note"] or ""} for r in earlier]), hide_index=True)
 
 
 # ---- triage ------------------------------------------------------------------------------------
 def page_triage() -> None:
     st.header("风险排序")
+    problems = store.problem_documents()
+    if problems:  # before every form: a file that failed is the least reviewed, not the cleanest
+        st.warning(f"{len(problems)} 个文件没有可审核的自评表（读取失败或未找到），请先处理：")
+        st.dataframe(pd.DataFrame([{"文件": d["name"], "结果": "读取失败" if d["status"] != "ok" else "未找到自评表",
+                                    "原因": d["error"] or "文件可读，但其中没有识别出项目支出绩效自评表",
+                                    "导入时间": d["imported_at"]} for d in problems]),
+                     hide_index=True, width="stretch", key="problem_docs")
     if frame.empty:
         st.info("还没有自评表。请在“导入”页导入文件。")
         return
@@ -216,6 +305,113 @@ def _source_view(form: dict, doc_path: str, field: str) -> None:
         st.caption("原文件不可用，无法显示上下文。")
 
 
+GUARD_JS = """
+<script>
+(() => {
+  const g = window.__reviewGuard || (window.__reviewGuard = {dirty: false});
+  g.dirty = false;  // a form (or a new version of it) was just rendered
+  if (g.installed) return;
+  g.installed = true;
+  const typing = el => !!el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  const navTexts = ["← 上一份", "下一份 →", "载入最新内容"];
+  const isNav = el => {
+    const b = el.closest && el.closest("button");
+    if (b && navTexts.some(t => b.innerText.trim().startsWith(t))) return true;
+    return !!(el.closest && el.closest("[data-testid='stSidebar'] [role='radiogroup'] label"));
+  };
+  window.addEventListener("input", e => {
+    if (e.target.closest && e.target.closest("[data-testid='stForm']")) g.dirty = true;
+  }, true);
+  window.addEventListener("click", e => {
+    const b = e.target.closest && e.target.closest("button");
+    if (b && b.closest("[data-testid='stForm']") && b.getAttribute("kind") && b.getAttribute("kind").includes("Form")) {
+      g.dirty = false;  // a save: what was typed goes to the server
+      return;
+    }
+    if (g.dirty && isNav(e.target)) {
+      if (!window.confirm("本表有尚未保存的修改，离开后将丢失。确定离开吗？（取消则留在本表，可先点“保存更正”）")) {
+        e.preventDefault(); e.stopPropagation(); e.stopImmediatePropagation();
+      } else {
+        g.dirty = false;
+      }
+    }
+  }, true);
+  window.addEventListener("keydown", e => {
+    if (!e.altKey || !["ArrowLeft", "ArrowRight"].includes(e.key)) return;
+    if (typing(e.target) || (e.target.closest && e.target.closest("[data-testid='stDataFrame'], [data-testid='stDataFrameResizable']"))) return;  // the cursor moves; the form stays
+    const want = e.key === "ArrowLeft" ? "← 上一份" : "下一份 →";
+    const btn = [...document.querySelectorAll("button")].find(x => x.innerText.trim().startsWith(want));
+    if (btn && !btn.disabled) { e.preventDefault(); btn.click(); }
+  }, true);
+  window.addEventListener("beforeunload", e => { if (g.dirty) { e.preventDefault(); e.returnValue = ""; } });
+})();
+</script>
+"""
+
+
+def _snapshot(fid: int) -> dict:
+    """What this tab shows of a form: the version and values read when the tab opened it, kept until
+    the tab's own save or a reload, so every save names the version its reviewer saw."""
+    snap = st.session_state.get("snap")
+    if snap is None or snap["fid"] != fid:
+        carry = st.session_state.pop("carry", None) or {}
+        if carry.get("fid") != fid:
+            carry = {}
+        version = store.version(fid)
+        snap = {"fid": fid, "version": version, "form": store.effective_form(fid),
+                "pending": carry.get("pending", {}), "errors": carry.get("errors", {}), "conflict": None}
+        st.session_state["snap"] = snap
+    return snap
+
+
+def _reload(fid: int, pending: dict | None = None, errors: dict | None = None) -> None:
+    """Show the form's newest saved version next run, keeping ``pending`` typed text in its fields."""
+    st.session_state["snap"] = None
+    st.session_state["carry"] = {"fid": fid, "pending": pending or {}, "errors": errors or {}}
+
+
+def _change_rows(changes: list[dict]) -> pd.DataFrame:
+    kinds = {"correction": "更正", "decision": "处理意见", "reviewed": "复核标记", "reimport": "重新导入原文件"}
+
+    def val(x: str | None) -> str:
+        v = None if x is None else json.loads(x)
+        if isinstance(v, dict):
+            return DECISIONS.get(v.get("decision"), "") + (f"：{v['comment']}" if v.get("comment") else "")
+        if isinstance(v, bool):
+            return "已复核" if v else "未复核"
+        return shown(v)
+
+    return pd.DataFrame([{"版本": c["version"], "类别": kinds.get(c["kind"], c["kind"]),
+                          "字段或问题": _field_label(c["target"]) if c["kind"] == "correction" else c["target"],
+                          "原值": val(c["old_value"]), "新值": val(c["new_value"]), "修改人": c["who"],
+                          "时间": c["at"]} for c in changes])
+
+
+def _conflict_panel(fid: int, snap: dict) -> None:
+    latest = store.version(fid)
+    conflict = snap.get("conflict")
+    if conflict is None and latest == snap["version"]:
+        return
+    with st.container(border=True):
+        if conflict:
+            st.error(conflict["message"])
+            if conflict["mine"]:
+                st.caption("你未保存的修改（载入最新内容后会保留在各输入框中，请核对后再保存）：")
+                st.dataframe(pd.DataFrame([{"字段": _field_label(k), "你的修改": shown(v)}
+                                           for k, v in conflict["mine"].items()]), hide_index=True)
+        else:
+            st.warning(f"他人已修改：此表在你打开后已保存到第 {latest} 版（你看到的是第 {snap['version']} 版）。"
+                       "现在保存会被拒绝；请先载入最新内容。")
+        changes = store.changes_since(fid, snap["version"])
+        if changes:
+            st.caption("对方保存的修改：")
+            st.dataframe(_change_rows(changes), hide_index=True, width="stretch")
+        if st.button("载入最新内容", key=f"reload_{fid}", type="primary"):
+            mine = (conflict or {}).get("mine") or {}
+            _reload(fid, pending={k: shown(v) for k, v in mine.items() if not k.startswith("问题 ")})
+            st.rerun()
+
+
 def page_form() -> None:
     ids = [int(x) for x in frame["id"]] if not frame.empty else []
     if not ids:
@@ -224,22 +420,26 @@ def page_form() -> None:
     fid = st.session_state.get("form_id") or ids[0]
     if fid not in ids:
         fid = ids[0]
+    st.session_state["form_id"] = fid
     pos = ids.index(fid)
+    snap = _snapshot(fid)
+    version, form = snap["version"], snap["form"]
+    st.html(GUARD_JS + f"<!-- form {fid} v{version} -->", unsafe_allow_javascript=True)
     nav1, nav2, nav3 = st.columns([1.4, 1.4, 5])
-    if nav1.button("← 上一份", key="prev", shortcut="Alt+ArrowLeft", disabled=pos == 0):
+    if nav1.button("← 上一份", key="prev", disabled=pos == 0):
         open_form(ids[pos - 1])
         st.rerun()
-    if nav2.button("下一份 →", key="next", shortcut="Alt+ArrowRight", disabled=pos == len(ids) - 1):
+    if nav2.button("下一份 →", key="next", disabled=pos == len(ids) - 1):
         open_form(ids[pos + 1])
         st.rerun()
-    nav3.caption(f"第 {pos + 1} / {len(ids)} 份（按风险排序）；快捷键 Alt+← / Alt+→")
-    form = store.effective_form(fid)
-    _, version, reviewed = store.raw_form(fid)
-    doc = store.conn.execute("SELECT d.path, d.name FROM forms f JOIN documents d ON d.id=f.document_id WHERE f.id=?",
-                             (fid,)).fetchone()
-    st.header(form.get("project_name") or "（表格残片）")
+    nav3.caption(f"第 {pos + 1} / {len(ids)} 份（按风险排序）；快捷键 Alt+← / Alt+→（在输入框中打字时不起作用）")
+    reviewed = store.raw_form(fid)[2]
+    doc = store.document_of(fid)
+    st.header(md_text(form.get("project_name") or "（表格残片）"))
+    st.caption(f"文件：{md_text(doc['name'])} · 第 {version} 版")
     if "flash" in st.session_state:
         st.success(st.session_state.pop("flash"))
+    _conflict_panel(fid, snap)
     rs = form.get("rescore") or {}
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("风险分", form.get("risk"))
@@ -247,78 +447,45 @@ def page_form() -> None:
     m3.metric("重算总分", rs.get("recomputed_total"), delta=None if rs.get("gap") is None else -rs["gap"])
     m4.metric("已复核", "是" if reviewed else "否")
     if (form.get("confidence") or 1) < LOW_READING_CONFIDENCE or form.get("warnings"):
-        st.warning("需重点核对（解析置信度较低）：" + "；".join(form.get("warnings") or []))
+        st.warning("需重点核对（解析置信度较低）：" + "；".join(md_text(w) for w in form.get("warnings") or []))
     low = low_confidence(form)
     if low:
         st.error(f"OCR识别置信度较低的值 {len(low)} 处，已在下方以“⚠待核”标出，请对照左侧原件逐一核对："
                  + "；".join(f"{_field_label(k)}（{v:.2f}）" for k, v in low.items()))
     llm = form.get("llm") or {}
     if llm.get("unverified") or llm.get("disagreements") or llm.get("filled"):
-        with st.expander(f"大模型复核（{llm.get('model')}，{llm.get('prompt')}）：补充 {len(llm.get('filled') or [])} 处，"
-                         f"不一致 {len(llm.get('disagreements') or [])} 处，未核实 {len(llm.get('unverified') or [])} 处",
-                         expanded=bool(llm.get("unverified"))):
+        with st.expander(f"大模型复核（{md_text(llm.get('model'))}，{md_text(llm.get('prompt'))}）：补充 "
+                         f"{len(llm.get('filled') or [])} 处，不一致 {len(llm.get('disagreements') or [])} 处，"
+                         f"未核实 {len(llm.get('unverified') or [])} 处", expanded=bool(llm.get("unverified"))):
             for u in llm.get("unverified") or []:
-                st.error(f"未核实（原文中找不到，未采用）：{u['field']} = {u['value']}")
+                st.error(f"未核实（原文中找不到，未采用）：{md_text(u['field'])} = {md_text(u['value'])}")
             for d in llm.get("disagreements") or []:
-                st.warning(f"不一致：{d['field']}：规则解析“{d.get('parser')}”，大模型“{d.get('llm')}”（已保留规则解析）")
+                st.warning(f"不一致：{md_text(d['field'])}：规则解析“{md_text(d.get('parser'))}”，"
+                           f"大模型“{md_text(d.get('llm'))}”（已保留规则解析）")
             for f_ in llm.get("filled") or []:
-                st.info(f"由大模型补充（已在原文中核实）：{f_['field']} = {f_['value']}")
+                st.info(f"由大模型补充（已在原文中核实）：{md_text(f_['field'])} = {md_text(f_['value'])}")
     stale = [c for c in store.corrections(fid) if c["stale"] and c["active"]]
     if stale:
         st.warning("原文件已更新，以下更正所针对的原值已变化，未自动套用，请重新确认：" +
-                   "；".join(f"{c['field']}（原更正：{json.loads(c['new_value'])}）" for c in stale))
+                   "；".join(f"{_field_label(c['field'])}（原更正：{md_text(json.loads(c['new_value']))}）"
+                             for c in stale))
     left, right = st.columns([5, 6])
     with right:
-        st.subheader("抽取结果（可直接修改）")
-        edits: dict[str, object] = {}
-        with st.form(key=f"edit_{fid}_{version}"):
-            for key, label0 in FIELDS:
-                val = form.get(key)
-                label = f"{label0} ⚠待核（OCR置信度{low[key]:.2f}）" if key in low else label0
-                new = st.text_area(label, "" if val is None else str(val), key=f"{fid}_{key}",
-                                   height=68 if key.startswith("goal") else None) if key.startswith("goal") else \
-                    st.text_input(label, "" if val is None else str(val), key=f"{fid}_{key}")
-                if coerce(key, new) != val:
-                    edits[key] = coerce(key, new)
-            funds_df = pd.DataFrame([{"字段": lab, "值": "" if (v := _get(form, k)) is None else str(v),
-                                      "核对": f"⚠待核 {low[k]:.2f}" if k in low else ""}
-                                     for k, lab in FUND_FIELDS])
-            funds_new = st.data_editor(funds_df, key=f"funds_{fid}_{version}", disabled=["字段", "核对"],
-                                       hide_index=True)
-            for (k, _lab), val in zip(FUND_FIELDS, funds_new["值"]):
-                if coerce(k, val) != _get(form, k):
-                    edits[k] = coerce(k, val)
-            inds = form.get("indicators") or []
-            ind_df = pd.DataFrame([{lab: "" if ind.get(k) is None else str(ind.get(k)) for k, lab in IND_COLS}
-                                   | {"核对": "、".join(f"⚠{lab}" for k, lab in IND_COLS if f"indicators.{i}.{k}" in low)}
-                                   for i, ind in enumerate(inds)])
-            st.caption("绩效指标（“核对”列标出OCR置信度低、须对照原件核对的单元格）")
-            ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{version}", hide_index=False, width="stretch",
-                                     disabled=["核对"])
-            for i, ind in enumerate(inds):
-                for k, lab in IND_COLS:
-                    val = ind_new.iloc[i][lab] if i < len(ind_new) else None
-                    if coerce(k, val) != ind.get(k):
-                        edits[f"indicators.{i}.{k}"] = coerce(k, val)
-            saved = st.form_submit_button("保存更正", type="primary")
-        if saved:
-            try:
-                store.save_corrections(fid, version, edits, who=who)
-                st.session_state["flash"] = f"已保存 {len(edits)} 处更正。"
-                st.rerun()
-            except ConcurrentEditError as exc:
-                st.error(str(exc))
+        _edit_form(fid, snap, low)
         if st.button("标记为已复核" if not reviewed else "取消“已复核”", key=f"rev_{fid}"):
             try:
-                store.set_reviewed(fid, version, not reviewed)
+                snap_v = store.set_reviewed(fid, version, not reviewed, who=who)
+                st.session_state["flash"] = f"已{'标记' if not reviewed else '取消'}复核（第 {snap_v} 版）。"
+                _reload(fid)
                 st.rerun()
             except ConcurrentEditError as exc:
-                st.error(str(exc))
+                snap["conflict"] = {"message": str(exc), "mine": {}}
+                st.rerun()
         hist = store.corrections(fid)
         if hist:
             with st.expander(f"更正记录（{len(hist)}）"):
-                st.dataframe(pd.DataFrame([{"字段": c["field"], "原值": json.loads(c["old_value"]),
-                                            "新值": json.loads(c["new_value"]), "更正人": c["who"], "时间": c["at"],
+                st.dataframe(pd.DataFrame([{"字段": _field_label(c["field"]), "原值": shown(json.loads(c["old_value"])),
+                                            "新值": shown(json.loads(c["new_value"])), "更正人": c["who"], "时间": c["at"],
                                             "状态": "已失效" if not c["active"] else ("原值已变" if c["stale"] else "生效")}
                                            for c in hist]), hide_index=True)
     with left:
@@ -330,8 +497,83 @@ def page_form() -> None:
                              format_func=lambda k: _field_label(k) + (" ⚠待核" if k in low else ""))
         _source_view(form, doc["path"], field)
         st.subheader("审核意见")
-        for n, fl in enumerate(form.get("flags") or []):
-            _flag_box(fid, version, n, fl, who)
+        flags = form.get("flags") or []
+        for key, fl in zip(flag_keys(flags), flags):
+            _flag_box(fid, snap, key, fl, who)
+        live = set(flag_keys(flags))
+        gone = [d for k, d in store.decisions(fid).items() if k not in live]
+        if gone:
+            st.caption("以下处理意见所针对的问题在更正后不再出现（意见保留，供查阅）：" +
+                       "；".join(f"{md_text(d['flag_key'])}：{DECISIONS.get(d['decision'], d['decision'])}"
+                                 f"{('（' + md_text(d['comment']) + '）') if d['comment'] else ''}" for d in gone))
+
+
+def _edit_form(fid: int, snap: dict, low: dict) -> None:
+    """The editable values. Keys carry the version the tab shows: after a reload every box shows the
+    newest values, never a stale one kept by the browser."""
+    version, form, pending, errors = snap["version"], snap["form"], snap["pending"], snap["errors"]
+    st.subheader("抽取结果（可直接修改）")
+    typed: dict[str, object] = {}
+
+    def start(key: str) -> str:
+        return pending.get(key, shown(_get(form, key)))
+
+    with st.form(key=f"edit_{fid}_{version}"):
+        if pending and not errors:
+            st.info("输入框中保留了你上次未保存的修改，请核对后保存。")
+        for key, label0 in FIELDS:
+            label = f"{label0} ⚠待核（OCR置信度{low[key]:.2f}）" if key in low else label0
+            wkey = f"{fid}_{version}_{key}"
+            if key.startswith("goal"):
+                typed[key] = st.text_area(label, start(key), key=wkey, height=68)
+            else:
+                typed[key] = st.text_input(label, start(key), key=wkey)
+            if key in errors:
+                st.error(f"{label0}：{errors[key]}（本项未保存，其余修改已保存）")
+        funds_df = pd.DataFrame([{"字段": lab, "值": start(k), "核对": f"⚠待核 {low[k]:.2f}" if k in low else ""}
+                                 for k, lab in FUND_FIELDS])
+        funds_new = st.data_editor(funds_df, key=f"funds_{fid}_{version}", disabled=["字段", "核对"], hide_index=True)
+        for (k, _lab), val in zip(FUND_FIELDS, funds_new["值"]):
+            typed[k] = val
+        for k, lab in FUND_FIELDS:
+            if k in errors:
+                st.error(f"{lab}：{errors[k]}（本项未保存）")
+        inds = form.get("indicators") or []
+        ind_df = pd.DataFrame([{lab: start(f"indicators.{i}.{k}") for k, lab in IND_COLS}
+                               | {"核对": "、".join(f"⚠{lab}" for k, lab in IND_COLS if f"indicators.{i}.{k}" in low)}
+                               for i, _ind in enumerate(inds)])
+        st.caption("绩效指标（“核对”列标出OCR置信度低、须对照原件核对的单元格）")
+        ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{version}", hide_index=False, width="stretch",
+                                 disabled=["核对"])
+        for i in range(len(inds)):
+            for k, lab in IND_COLS:
+                typed[f"indicators.{i}.{k}"] = ind_new.iloc[i][lab] if i < len(ind_new) else None
+        for k, msg in errors.items():
+            if k.startswith("indicators."):
+                st.error(f"{_field_label(k)}：{msg}（本项未保存）")
+        saved = st.form_submit_button("保存更正", type="primary")
+    if not saved:
+        return
+    edits, bad = field_edits(form, typed)
+    mine = edits | {k: typed[k] for k in bad}
+    if not edits and not bad:
+        st.info("没有修改。")
+        return
+    if not edits:  # nothing valid to save: the typed text stays in its boxes, each error beside its field
+        snap["errors"] = bad
+        st.rerun()
+    try:
+        new_version = store.save_corrections(fid, version, edits, who=who)
+    except ConcurrentEditError as exc:
+        snap["conflict"] = {"message": str(exc), "mine": mine}
+        st.rerun()
+    except ExtractorError as exc:
+        st.error(f"未保存：{exc}")
+        return
+    st.session_state["flash"] = f"已保存 {len(edits)} 处更正（第 {new_version} 版）。" + (
+        f"另有 {len(bad)} 处格式不对，未保存，已在该项下方标出。" if bad else "")
+    _reload(fid, pending={k: shown(typed[k]) for k in bad}, errors=bad)
+    st.rerun()
 
 
 def _get(form: dict, path: str):  # type: ignore[no-untyped-def]
@@ -350,29 +592,36 @@ def _field_label(path: str) -> str:
     return labels.get(path, path)
 
 
-def _flag_box(fid: int, version: int, n: int, fl: dict, who: str) -> None:
-    title = RULES[fl["code"]].title if fl["code"] in RULES else fl["code"]
+def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str) -> None:
+    version = snap["version"]
+    title = RULES[fl["code"]].title if fl["code"] in RULES else md_text(fl["code"])
     where = "" if fl.get("indicator") is None else f" · 指标{fl['indicator'] + 1}"
     decision = fl.get("decision", "open")
     with st.container(border=True):
         st.markdown(f"**【{SEVERITY.get(fl['severity'], fl['severity'])}】{title}**{where} — {DECISIONS.get(decision)}")
-        st.write(fl.get("message"))
+        if fl.get("reconfirm"):
+            st.warning("更正后此问题引用的原文已变化，原处理意见仍保留，请重新确认。")
+        st.markdown(md_text(fl.get("message")))
         if fl.get("evidence"):
-            st.caption(f"原文：{fl['evidence']}")
+            st.caption(f"原文：{md_text(fl['evidence'])}")
         if fl.get("suggestion"):
-            st.caption(f"建议：{fl['suggestion']}")
-        with st.form(key=f"flag_{fid}_{n}_{version}"):
+            st.caption(f"建议：{md_text(fl['suggestion'])}")
+        with st.form(key=f"flag_{fid}_{key}_{version}"):
             choice = st.radio("处理", list(DECISIONS), index=list(DECISIONS).index(decision), horizontal=True,
-                              format_func=DECISIONS.get, key=f"d_{fid}_{n}")
-            comment = st.text_input("意见", fl.get("comment") or "", key=f"c_{fid}_{n}")
-            message = st.text_area("修改后的说明（选“修改后采纳”时填写）", "", key=f"m_{fid}_{n}", height=68)
+                              format_func=DECISIONS.get, key=f"d_{fid}_{key}_{version}")
+            comment = st.text_input("意见", fl.get("comment") or "", key=f"c_{fid}_{key}_{version}")
+            message = st.text_area("修改后的说明（选“修改后采纳”时填写）", fl.get("message") if decision == "edited" else "",
+                                   key=f"m_{fid}_{key}_{version}", height=68)
             if st.form_submit_button("保存处理意见"):
                 try:
-                    store.decide_flag(fid, version, fl, choice, comment, message if choice == "edited" else "", who)
+                    store.decide_flag(fid, version, key, choice, comment, message if choice == "edited" else "", who)
                     st.session_state["flash"] = f"已保存处理意见：{DECISIONS[choice]}。"
+                    _reload(fid)
                     st.rerun()
                 except ConcurrentEditError as exc:
-                    st.error(str(exc))
+                    snap["conflict"] = {"message": str(exc), "mine": {
+                        f"问题 {key}": DECISIONS[choice] + (f"：{comment}" if comment else "")}}
+                    st.rerun()
 
 
 # ---- draft and export ------------------------------------------------------------------------

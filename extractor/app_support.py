@@ -14,32 +14,42 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.field_names import FORM_FIELDS, FUND_AMOUNTS, FUND_ROWS, INDICATOR_FIELDS
-from extractor.store.contract import low_confidence, provenance  # noqa: F401  (re-exported for the app)
+from extractor.store.contract import low_confidence, parse_edit, provenance  # noqa: F401  (re-exported for the app)
 from extractor.store.database import Store
 
 FIELDS = list(FORM_FIELDS.items())
 FUND_FIELDS = [(f"funds.{r}.{c}", f"{rl}·{cl}") for r, rl in FUND_ROWS.items() for c, cl in FUND_AMOUNTS.items()]
 IND_COLS = list(INDICATOR_FIELDS.items())
-NUMERIC = {"year", "total_weight", "total_score", "weight", "score"}
+_MARKUP = re.compile(r"([\\`*_\[\]<>!#~$:|{}()=+\-.^&])")
 
 
-def coerce(field: str, text: Any) -> Any:
-    """An edited cell back to the contract's type: numbers for numeric fields, None for empty."""
-    if text is None:
-        return None
-    if isinstance(text, (int, float)):
-        return text
-    t = str(text).strip()
-    if t == "":
-        return None
-    last = field.rsplit(".", 1)[-1]
-    if last in NUMERIC or field.startswith("funds."):
-        try:
-            v = float(t)
-            return int(v) if v.is_integer() else v
-        except ValueError:
-            return t
-    return t
+def md_text(text: Any) -> str:
+    """Text from a document, for an element that renders Markdown, shown exactly as written: every
+    character Markdown or Streamlit could read as markup is escaped, so ``![](http://…)`` is text, not
+    an image the reviewer's browser fetches, and ``:red[…]`` or ``<b>`` stay as typed."""
+    return _MARKUP.sub(r"\\\1", "" if text is None else str(text))
+
+
+def shown(value: Any) -> str:
+    """A value as the form's input box shows it: empty for none."""
+    return "" if value is None else str(value)
+
+
+def field_edits(original: dict[str, Any], typed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The reviewer's typed values against the form as shown: (valid changes by field, Chinese message
+    by field for values that are not of the field's type). A bad value never blocks the good ones."""
+    from extractor.store.contract import get_path
+
+    edits, errors = {}, {}
+    for field, text in typed.items():
+        if shown(text).strip() == shown(get_path(original, field)).strip():
+            continue  # as shown: not an edit
+        value, err = parse_edit(field, text)
+        if err:
+            errors[field] = err
+        elif value != get_path(original, field) and not (value is None and get_path(original, field) in ("", None)):
+            edits[field] = value
+    return edits, errors
 
 
 def page_text(path: str, page: int) -> str | None:

@@ -27,6 +27,23 @@ def _start() -> AppTest:
     return at
 
 
+def _finish_import(at: AppTest, db: Path, timeout: float = 180) -> AppTest:
+    """The import runs in the background: wait for its record to end, then draw the page again."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        conn = sqlite3.connect(db)
+        row = conn.execute("SELECT status FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+        conn.close()
+        if row and row[0] != "running":
+            break
+        time.sleep(0.2)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_starts_on_bundled_samples_ranked_by_risk(app_db: Path) -> None:
     at = _start()
     assert at.header[0].value == "风险排序"
@@ -92,8 +109,11 @@ def test_import_page_reports_bad_files(app_db: Path, tmp_path: Path) -> None:
     at.text_input(key="folder").set_value(str(folder))
     at.button(key="do_import").click().run()
     assert not at.exception
-    assert any("失败 1 个" in s.value for s in at.success)
-    assert any("文件为空" in e.value for e in at.error)
+    _finish_import(at, app_db)
+    report = " ".join(w.value for w in at.warning)
+    assert "读取 1 个（5 份自评表" in report and "失败 1 个" in report
+    problems = at.dataframe[0].value
+    assert problems["文件"].tolist() == ["empty.txt"] and "文件为空" in problems["原因"][0]
 
 
 def test_import_of_a_scan_reports_its_pages(app_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +139,8 @@ def test_import_of_a_scan_reports_its_pages(app_db: Path, tmp_path: Path, monkey
     at.text_input(key="folder").set_value(str(folder))
     at.button(key="do_import").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("已导入 1 个文件" in s.value for s in at.success)
+    _finish_import(at, app_db)
+    assert any("导入完成" in s.value and "读取 1 个" in s.value for s in at.success)
     assert seen == [(1, 1)] and ocr_pages._progress is None
 
 

@@ -82,9 +82,154 @@ def test_second_tab_cannot_overwrite_silently(tmp_path: Path) -> None:
     va = a.raw_form(fid)[1]
     vb = b.raw_form(fid)[1]
     a.save_corrections(fid, va, {"project_lead": "王五"}, who="tab-a")
-    with pytest.raises(ConcurrentEditError, match="其他窗口"):
+    with pytest.raises(ConcurrentEditError, match="他人已修改") as refused:
         b.save_corrections(fid, vb, {"project_lead": "赵六"}, who="tab-b")
     assert b.effective_form(fid)["project_lead"] == "王五"
+    assert [(c["target"], json.loads(c["new_value"]), c["who"]) for c in refused.value.changes] == [
+        ("project_lead", "王五", "tab-a")]  # the diff of the other save travels with the refusal
+    assert refused.value.version == va + 1
+
+
+def _forms_text(tmp_path: Path) -> list[str]:
+    """The sample's five forms as separate texts (each starts at its title line)."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    starts = [i for i in range(len(text)) if text.startswith("项目支出绩效自评表", i)]
+    cut = [text.rfind("\n", 0, i) + 1 for i in starts]
+    return [text[a:b] for a, b in zip(cut, cut[1:] + [len(text)])]
+
+
+def test_reimport_matches_forms_by_identity_never_by_position(tmp_path: Path) -> None:
+    parts = _forms_text(tmp_path)
+    assert len(parts) == 5
+    src = _copy(tmp_path, "".join(parts))
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
+    import_files(store, [src])
+    rows = {r["project_name"]: r["id"] for r in store.triage()}
+    names = [store.raw_form(i)[0]["project_name"] for i in sorted(rows.values())]
+    first, second = names[0], names[1]
+    store.save_corrections(rows[first], 0, {"project_lead": "甲的更正"}, who="甲")
+    store.save_corrections(rows[second], 0, {"phone": "000-1"}, who="甲")
+    # the department sends the file again: forms reordered, the first one dropped
+    src.write_text("".join(parts[4:] + parts[2:4] + parts[1:2]), encoding="utf-8")
+    import_files(store, [src])
+    live = {r["project_name"]: r["id"] for r in store.triage()}
+    assert first not in live and len(live) == 4
+    assert store.effective_form(live[second])["phone"] == "000-1" and live[second] == rows[second]
+    assert all(store.effective_form(i)["project_lead"] != "甲的更正" for i in live.values())
+    retired = store.retired_forms()  # the dropped form carried a correction: kept, not deleted
+    assert [r["project_name"] for r in retired] == [first]
+    assert store.effective_form(retired[0]["id"])["project_lead"] == "甲的更正"
+
+
+def test_a_same_name_upload_is_another_document(tmp_path: Path) -> None:
+    from extractor.app_support import upload_path
+
+    parts = _forms_text(tmp_path)
+    dest = tmp_path / "uploads"
+    a = upload_path(dest, "自评表.txt", parts[0].encode())
+    b = upload_path(dest, "自评表.txt", parts[1].encode())
+    for p, t in ((a, parts[0]), (b, parts[1])):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(t, encoding="utf-8")
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
+    import_files(store, [a])
+    fid = store.triage()[0]["id"]
+    store.save_corrections(fid, 0, {"project_lead": "甲部门更正"}, who="甲")
+    import_files(store, [b])
+    assert len(store.documents()) == 2 and len(store.triage()) == 2
+    assert store.effective_form(fid)["project_lead"] == "甲部门更正"
+    other = next(r["id"] for r in store.triage() if r["id"] != fid)
+    assert not store.corrections(other)
+
+
+def test_a_correction_that_changes_a_flags_evidence_keeps_its_decision_for_reconfirmation(tmp_path: Path) -> None:
+    from extractor.store.contract import flag_keys
+
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
+    import_files(store, [_copy(tmp_path)])
+    for row in store.triage():
+        form = store.effective_form(row["id"])
+        vague = [(k, f) for f, k in zip(form["flags"], flag_keys(form["flags"]))
+                 if f["code"] == "vague-target" and f.get("evidence")]
+        if vague:
+            break
+    fid, (key, flag) = row["id"], vague[0]
+    v = store.decide_flag(fid, row["version"], key, "edited", comment="口径", message="修改后的说明", who="甲")
+    i = flag["indicator"]
+    # the reviewer corrects the quoted target, but it stays vague: same rule, same indicator, new evidence
+    old = form["indicators"][i]["target"]
+    store.save_corrections(fid, v, {f"indicators.{i}.target": old + "（较好）"}, who="甲")
+    after = store.effective_form(fid)
+    same = [f for f, k in zip(after["flags"], flag_keys(after["flags"])) if k == key]
+    assert same and same[0]["evidence"] != flag["evidence"]
+    assert same[0]["decision"] == "edited" and same[0]["message"] == "修改后的说明" and same[0]["reconfirm"]
+
+
+def test_four_threads_sharing_one_store_get_no_raw_sqlite_errors(tmp_path: Path) -> None:
+    import threading
+
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
+    import_files(store, [_copy(tmp_path)])
+    ids = [r["id"] for r in store.triage()][:2]
+    outcome: dict[str, int] = {"saved": 0, "refused": 0, "other": 0}
+    confirmed: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        for k in range(150):
+            fid = ids[k % 2]
+            value = f"线程{n}-{k}"
+            try:
+                store.save_corrections(fid, store.version(fid), {"project_lead": value}, who=f"t{n}")
+                key = "saved"
+                with lock:
+                    confirmed.append((fid, value))
+            except ConcurrentEditError:
+                key = "refused"
+            except Exception:  # noqa: BLE001 - counted: the test asserts there are none
+                key = "other"
+            with lock:
+                outcome[key] += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcome["other"] == 0 and outcome["saved"] + outcome["refused"] == 600 and outcome["saved"] > 0
+    saved = {(r[0], json.loads(r[1])) for r in store.conn.execute("SELECT form_id, new_value FROM corrections")}
+    assert set(confirmed) <= saved
+
+
+def test_text_in_a_number_field_is_refused_with_a_chinese_message(tmp_path: Path) -> None:
+    from extractor.store.contract import parse_edit
+    from extractor.store.database import InvalidEditError
+
+    assert parse_edit("total_score", "95分") == (None, "“95分”不是数字：此处只填数字（如 95），不带单位或文字")
+    assert parse_edit("total_score", " ９５.５ ") == (95.5, None)
+    assert parse_edit("funds.total.executed", "1,234.5") == (1234.5, None)
+    assert parse_edit("project_lead", "95分") == ("95分", None) and parse_edit("year", "") == (None, None)
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
+    import_files(store, [_copy(tmp_path)])
+    fid = store.triage()[0]["id"]
+    with pytest.raises(InvalidEditError) as bad:
+        store.save_corrections(fid, 0, {"total_score": "95分", "project_lead": "有效"}, who="甲")
+    assert list(bad.value.errors) == ["total_score"] and store.version(fid) == 0 and not store.corrections(fid)
+
+
+def test_every_import_is_recorded_with_each_inputs_outcome(tmp_path: Path) -> None:
+    from extractor.pipeline.importer import run_import
+
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "prose.txt").write_text("本文件只有一段说明文字，没有自评表。", encoding="utf-8")
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
+    iid = run_import(store, [tmp_path / "empty.txt", tmp_path / "prose.txt", _copy(tmp_path)],
+                     skipped=[(tmp_path / "old.doc", "旧版 Word 格式")])
+    items = [(r["name"], r["state"], r["forms"]) for r in store.import_items(iid)]
+    assert items == [("empty.txt", "failed", 0), ("prose.txt", "empty", 0), ("form.txt", "ok", 5),
+                     ("old.doc", "skipped", None)]
+    assert store.imports()[0]["status"] == "done"
+    assert {d["name"] for d in store.problem_documents()} == {"empty.txt", "prose.txt"}
 
 
 CHILD = r"""

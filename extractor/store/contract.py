@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import unicodedata
 from typing import Any
 
 from extractor.core.figures import as_json_number
@@ -157,6 +160,24 @@ def form_from_contract(d: dict[str, Any]) -> Form:
                 sources=refs(d.get("provenance")))
 
 
+def evidence_sha(flag: dict[str, Any]) -> str:
+    """A short hash of the text a flag quotes (to notice that a correction changed it)."""
+    return hashlib.sha1((flag.get("evidence") or "").encode("utf-8")).hexdigest()[:10]
+
+
+def flag_keys(flags: list[dict[str, Any]]) -> list[str]:
+    """Each flag's identity across re-imports and corrections: rule code, indicator, and which of
+    that pair's flags it is (``vague-target|3|0``); never the evidence text, which a correction changes."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for fl in flags:
+        pair = (str(fl.get("code")), str(fl.get("indicator")))
+        n = seen.get(pair, 0)
+        seen[pair] = n + 1
+        out.append(f"{pair[0]}|{pair[1]}|{n}")
+    return out
+
+
 def get_path(d: dict[str, Any], path: str) -> Any:
     """``funds.total.executed`` / ``indicators.3.target`` from a contract form."""
     cur: Any = d
@@ -181,3 +202,34 @@ def set_path(d: dict[str, Any], path: str, value: Any) -> None:
         cur[int(last)] = value
     else:
         cur[last] = value
+
+
+NUMERIC_FIELDS = {"year", "total_weight", "total_score", "weight", "score"}
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+def is_numeric_field(field: str) -> bool:
+    """Whether a contract path holds a number (years, weights, scores, fund amounts)."""
+    return field.rsplit(".", 1)[-1] in NUMERIC_FIELDS or field.startswith("funds.")
+
+
+def parse_edit(field: str, text: Any) -> tuple[Any, str | None]:
+    """A value a reviewer typed, as the contract's type: ``(value, None)``, or ``(None, message)`` in
+    Chinese when a number field holds something else (``95分``). Empty means "no value"; full-width
+    digits and thousands separators are accepted."""
+    if text is None or isinstance(text, bool):
+        return None, None
+    if isinstance(text, (int, float)):
+        return text, None
+    t = str(text).strip()
+    if t == "":
+        return None, None
+    if not is_numeric_field(field):
+        return t, None
+    plain = unicodedata.normalize("NFKC", t).replace(",", "").replace(" ", "")
+    if not _NUMBER.fullmatch(plain):
+        hint = _NUMBER.search(plain)
+        tip = f"（如 {hint.group(0)}）" if hint else ""
+        return None, f"“{t}”不是数字：此处只填数字{tip}，不带单位或文字"
+    v = float(plain)
+    return (int(v) if v.is_integer() else v), None

@@ -4,19 +4,23 @@ Extracted values and human work are stored apart: a form's extracted contract JS
 its file is imported again, while corrections (field, old value, new value, who, when) and flag
 decisions live in their own tables and are applied on read. A correction stays in force while the
 re-extracted value still equals the value it corrected; if the source changed, it is kept in the
-history, marked stale and shown to the reviewer, never silently applied or lost.
+history, marked stale and shown to the reviewer, never silently applied or lost. Forms are matched
+across re-imports by identity (name, department, year, first indicators), never by position; a
+form the new file no longer holds is kept, retired, when it carries human work.
 
 Every write is one transaction (``BEGIN IMMEDIATE``) in WAL mode, so a process killed mid-save
-leaves the database as it was before or after that save. Each form has a version number; a save
-names the version it started from and is refused if another tab saved first.
+leaves the database as it was before or after that save. Each thread gets its own connection (the
+review app serves many browser sessions from one process). Each form has a version number; a save
+names the version the reviewer's page showed and is refused, with what the other save changed
+(``form_events``), if another tab saved first.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,22 +28,64 @@ from typing import Any
 
 from extractor.core.errors import ExtractorError
 from extractor.core.records import LOW_READING_CONFIDENCE
-from extractor.store.contract import get_path, set_path
+from extractor.store.contract import evidence_sha, flag_keys, get_path, is_numeric_field, parse_edit, set_path
 from extractor.store.migrations import migrate
 
 
 class ConcurrentEditError(ExtractorError):
-    """Another window saved this form first."""
+    """Another window saved this form first; ``changes`` lists what that save (or saves) changed."""
+
+    def __init__(self, message: str, changes: list[dict[str, Any]] | None = None, version: int | None = None):
+        super().__init__(message)
+        self.changes = changes or []
+        self.version = version
+
+
+class InvalidEditError(ExtractorError):
+    """Values of the wrong type; ``errors`` maps each field to its Chinese message. Nothing was saved."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(f"{k}：{v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class StoreBusyError(ExtractorError):
+    """The database stayed locked by another writer longer than the wait allows."""
 
 
 def now() -> str:
     return _dt.datetime.now().isoformat(timespec="seconds")
 
 
-def flag_key(flag: dict[str, Any]) -> str:
-    """A flag's identity across re-imports: code, indicator, and the evidence it quotes."""
-    ev = hashlib.sha1((flag.get("evidence") or "").encode("utf-8")).hexdigest()[:10]
-    return f"{flag.get('code')}|{flag.get('indicator')}|{ev}"
+def form_identity(form: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes a form the same form in a new copy of its file: name, department, year and the
+    names of its first three indicators (fragments have no name: their indicators carry them)."""
+    inds = tuple((i.get("name") or "") for i in (form.get("indicators") or [])[:3])
+    return (form.get("project_name"), form.get("department"), form.get("year"), inds)
+
+
+def _match_forms(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[int, int]:
+    """new index -> old index, by identity in three passes of decreasing strictness; each old form
+    is taken once, and a form without name or indicators matches nothing."""
+    keys = (form_identity,
+            lambda f: (f.get("project_name"), f.get("department")) if f.get("project_name") else None,
+            lambda f: form_identity(f)[3] if not f.get("project_name") and form_identity(f)[3] else None)
+    match: dict[int, int] = {}
+    taken: set[int] = set()
+    for key in keys:
+        free: dict[Any, list[int]] = {}
+        for j, f in enumerate(old):
+            k = key(f)
+            if j not in taken and k is not None and k != (None, None, None, ()):
+                free.setdefault(k, []).append(j)
+        for i, f in enumerate(new):
+            k = key(f)
+            if i in match or k is None or not free.get(k):
+                continue
+            j = free[k].pop(0)
+            match[i] = j
+            taken.add(j)
+    return match
 
 
 class Store:
@@ -51,32 +97,60 @@ class Store:
         corrected form keeps the flags it was imported with."""
         self.path = str(path)
         self.rereview = rereview
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA synchronous=FULL")
         migrate(self.conn)
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (made on first use): sessions never share a transaction."""
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            c.row_factory = sqlite3.Row
+            c.execute("PRAGMA busy_timeout=30000")
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA foreign_keys=ON")
+            c.execute("PRAGMA synchronous=FULL")
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            for c in self._all:
+                c.close()
+            self._all.clear()
+        self._local = threading.local()
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One atomic write; a lock held too long by another writer is a Chinese error, nothing written."""
+        c = self.conn
         try:
-            yield self.conn
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreBusyError(f"审核数据库正被其他窗口或导入占用，等待超时，本次未保存，请稍后重试（{exc}）") from exc
+        try:
+            yield c
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        c.execute("COMMIT")
 
     # ---- import --------------------------------------------------------------------------
     def save_result(self, path: str, result: dict[str, Any], sha256: str | None = None,
                     kind: str | None = None) -> int:
-        """Store (or replace) one file's reviewed contract JSON; human work is kept and re-checked."""
+        """Store (or replace) one file's reviewed contract JSON; human work is kept and re-checked.
+
+        Each new form takes the old form of the same identity (:func:`form_identity`), else the one of
+        the same name and department, else (fragments) the one with the same first indicators; never
+        one at the same position. Old forms left over are deleted, or retired when they carry
+        corrections, decisions or a review mark."""
         with self.tx() as c:
             row = c.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
             name = Path(path).name
@@ -88,29 +162,43 @@ class Store:
                 doc_id = row["id"]
                 c.execute("UPDATE documents SET sha256=?,kind=?,status=?,error=?,imported_at=? WHERE id=?",
                           (sha256, kind, result.get("status", "ok"), result.get("error"), now(), doc_id))
-            old = {r["idx"]: r for r in c.execute("SELECT * FROM forms WHERE document_id=?", (doc_id,))}
-            by_name = {r["project_name"]: r for r in old.values() if r["project_name"]}
-            kept: set[int] = set()
-            for idx, form in enumerate(result.get("forms") or []):
-                prev = by_name.get(form.get("project_name")) or old.get(idx)
-                if prev is not None and prev["id"] not in kept:
-                    kept.add(prev["id"])
+            old = [(r["id"], json.loads(r["data"])) for r in
+                   c.execute("SELECT id, data FROM forms WHERE document_id=? AND retired_at IS NULL ORDER BY idx",
+                             (doc_id,))]
+            new = list(result.get("forms") or [])
+            match = _match_forms([d for _, d in old], new)
+            for idx, form in enumerate(new):
+                data = json.dumps(form, ensure_ascii=False)
+                if idx in match:
+                    form_id = old[match[idx]][0]
+                    before = c.execute("SELECT data, version FROM forms WHERE id=?", (form_id,)).fetchone()
+                    if before["data"] != data:  # a page showing the old reading must not save over the new one
+                        c.execute("UPDATE forms SET version=version+1 WHERE id=?", (form_id,))
+                        self._event(c, form_id, before["version"] + 1, "reimport", name, None, None, "")
                     c.execute("UPDATE forms SET idx=?, data=?, project_name=?, department=? WHERE id=?",
-                              (-1 - idx, json.dumps(form, ensure_ascii=False), form.get("project_name"),
-                               form.get("department"), prev["id"]))
-                    self._recheck_corrections(c, prev["id"], form)
-                    form_id = prev["id"]
+                              (-1 - idx, data, form.get("project_name"), form.get("department"), form_id))
+                    self._recheck_corrections(c, form_id, form)
                 else:
                     form_id = c.execute("INSERT INTO forms(document_id,idx,project_name,department,data) "
                                         "VALUES(?,?,?,?,?)", (doc_id, -1 - idx, form.get("project_name"),
-                                                              form.get("department"),
-                                                              json.dumps(form, ensure_ascii=False))).lastrowid
+                                                              form.get("department"), data)).lastrowid
                 self._refresh_summary(c, form_id)
-            for r in old.values():
-                if r["id"] not in kept:
-                    c.execute("DELETE FROM forms WHERE id=?", (r["id"],))
+            used = {old[j][0] for j in match.values()}
+            for form_id, _ in old:
+                if form_id in used:
+                    continue
+                if self._has_work(c, form_id):
+                    c.execute("UPDATE forms SET retired_at=?, idx=? WHERE id=?", (now(), 1_000_000 + form_id, form_id))
+                else:
+                    c.execute("DELETE FROM forms WHERE id=?", (form_id,))
             c.execute("UPDATE forms SET idx = -1 - idx WHERE document_id=? AND idx < 0", (doc_id,))
             return int(doc_id)
+
+    @staticmethod
+    def _has_work(c: sqlite3.Connection, form_id: int) -> bool:
+        return bool(c.execute("SELECT (SELECT COUNT(*) FROM corrections WHERE form_id=?) + "
+                              "(SELECT COUNT(*) FROM flag_decisions WHERE form_id=?) + "
+                              "(SELECT reviewed FROM forms WHERE id=?)", (form_id, form_id, form_id)).fetchone()[0])
 
     def _recheck_corrections(self, c: sqlite3.Connection, form_id: int, form: dict[str, Any]) -> None:
         for r in c.execute("SELECT id, field, old_value FROM corrections WHERE form_id=? AND active=1",
@@ -129,8 +217,36 @@ class Store:
         return self.conn.execute(
             "SELECT f.id, f.project_name, f.department, f.risk, f.self_total, f.recomputed_total, f.gap, f.n_error, "
             "f.n_warn, f.n_info, f.codes, f.reviewed, f.version, f.confidence, d.name AS file FROM forms f "
-            "JOIN documents d ON d.id=f.document_id "
+            "JOIN documents d ON d.id=f.document_id WHERE f.retired_at IS NULL "
             f"ORDER BY (COALESCE(f.confidence, 1) < {LOW_READING_CONFIDENCE}) DESC, f.risk DESC, d.name, f.idx").fetchall()
+
+    def problem_documents(self) -> list[sqlite3.Row]:
+        """Files that gave no form to review: failed to read, or read with nothing found. Shown before
+        every form (a file that failed is the least reviewed, not the cleanest)."""
+        return self.conn.execute(
+            "SELECT d.* FROM documents d WHERE d.status != 'ok' OR NOT EXISTS "
+            "(SELECT 1 FROM forms f WHERE f.document_id=d.id AND f.retired_at IS NULL) ORDER BY d.name").fetchall()
+
+    def retired_forms(self) -> list[sqlite3.Row]:
+        """Forms a re-import no longer found, kept because they carry human work."""
+        return self.conn.execute("SELECT f.id, f.project_name, f.retired_at, d.name AS file FROM forms f JOIN "
+                                 "documents d ON d.id=f.document_id WHERE f.retired_at IS NOT NULL").fetchall()
+
+    def document_of(self, form_id: int) -> sqlite3.Row:
+        return self.conn.execute("SELECT d.* FROM forms f JOIN documents d ON d.id=f.document_id WHERE f.id=?",
+                                 (form_id,)).fetchone()
+
+    def version(self, form_id: int) -> int:
+        r = self.conn.execute("SELECT version FROM forms WHERE id=?", (form_id,)).fetchone()
+        if r is None:
+            raise KeyError(form_id)
+        return int(r["version"])
+
+    def changes_since(self, form_id: int, version: int) -> list[dict[str, Any]]:
+        """What the saves after ``version`` changed (corrections, decisions, review marks), oldest first."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT version, kind, target, old_value, new_value, who, at FROM form_events WHERE form_id=? AND "
+            "version>? ORDER BY id", (form_id, version))]
 
     def raw_form(self, form_id: int) -> tuple[dict[str, Any], int, int]:
         r = self.conn.execute("SELECT data, version, reviewed FROM forms WHERE id=?", (form_id,)).fetchone()
@@ -151,12 +267,15 @@ class Store:
         fixed = self._corrected(data, [(r["field"], r["new_value"]) for r in self.corrections(form_id)
                                        if r["active"] and not r["stale"]])
         decisions = self.decisions(form_id)
-        for fl in fixed.get("flags") or []:
-            d = decisions.get(flag_key(fl))
+        flags = fixed.get("flags") or []
+        for fl, key in zip(flags, flag_keys(flags)):
+            d = decisions.get(key)
             if d is not None:
                 fl["decision"], fl["comment"] = d["decision"], d["comment"]
                 if d["message"]:
                     fl["message"] = d["message"]
+                if d["evidence_sha"] and d["evidence_sha"] != evidence_sha(fl):
+                    fl["reconfirm"] = True  # the quoted text changed since the decision: ask again
         return fixed
 
     def _corrected(self, data: dict[str, Any], live: list[tuple[str, str]]) -> dict[str, Any]:
@@ -166,7 +285,10 @@ class Store:
         for field, new in live:
             set_path(fixed, field, json.loads(new))
         if live and self.rereview is not None:
-            fixed.update(self.rereview(fixed))
+            try:
+                fixed.update(self.rereview(fixed))
+            except Exception as exc:  # a value the rules cannot take must not hide the form
+                fixed.setdefault("warnings", []).append(f"更正后重新审核失败，仍显示导入时的审核意见：{exc}")
         return fixed
 
     # ---- human work ------------------------------------------------------------------------
@@ -175,14 +297,33 @@ class Store:
         if r is None:
             raise KeyError(form_id)
         if r["version"] != expected:
-            raise ConcurrentEditError("该表已在其他窗口或由其他人修改并保存。为避免覆盖，本次未保存；请刷新后重新修改。")
+            changes = self.changes_since(form_id, expected)
+            by = "、".join(dict.fromkeys(f"{x['who'] or '未署名'}（{x['at']}）" for x in changes)) or "其他窗口"
+            raise ConcurrentEditError(
+                f"他人已修改：你打开此表之后，{by}已保存了修改（当前第 {r['version']} 版，你看到的是第 {expected} 版）。"
+                "为避免覆盖，本次未保存；你的修改仍保留在页面上，请对照下面的差异，载入最新内容后重新确认。",
+                changes, int(r["version"]))
+
+    @staticmethod
+    def _event(c: sqlite3.Connection, form_id: int, version: int, kind: str, target: str, old: Any, new: Any,
+               who: str) -> None:
+        c.execute("INSERT INTO form_events(form_id,version,kind,target,old_value,new_value,who,at) VALUES(?,?,?,?,?,?,?,?)",
+                  (form_id, version, kind, target, json.dumps(old, ensure_ascii=False),
+                   json.dumps(new, ensure_ascii=False), who, now()))
 
     def save_corrections(self, form_id: int, expected_version: int, edits: dict[str, Any], who: str) -> int:
-        """Record corrections (old value = the value shown before the edit); returns the new version."""
-        current = self.effective_form(form_id)
-        data, _, _ = self.raw_form(form_id)
+        """Record corrections (old value = the value shown before the edit); returns the new version.
+        Values of the wrong type (text in a number field) raise :class:`InvalidEditError` and nothing
+        is saved: the caller checks them with :func:`~extractor.store.contract.parse_edit` first."""
+        errors = {f: "应为数字" for f, v in edits.items()
+                  if is_numeric_field(f) and v is not None and parse_edit(f, v)[1] is not None}
+        if errors:
+            raise InvalidEditError(errors)
         with self.tx() as c:
             self._check_version(c, form_id, expected_version)
+            current = self.effective_form(form_id)
+            data, _, _ = self.raw_form(form_id)
+            new_version = expected_version + 1
             for field, new in edits.items():
                 old_shown = get_path(current, field)
                 if json.dumps(old_shown, ensure_ascii=False) == json.dumps(new, ensure_ascii=False):
@@ -191,29 +332,74 @@ class Store:
                 c.execute("INSERT INTO corrections(form_id,field,old_value,new_value,who,at) VALUES(?,?,?,?,?,?)",
                           (form_id, field, json.dumps(get_path(data, field), ensure_ascii=False),
                            json.dumps(new, ensure_ascii=False), who, now()))
+                self._event(c, form_id, new_version, "correction", field, old_shown, new, who)
             c.execute("UPDATE forms SET version=version+1 WHERE id=?", (form_id,))
             self._refresh_summary(c, form_id)
-            return expected_version + 1
+            return new_version
 
-    def decide_flag(self, form_id: int, expected_version: int, flag: dict[str, Any], decision: str,
+    def decide_flag(self, form_id: int, expected_version: int, flag: dict[str, Any] | str, decision: str,
                     comment: str = "", message: str = "", who: str = "") -> int:
-        """Accept, reject or edit a flag (with a comment); returns the new version."""
+        """Accept, reject or edit a flag (with a comment); returns the new version. ``flag`` is its key
+        (:func:`~extractor.store.contract.flag_keys`) or the flag as the effective form shows it."""
         if decision not in ("accepted", "rejected", "edited", "open"):
             raise ValueError(decision)
         with self.tx() as c:
             self._check_version(c, form_id, expected_version)
-            c.execute("INSERT INTO flag_decisions(form_id,flag_key,decision,comment,message,who,at) VALUES(?,?,?,?,?,?,?) "
-                      "ON CONFLICT(form_id,flag_key) DO UPDATE SET decision=excluded.decision, comment=excluded.comment, "
-                      "message=excluded.message, who=excluded.who, at=excluded.at",
-                      (form_id, flag_key(flag), decision, comment, message or None, who, now()))
+            flags = self.effective_form(form_id).get("flags") or []
+            keys = flag_keys(flags)
+            if isinstance(flag, str):
+                key = flag
+            else:
+                same = [k for f, k in zip(flags, keys) if (f.get("code"), f.get("indicator"), f.get("evidence")) ==
+                        (flag.get("code"), flag.get("indicator"), flag.get("evidence"))]
+                key = same[0] if same else flag_keys([flag])[0]
+            shown = dict(zip(keys, flags)).get(key) or (flag if isinstance(flag, dict) else {})
+            before = self.decisions(form_id).get(key)
+            c.execute("INSERT INTO flag_decisions(form_id,flag_key,decision,comment,message,who,at,evidence_sha) "
+                      "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(form_id,flag_key) DO UPDATE SET decision=excluded.decision, "
+                      "comment=excluded.comment, message=excluded.message, who=excluded.who, at=excluded.at, "
+                      "evidence_sha=excluded.evidence_sha",
+                      (form_id, key, decision, comment, message or None, who, now(), evidence_sha(shown)))
+            self._event(c, form_id, expected_version + 1, "decision", key,
+                        None if before is None else {"decision": before["decision"], "comment": before["comment"],
+                                                     "message": before["message"]},
+                        {"decision": decision, "comment": comment, "message": message or None}, who)
             c.execute("UPDATE forms SET version=version+1 WHERE id=?", (form_id,))
             return expected_version + 1
 
-    def set_reviewed(self, form_id: int, expected_version: int, reviewed: bool = True) -> int:
+    def set_reviewed(self, form_id: int, expected_version: int, reviewed: bool = True, who: str = "") -> int:
         with self.tx() as c:
             self._check_version(c, form_id, expected_version)
+            self._event(c, form_id, expected_version + 1, "reviewed", "reviewed", not reviewed, reviewed, who)
             c.execute("UPDATE forms SET reviewed=?, version=version+1 WHERE id=?", (int(reviewed), form_id))
             return expected_version + 1
+
+    # ---- imports ---------------------------------------------------------------------------
+    def start_import(self, items: list[tuple[str, str, str, str | None]], who: str = "") -> int:
+        """A new import record: ``items`` are (path, name, state, error) with state ``pending`` for
+        files to read and ``skipped`` for inputs the folder walk set aside (with the reason)."""
+        with self.tx() as c:
+            iid = c.execute("INSERT INTO imports(started_at,status,who,n_inputs) VALUES(?,?,?,?)",
+                            (now(), "running", who, len(items))).lastrowid
+            c.executemany("INSERT INTO import_items(import_id,idx,path,name,state,error) VALUES(?,?,?,?,?,?)",
+                          [(iid, k, p, n, st, e) for k, (p, n, st, e) in enumerate(items)])
+            return int(iid)
+
+    def record_item(self, import_id: int, idx: int, state: str, forms: int = 0, fragments: int = 0,
+                    error: str | None = None) -> None:
+        with self.tx() as c:
+            c.execute("UPDATE import_items SET state=?, forms=?, fragments=?, error=? WHERE import_id=? AND idx=?",
+                      (state, forms, fragments, error, import_id, idx))
+
+    def finish_import(self, import_id: int, status: str, note: str | None = None) -> None:
+        with self.tx() as c:
+            c.execute("UPDATE imports SET status=?, finished_at=?, note=? WHERE id=?", (status, now(), note, import_id))
+
+    def imports(self, limit: int = 20) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+    def import_items(self, import_id: int) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM import_items WHERE import_id=? ORDER BY idx", (import_id,)).fetchall()
 
     def save_draft(self, name: str, text: str, who: str = "") -> None:
         """Keep the reviewer's edited 问题与建议 text."""

@@ -55,7 +55,64 @@ def m002_forms_confidence(c: sqlite3.Connection) -> None:
     c.execute("UPDATE forms SET confidence=json_extract(data, '$.confidence') WHERE confidence IS NULL")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_forms_confidence]
+_HISTORY = """
+CREATE TABLE IF NOT EXISTS form_events(
+  id INTEGER PRIMARY KEY, form_id INTEGER NOT NULL REFERENCES forms(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL, kind TEXT NOT NULL, target TEXT, old_value TEXT, new_value TEXT, who TEXT,
+  at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS form_events_form ON form_events(form_id, version);
+CREATE TABLE IF NOT EXISTS imports(
+  id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, who TEXT,
+  n_inputs INTEGER NOT NULL, note TEXT);
+CREATE TABLE IF NOT EXISTS import_items(
+  id INTEGER PRIMARY KEY, import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL, path TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, forms INTEGER,
+  fragments INTEGER, error TEXT, UNIQUE(import_id, idx))
+"""
+
+
+def _flag_position_key(flags: list[dict], code: str, indicator: str, ev_sha: str) -> str | None:
+    """The new key (code|indicator|n-th of that pair) of the flag an old key (code|indicator|evidence
+    hash) named, found in the form's stored flags."""
+    from extractor.store.contract import evidence_sha, flag_keys
+
+    for fl, key in zip(flags, flag_keys(flags)):
+        if (str(fl.get("code")), str(fl.get("indicator"))) == (code, indicator) and evidence_sha(fl) == ev_sha:
+            return key
+    return None
+
+
+def m003_history_identity_imports(c: sqlite3.Connection) -> None:
+    """A history of every save (what another tab changed), flag decisions keyed by rule and indicator
+    (the evidence hash kept beside, to mark a decision for re-confirmation when the evidence
+    changes), forms kept when a re-import no longer finds them but they carry human work, and a
+    record of every import with each input's outcome."""
+    import json
+
+    for stmt in _HISTORY.split(";"):
+        if stmt.strip():
+            c.execute(stmt)
+    if "retired_at" not in {r[1] for r in c.execute("PRAGMA table_info(forms)")}:
+        c.execute("ALTER TABLE forms ADD COLUMN retired_at TEXT")
+    if "evidence_sha" in {r[1] for r in c.execute("PRAGMA table_info(flag_decisions)")}:
+        return
+    c.execute("ALTER TABLE flag_decisions ADD COLUMN evidence_sha TEXT")
+    rows = c.execute("SELECT d.id, d.form_id, d.flag_key, f.data FROM flag_decisions d "
+                     "JOIN forms f ON f.id=d.form_id ORDER BY d.id").fetchall()
+    taken: set[tuple[int, str]] = set()
+    for rid, form_id, old_key, data in rows:
+        code, indicator, ev = (old_key.split("|") + ["", "", ""])[:3]
+        new = _flag_position_key(json.loads(data).get("flags") or [], code, indicator, ev)
+        n = 0
+        while new is None or (form_id, new) in taken:  # the flag is gone: keep the decision under a free key
+            new = f"{code}|{indicator}|{n}"
+            n += 1
+        taken.add((form_id, new))
+        c.execute("UPDATE flag_decisions SET flag_key=?, evidence_sha=? WHERE id=?", (new, ev or None, rid))
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_forms_confidence,
+                                                           m003_history_identity_imports]
 
 
 def version(c: sqlite3.Connection) -> int:
