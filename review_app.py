@@ -173,40 +173,53 @@ def _import_progress() -> None:
         st.rerun()  # the whole page: the report and the triage pick up the new forms
 
 
+def _start_import() -> None:
+    """The 开始导入 button's callback: runs before the page is drawn again, so no click elsewhere can
+    interrupt it; the import itself then runs in its own thread."""
+    jobs = import_jobs(DB_PATH)
+    if jobs.get("job") is not None and jobs["job"].alive:
+        st.session_state["import_msg"] = ("warning", "已有导入在进行中，请等它完成后再导入")
+        return
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for f in st.session_state.get("uploads") or []:
+        data = f.getvalue()
+        try:
+            p = upload_path(UPLOADS, f.name, data)  # never outside the data folder, whatever name was sent
+            p.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(p, data)
+            files.append(p)
+        except (OSError, ValueError) as exc:
+            skipped.append((Path(f.name), f"无法保存上传的文件：{exc}"))
+    folder = (st.session_state.get("folder") or "").strip()
+    if folder:
+        problem = _folder_problem(folder)
+        if problem:
+            st.session_state["import_msg"] = ("error", problem)
+        else:
+            found = find_inputs([Path(folder).expanduser()])
+            files += found.files
+            skipped += found.skipped
+    if not files and not skipped:
+        if not folder:
+            st.session_state["import_msg"] = ("warning", "请先上传文件或填写文件夹路径")
+        return
+    jobs["job"] = ImportJob(store, files, skipped, who=st.session_state.get("who", ""), cfg=load_config()).start()
+
+
 def page_import() -> None:
     st.header("导入自评表")
     st.write(f"支持{SUPPORTED_TEXT}；损坏或无法识别的文件会列出原因，其余文件照常处理。"
              "同名的不同文件是不同的文件；重新导入已修改的文件时，未变化的数值上的更正与处理意见全部保留。")
     jobs = import_jobs(DB_PATH)
     running = jobs.get("job") is not None and jobs["job"].alive
-    up = st.file_uploader("上传文件", accept_multiple_files=True, key="uploads")
-    folder = st.text_input("或输入文件夹路径", key="folder")
-    if st.button("开始导入", type="primary", key="do_import", disabled=running):
-        files: list[Path] = []
-        skipped: list[tuple[Path, str]] = []
-        for f in up or []:
-            data = f.getvalue()
-            try:
-                p = upload_path(UPLOADS, f.name, data)  # never outside the data folder, whatever name was sent
-                p.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(p, data)
-                files.append(p)
-            except (OSError, ValueError) as exc:
-                skipped.append((Path(f.name), f"无法保存上传的文件：{exc}"))
-        if folder:
-            problem = _folder_problem(folder)
-            if problem:
-                st.error(problem)
-            else:
-                found = find_inputs([Path(folder).expanduser()])
-                files += found.files
-                skipped += found.skipped
-        if not files and not skipped:
-            if not folder:
-                st.warning("请先上传文件或填写文件夹路径")
-            return
-        jobs["job"] = ImportJob(store, files, skipped, who=who, cfg=load_config()).start()
-        running = True
+    st.file_uploader("上传文件", accept_multiple_files=True, key="uploads")
+    st.text_input("或输入文件夹路径", key="folder")
+    st.button("开始导入", type="primary", key="do_import", disabled=running, on_click=_start_import)
+    if "import_msg" in st.session_state:
+        kind, msg = st.session_state.pop("import_msg")
+        getattr(st, kind)(msg)
+    running = jobs.get("job") is not None and jobs["job"].alive
     if running:
         _import_progress()
     last = store.imports(1)
@@ -329,7 +342,11 @@ GUARD_JS = """
       return;
     }
     if (g.dirty && isNav(e.target)) {
-      if (!window.confirm("本表有尚未保存的修改，离开后将丢失。确定离开吗？（取消则留在本表，可先点“保存更正”）")) {
+      const now = Date.now();  // one click on a label can arrive twice: ask once
+      const ok = (g.asked && now - g.asked.t < 600) ? g.asked.ok
+        : window.confirm("本表有尚未保存的修改，离开后将丢失。确定离开吗？（取消则留在本表，可先点“保存更正”）");
+      g.asked = {t: Date.now(), ok: ok};
+      if (!ok) {
         e.preventDefault(); e.stopPropagation(); e.stopImmediatePropagation();
       } else {
         g.dirty = false;
