@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import field
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -74,7 +75,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         page.get_by_label("或输入文件夹路径").fill(str(folder))
         page.get_by_label("或输入文件夹路径").press("Enter")
         page.get_by_role("button", name="开始导入").click()
-        expect(page.get_by_text("已导入 1 个文件")).to_be_visible(timeout=60000)
+        expect(page.get_by_text("导入完成")).to_be_visible(timeout=60000)
         page.screenshot(path=str(SHOTS / "1_import.png"))
 
         page.get_by_text("风险排序", exact=True).first.click()
@@ -82,7 +83,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         conn = sqlite3.connect(db)
         worst = conn.execute("SELECT project_name FROM forms ORDER BY risk DESC, id LIMIT 1").fetchone()[0]
         expect(page.get_by_role("heading", name=worst)).to_be_visible(timeout=30000)
-        lead = page.get_by_label("项目负责人", exact=True)
+        lead = field(page, "项目负责人")
         lead.fill("浏览器更正")
         page.get_by_role("button", name="保存更正").click()
         expect(page.get_by_text("已保存")).to_be_visible(timeout=30000)
@@ -96,7 +97,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         page.reload()
         page.get_by_text("逐表审核", exact=True).click()
         expect(page.get_by_role("heading", name=worst)).to_be_visible(timeout=30000)
-        expect(page.get_by_label("项目负责人", exact=True)).to_have_value("浏览器更正")
+        expect(field(page, "项目负责人")).to_have_value("浏览器更正")
         expect(page.get_by_text("— 驳回").first).to_be_visible()
         expect(page.locator("mark").first).to_be_visible(timeout=30000)  # the value highlighted in the source
         page.screenshot(path=str(SHOTS / "3_after_reload.png"))
