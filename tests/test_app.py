@@ -179,3 +179,17 @@ def test_low_confidence_ocr_values_are_marked_one_by_one(app_db: Path) -> None:
     assert funds.set_index("字段").loc["年度资金总额·全年执行数", "核对"] == "⚠待核 0.70"
     assert (funds["核对"] != "").sum() == 1
     assert inds["核对"].tolist() == ["⚠实际完成值"]
+
+
+def test_folder_import_takes_only_readable_user_folders(app_db: Path, tmp_path: Path) -> None:
+    at = _start()
+    at.sidebar.radio[0].set_value("导入").run()
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    for folder, said in (("/etc", "不能导入系统文件夹"), ("/proc/self", "不能导入系统文件夹"),
+                         (str(tmp_path / "无此文件夹"), "找不到文件夹"), (str(tmp_path / "a.txt"), "这不是文件夹")):
+        at.text_input(key="folder").set_value(folder)
+        at.button(key="do_import").click().run()
+        assert not at.exception
+        assert any(said in e.value for e in at.error), (folder, [e.value for e in at.error])
+    conn = sqlite3.connect(app_db)
+    assert conn.execute("SELECT COUNT(*) FROM imports WHERE n_inputs > 0 AND id > 1").fetchone()[0] == 0

@@ -49,11 +49,12 @@ for k in range(saves):
 """
 
 WRITER = r"""
-import sys
+import sys, time
 sys.path.insert(0, sys.argv[3])
 from extractor.store.database import Store, ConcurrentEditError
 s = Store(sys.argv[1])
 ids = [int(x) for x in sys.argv[2].split(",")]
+print("ready", flush=True)
 k = 0
 while True:
     fid = ids[k % len(ids)]
@@ -63,6 +64,7 @@ while True:
     except ConcurrentEditError:
         pass
     k += 1
+    time.sleep(0.5)  # a busy colleague, not a flood: the sessions get their turns
 """
 
 
@@ -83,7 +85,8 @@ def test_four_sessions_and_a_killed_writer_lose_no_confirmed_save(tmp_path: Path
     while any(p.poll() is None for p in sessions) and kills < 40:
         w = subprocess.Popen([sys.executable, "-c", WRITER, str(db), ",".join(map(str, ids)), str(ROOT), str(kills)],
                              stdout=subprocess.PIPE, text=True)
-        time.sleep(0.3 + (kills % 4) * 0.2)
+        assert w.stdout.readline().strip() == "ready"  # started up: now kill it while it writes
+        time.sleep(0.2 + (kills % 4) * 0.15)
         os.kill(w.pid, signal.SIGKILL)  # in the middle of whatever save it is making
         w.wait()
         writer_confirmed += [x for x in w.stdout.read().split("\n") if x]

@@ -36,6 +36,8 @@ BAD_FILES = {
     "blank.txt": (lambda p: p.write_bytes(b"  \n\n "), "文件为空"),
     "corrupt.pdf": (lambda p: p.write_bytes(b"%PDF-1.7 garbage" * 10), "PDF文件已损坏"),
     "locked.pdf": (_encrypted_pdf, "已加密"),
+    "cut.pdf": (lambda p: p.write_bytes((ROOT / "samples" / "001_cc20b351adbf8378.pdf").read_bytes()[:3000]),
+                "被截断"),  # cut before its page tree
     "scan.pdf": (_scan_only_pdf, "没有识别出文字"),
     "old.doc": (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100), ".doc"),
     "broken.docx": (lambda p: p.write_bytes(b"PK\x03\x04 not really a zip"), "Word文件已损坏"),

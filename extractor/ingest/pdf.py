@@ -220,6 +220,11 @@ def read_pdf(path: str, *, min_chars: int = 20, ocr: bool = True) -> Document:
     with doc:
         if doc.needs_pass or doc.is_encrypted:
             raise IngestError(path, "PDF文件已加密（需要密码）", "请用原始软件去除打开密码后重新导出")
+        try:
+            doc.page_count
+        except RuntimeError as exc:  # cut before its page tree: pymupdf cannot even count the pages
+            raise IngestError(path, f"PDF文件不完整（可能下载或拷贝时被截断），无法读取页面（{exc}）",
+                              "请重新获取完整文件") from exc
         if doc.page_count == 0:
             raise IngestError(path, "PDF没有任何页面", "请确认文件是否完整")
         out = Document(path, "pdf")
