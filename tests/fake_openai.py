@@ -47,6 +47,10 @@ class FakeOpenAI:
                     self._send(action[1], {"error": {"message": "scripted error", "type": "server_error"}},
                                action[2] if len(action) > 2 else {})
                     return
+                if kind == "echo":  # a careless endpoint that quotes the request's key back
+                    self._send(400, {"error": {"message": f"bad request from {self.headers.get('authorization')}",
+                                               "type": "invalid_request_error"}})
+                    return
                 if kind == "hang":
                     time.sleep(action[1])
                     return

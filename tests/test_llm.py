@@ -119,6 +119,25 @@ def test_a_failing_form_does_not_lose_the_others(tmp_path: Path) -> None:
     assert len(failed) == 1 and "失败" in failed[0].llm.error and failed[0].indicators  # parser result kept
 
 
+def test_an_endpoint_that_echoes_the_key_never_gets_it_into_errors_or_exports(tmp_path: Path) -> None:
+    with FakeOpenAI(_answers_from_parser(SEED)) as srv:
+        srv.script = [("echo",)]
+        cfg = _cfg(srv, tmp_path, concurrency=1)
+        items, forms, usage = _run(cfg)
+    failed = [f for f in forms if f.llm.error]
+    assert len(failed) == 1 and "***" in failed[0].llm.error
+    assert all("SECRET" not in e for e in usage.errors) and "SECRET" not in failed[0].llm.error
+
+
+def test_the_cache_is_per_endpoint_not_per_model_name(tmp_path: Path) -> None:
+    with FakeOpenAI(_answers_from_parser(SEED)) as first:
+        _run(_cfg(first, tmp_path))
+        assert first.requests
+    with FakeOpenAI(_answers_from_parser(SEED)) as second:  # same model name, another server
+        _run(_cfg(second, tmp_path))
+    assert len(second.requests) == len(first.requests)  # asked, not served the first server's answers
+
+
 def test_values_absent_from_the_source_are_rejected(tmp_path: Path) -> None:
     base = _answers_from_parser(SEED)
 

@@ -89,6 +89,16 @@ def load_llm_config(path: str | Path | None = None, **overrides: object) -> LLMC
     return cfg
 
 
+def failure_text(cfg: LLMConfig, exc: BaseException, limit: int = 200) -> str:
+    """An exception as a line for users and exports, with the API key masked wherever the endpoint
+    echoed it (in an error body, a URL, a header dump)."""
+    text = f"{type(exc).__name__}: {exc}"
+    key = cfg.api_key
+    if key and len(key) >= 4:
+        text = text.replace(key, "***")
+    return text[:limit]
+
+
 def build_client(cfg: LLMConfig):  # type: ignore[no-untyped-def]
     """An async instructor client for the endpoint (transport retries are ours, not the SDK's)."""
     import instructor

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.records import Form, LLMRun
-from extractor.llm.client import LLMConfig, build_client, call_model
+from extractor.llm.client import LLMConfig, build_client, call_model, failure_text
 from extractor.llm.grounding import SourceIndex, reconcile
 from extractor.llm.prompts import Prompt, load_prompt
 from extractor.llm.schemas import LLMForm
@@ -59,7 +59,9 @@ class DiskCache:
 
 
 def cache_key(cfg: LLMConfig, prompt: Prompt, messages: list[dict[str, str]]) -> str:
-    body = json.dumps([cfg.model, cfg.resolved_mode, prompt.id, SCHEMA_HASH, messages], ensure_ascii=False)
+    # the endpoint too: another server with the same model name is another model
+    body = json.dumps([cfg.base_url.rstrip("/"), cfg.model, cfg.resolved_mode, prompt.id, SCHEMA_HASH, messages],
+                      ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -134,7 +136,7 @@ async def run_llm(items: list[tuple[Form, str]], cfg: LLMConfig, *, client: Any 
             return merged
         except Exception as exc:  # one form's failure is recorded and never stops the others
             usage.failed += 1
-            msg = f"大模型处理「{form.project_name or '表格残片'}」失败：{type(exc).__name__}: {str(exc)[:200]}"
+            msg = f"大模型处理「{form.project_name or '表格残片'}」失败：{failure_text(cfg, exc)}"
             usage.errors.append(msg)
             run.error = msg
             kept = form.model_copy(deep=True)

@@ -11,7 +11,7 @@ import asyncio
 
 from extractor.core.document import Document
 from extractor.core.records import ExtractionResult
-from extractor.llm.client import LLMConfig
+from extractor.llm.client import LLMConfig, failure_text
 from extractor.llm.extract import Usage, run_llm
 from extractor.llm.report import extract_report, has_report
 from extractor.reading import ReadResult
@@ -42,7 +42,7 @@ class LLMStep:
                     return k, await extract_report(t, self.cfg, client=self.client, usage=self.usage)
                 except Exception as exc:  # one report's failure never loses the forms
                     self.usage.failed += 1
-                    msg = f"大模型读取报告正文失败：{type(exc).__name__}: {str(exc)[:200]}"
+                    msg = f"大模型读取报告正文失败：{failure_text(self.cfg, exc)}"
                     self.usage.errors.append(msg)
                     return k, {"error": msg}
             return dict(await asyncio.gather(*(one(k, t) for k, t in texts.items())))

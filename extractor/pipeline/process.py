@@ -71,7 +71,9 @@ def process_many(paths: list[Path], config: ReviewConfig | None, llm: "LLMStep",
         for k, res in zip(where, llm.extract_many(docs, on_done=on_llm)):
             results[k] = res
     except Exception as exc:
-        llm.usage.errors.append(f"大模型步骤整体失败，已全部使用规则解析结果：{type(exc).__name__}: {exc}")
+        from extractor.llm.client import failure_text
+
+        llm.usage.errors.append(f"大模型步骤整体失败，已全部使用规则解析结果：{failure_text(llm.cfg, exc)}")
         for k in where:
             results[k] = process(paths[k])
     return [finish(r, config) for r in results if r is not None]
