@@ -20,6 +20,10 @@ from extractor.core.records import Form, Indicator, SourceRef
 from extractor.llm.schemas import LLMForm
 
 _NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+_CELL = re.compile(r"[\t\n|]")
+_TOKEN = re.compile(r"[\s；;，,。]+")
+_LABELLED = re.compile(r"^(.{1,12}?)[：:](.+)$")
+SHORT_FIELDS = {"project_name", "department", "implementing_unit", "project_lead", "phone"}
 
 
 class SourceIndex:
@@ -30,17 +34,36 @@ class SourceIndex:
         self.page = page
         self.norm = clean(text)
         nums: set[float] = set()
-        for cell in re.split(r"[\t\n|]", text):
-            for m in _NUM.finditer(clean(cell)):
-                try:
-                    nums.add(round(float(m.group().replace(",", "")), 6))
-                except ValueError:
-                    pass
+        cells: set[str] = set()
+        for cell in _CELL.split(text):
+            # a cell's numbers as printed (``113.8699 68`` is one number broken by a line) and word by
+            # word (``4 4 4``: three cells that a converter left on one line)
+            parts = [clean(cell)] + [clean(t) for t in _TOKEN.split(cell)]
+            for part in parts:
+                for m in _NUM.finditer(part):
+                    try:
+                        nums.add(round(float(m.group().replace(",", "")), 6))
+                    except ValueError:
+                        pass
+            for part in parts:
+                if part:
+                    cells.add(part)
+                    lab = _LABELLED.match(part)
+                    if lab:
+                        cells.add(lab.group(2))
         self.numbers = nums
+        self.cells = cells
 
     def has_text(self, value: str) -> bool:
         v = clean(value)
         return bool(v) and v in self.norm
+
+    def fills_a_cell(self, value: str) -> bool:
+        """Whether a short value (a name, a unit, a phone) is a whole cell or word of the source, or
+        what follows a short label (``联系电话：…``): where such a value is printed, not a phrase
+        inside a sentence (the sentence may be an instruction planted for the model)."""
+        v = clean(value)
+        return bool(v) and v in self.cells
 
     def has_number(self, value: float) -> bool:
         return round(float(value), 6) in self.numbers
@@ -89,6 +112,9 @@ class Reconciliation:
         ok = index.found(llm) or (year_field and index.has_text(str(llm)))
         if not ok:
             self.unverified.append({"field": field, "value": llm})
+            return parser
+        if parser is None and field in SHORT_FIELDS and not index.fills_a_cell(str(llm)):
+            self.unverified.append({"field": field, "value": llm, "note": "原文中只出现在一段文字之中，不在该项的单元格里"})
             return parser
         if parser is None:
             self.filled.append({"field": field, "value": llm})
