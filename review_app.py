@@ -168,7 +168,7 @@ def _import_progress() -> None:
         st.caption("导入在后台进行：切换页面或关闭浏览器不会中断它。")
         if st.button("停止导入（已导入的文件保留）", key="stop_import"):
             job.stop_requested = True
-    elif not st.session_state.get("import_shown") == job.import_id:
+    elif st.session_state.get("import_shown") != job.import_id:
         st.session_state["import_shown"] = job.import_id
         st.rerun()  # the whole page: the report and the triage pick up the new forms
 
@@ -212,7 +212,7 @@ def page_import() -> None:
     st.write(f"支持{SUPPORTED_TEXT}；损坏或无法识别的文件会列出原因，其余文件照常处理。"
              "同名的不同文件是不同的文件；重新导入已修改的文件时，未变化的数值上的更正与处理意见全部保留。")
     jobs = import_jobs(DB_PATH)
-    running = jobs.get("job") is not None and jobs["job"].alive
+    running = jobs.get("job") is not None and jobs["job"].alive  # before the button: it is disabled meanwhile
     st.file_uploader("上传文件", accept_multiple_files=True, key="uploads")
     st.text_input("或输入文件夹路径", key="folder")
     st.button("开始导入", type="primary", key="do_import", disabled=running, on_click=_start_import)

@@ -4,57 +4,22 @@ Screenshots go to tests/_generated/."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_support import field
+from browser_support import ARGS, CHROMIUM, SHOTS, field, need_chromium, review_app
 from conftest import ROOT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = ROOT / "tests" / "_generated"
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI 需要 Debian 的 chromium（/usr/bin/chromium）：.ci/run 应先安装它")
-    pytest.skip("没有安装 chromium（apt-get install chromium）", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+need_chromium()
 
 
 @pytest.fixture()
 def app(tmp_path: Path):  # type: ignore[no-untyped-def]
-    port = _free_port()
     db = tmp_path / "review.db"
-    env = {**os.environ, "EXTRACTOR_DB": str(db), "EXTRACTOR_SEED": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "review_app.py"),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start")
-    yield url, db
-    proc.terminate()
-    proc.wait(timeout=20)
+    with review_app(db) as url:
+        yield url, db
 
 
 def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
@@ -66,9 +31,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
     folder.mkdir()
     shutil.copy(ROOT / "samples" / "000_6226a1c3cfbc3ef3.txt", folder)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(url)
         page.get_by_text("导入", exact=True).click()

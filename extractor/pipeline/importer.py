@@ -109,7 +109,6 @@ class ImportJob:
     current: str = ""
     page: tuple[int, int] | None = None  # OCR page k of n of the current file
     import_id: int | None = None
-    error: str | None = None
     stop_requested: bool = False
     _thread: threading.Thread | None = None
     _started: threading.Event = field(default_factory=threading.Event)
@@ -123,11 +122,6 @@ class ImportJob:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.alive
 
     def _run(self) -> None:
         def on_page(f: str, k: int, n: int) -> None:
@@ -147,8 +141,8 @@ class ImportJob:
         try:
             run_import(self.store, self.files, self.cfg, self.skipped, self.who, on_done,
                        should_stop=lambda: self.stop_requested, on_start=on_start)
-        except Exception as exc:  # recorded as stopped by run_import; kept here for the page
-            self.error = f"{type(exc).__name__}: {exc}"
+        except Exception:  # noqa: S110 - run_import has recorded the import as stopped, with the reason
+            pass
         finally:
             ocr_pages.set_progress(None)
             self._started.set()

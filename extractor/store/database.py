@@ -67,16 +67,19 @@ def form_identity(form: dict[str, Any]) -> tuple[Any, ...]:
 def _match_forms(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[int, int]:
     """new index -> old index, by identity in three passes of decreasing strictness; each old form
     is taken once, and a form without name or indicators matches nothing."""
-    keys = (form_identity,
+    def indicators(f: dict[str, Any]) -> tuple[str, ...] | None:
+        return None if f.get("project_name") else form_identity(f)[3] or None
+
+    keys = (lambda f: form_identity(f) if any(form_identity(f)) else None,
             lambda f: (f.get("project_name"), f.get("department")) if f.get("project_name") else None,
-            lambda f: form_identity(f)[3] if not f.get("project_name") and form_identity(f)[3] else None)
+            indicators)
     match: dict[int, int] = {}
     taken: set[int] = set()
     for key in keys:
         free: dict[Any, list[int]] = {}
         for j, f in enumerate(old):
             k = key(f)
-            if j not in taken and k is not None and k != (None, None, None, ()):
+            if j not in taken and k is not None:
                 free.setdefault(k, []).append(j)
         for i, f in enumerate(new):
             k = key(f)
@@ -162,16 +165,15 @@ class Store:
                 doc_id = row["id"]
                 c.execute("UPDATE documents SET sha256=?,kind=?,status=?,error=?,imported_at=? WHERE id=?",
                           (sha256, kind, result.get("status", "ok"), result.get("error"), now(), doc_id))
-            old = [(r["id"], json.loads(r["data"])) for r in
-                   c.execute("SELECT id, data FROM forms WHERE document_id=? AND retired_at IS NULL ORDER BY idx",
-                             (doc_id,))]
+            old = c.execute("SELECT id, data, version FROM forms WHERE document_id=? AND retired_at IS NULL "
+                            "ORDER BY idx", (doc_id,)).fetchall()
             new = list(result.get("forms") or [])
-            match = _match_forms([d for _, d in old], new)
+            match = _match_forms([json.loads(r["data"]) for r in old], new)
             for idx, form in enumerate(new):
                 data = json.dumps(form, ensure_ascii=False)
                 if idx in match:
-                    form_id = old[match[idx]][0]
-                    before = c.execute("SELECT data, version FROM forms WHERE id=?", (form_id,)).fetchone()
+                    before = old[match[idx]]
+                    form_id = before["id"]
                     if before["data"] != data:  # a page showing the old reading must not save over the new one
                         c.execute("UPDATE forms SET version=version+1 WHERE id=?", (form_id,))
                         self._event(c, form_id, before["version"] + 1, "reimport", name, None, None, "")
@@ -183,8 +185,8 @@ class Store:
                                         "VALUES(?,?,?,?,?)", (doc_id, -1 - idx, form.get("project_name"),
                                                               form.get("department"), data)).lastrowid
                 self._refresh_summary(c, form_id)
-            used = {old[j][0] for j in match.values()}
-            for form_id, _ in old:
+            used = {old[j]["id"] for j in match.values()}
+            for form_id in (r["id"] for r in old):
                 if form_id in used:
                     continue
                 if self._has_work(c, form_id):
