@@ -44,10 +44,11 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
     if step is None:
         return
     u = step.usage
-    console.print(f"大模型：调用 {u.calls} 次，缓存命中 {u.cached} 次，失败 {u.failed} 次；"
-                  f"输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}")
+    console.print(f"大模型：得到回答 {u.calls} 份，缓存命中 {u.cached} 次，失败 {u.failed} 次，超时 {u.timed_out} 次；"
+                  f"{u.http.text()}；输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}",
+                  markup=False)
     for e in u.errors[:10]:
-        console.print(f"  · {e}")
+        console.print(f"  · {e}", markup=False)
 
 
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,

@@ -142,3 +142,95 @@ def answers_for(paths: list[Any]) -> Callable[[list[dict[str, Any]]], dict[str, 
                 return d
         return {}
     return answer
+
+
+def llm_form_of(form: dict[str, Any]) -> dict[str, Any]:
+    """A contract form (gold or export) in the shape the model is asked to return."""
+    from extractor.llm.schemas import LLMForm
+
+    d = {k: v for k, v in form.items() if k in LLMForm.model_fields and k not in ("funds", "indicators")}
+    d["funds"] = {row: {k: v for k, v in (form.get("funds") or {}).get(row, {}).items()
+                        if k in ("initial", "full_year", "executed", "weight", "rate", "score")}
+                  for row in ("total", "fiscal", "carryover", "other")}
+    d["indicators"] = [{k: i.get(k) for k in ("level1", "level2", "name", "target", "actual", "weight", "score",
+                                               "deviation")} for i in form.get("indicators") or []]
+    return LLMForm.model_validate(d).model_dump()
+
+
+def _identity_hits(form: dict[str, Any], text: str) -> int:
+    """How many of a form's identifying values the (cleaned) prompt text contains."""
+    from extractor.core.figures import clean
+
+    hits = 0
+    for key in ("project_name", "department", "implementing_unit"):
+        v = clean(str(form.get(key) or ""))
+        if len(v) >= 3 and v in text:
+            hits += 2
+    for ind in (form.get("indicators") or [])[:8]:
+        v = clean(str(ind.get("name") or ""))
+        if len(v) >= 3 and v in text:
+            hits += 1
+    return hits
+
+
+def answers_from_gold(gold_paths: list[Any]) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    """An oracle: every call answered with the gold form(s) the prompt's text holds.
+
+    A call about one form gets the gold form that best matches its text; a call about a whole
+    document (its prompt asks for ``forms``) gets every gold form found in it, in order. A perfect
+    model, for measuring how much of it the LLM step keeps."""
+    from extractor.core.figures import clean
+
+    files = [json.loads(open(p, encoding="utf-8").read())["forms"] for p in gold_paths]
+    golds = [f for forms in files for f in forms]
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        text = clean(messages[-1]["content"])
+        if "<<<文件开始>>>" in messages[-1]["content"]:  # the document prompt: every form of the file
+            best = max(files, key=lambda forms: sum(_identity_hits(g, text) for g in forms), default=[])
+            return {"forms": [llm_form_of(g) for g in best if _identity_hits(g, text) >= 2]}
+        scored = [(h, i) for i, g in enumerate(golds) if (h := _identity_hits(g, text)) >= 2]
+        if not scored:
+            return {}
+        return llm_form_of(golds[max(scored)[1]])
+    return answer
+
+
+def noisy(answer: Callable[[list[dict[str, Any]]], dict[str, Any]], seed: int = 7, drop: float = 0.1,
+          perturb: float = 0.1, invent: float = 0.05) -> tuple[Callable[[list[dict[str, Any]]], dict[str, Any]],
+                                                             list[tuple[str, Any]]]:
+    """A careless model: each value of ``answer``'s forms is dropped (``drop``), each number perturbed
+    (``perturb``), each text replaced by an invented one (``invent``). Returns the answer function and
+    the list of (field name, bad value) it has handed out."""
+    import random
+
+    rng = random.Random(seed)
+    bad: list[tuple[str, Any]] = []
+
+    def spoil(obj: dict[str, Any]) -> None:
+        for k, v in list(obj.items()):
+            if isinstance(v, dict):
+                spoil(v)
+            elif isinstance(v, list):
+                for x in v:
+                    if isinstance(x, dict):
+                        spoil(x)
+            elif v is None or k == "year":
+                continue
+            elif rng.random() < drop:
+                obj[k] = None
+            elif isinstance(v, (int, float)) and rng.random() < perturb:
+                new = round(v + rng.choice([1, -1, 0.5, 2.5, v * 0.1 or 1]), 2)
+                obj[k] = new
+                bad.append((k, new))
+            elif isinstance(v, str) and rng.random() < invent:
+                new = rng.choice(["全面完成年度目标", "98.5%", "张伟", "13912345678", "按期完成"]) + str(rng.randint(1, 99))
+                obj[k] = new
+                bad.append((k, new))
+
+    def answer_noisy(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        d = json.loads(json.dumps(answer(messages)))
+        for form in d.get("forms", [d]):
+            spoil(form)
+        return d
+    return answer_noisy, bad

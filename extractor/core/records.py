@@ -148,6 +148,9 @@ class LLMRun(BaseModel):
     filled: list[dict] = Field(default_factory=list, description="由大模型补充、并已在原文中核实的值")
     disagreements: list[dict] = Field(default_factory=list, description="大模型与规则解析不一致之处（保留规则解析结果）")
     unverified: list[dict] = Field(default_factory=list, description="大模型给出但原文中找不到的值（未采用）")
+    values: dict[str, dict] = Field(default_factory=dict, description=(
+        "逐值来源：字段路径 → {source: parser 规则解析 / model 大模型（已核实） / both 两者一致 / "
+        "disputed 两者不一致（保留规则解析） / unverified 大模型的值未核实（未采用）, why 原因}"))
 
 
 LOW_READING_CONFIDENCE = 0.7  # a form read below this goes first in the review queue and is marked for checking

@@ -38,6 +38,8 @@ class LLMConfig:
     max_retries: int = 4  # transport retries (429, 5xx, timeouts)
     max_reasks: int = 2  # instructor re-asks on invalid answers
     max_tokens: int = 4096
+    form_deadline: float = 300.0  # seconds one form (all its calls, retries and re-asks) may take
+    batch_deadline: float = 3600.0  # seconds the whole LLM pass of a batch may take; 0 = no limit
     price_in_per_1k: float = 0.0
     price_out_per_1k: float = 0.0
     cache_dir: str = "out/llm_cache"
@@ -99,18 +101,61 @@ def failure_text(cfg: LLMConfig, exc: BaseException, limit: int = 200) -> str:
     return text[:limit]
 
 
-def build_client(cfg: LLMConfig):  # type: ignore[no-untyped-def]
-    """An async instructor client for the endpoint (transport retries are ours, not the SDK's)."""
+class HTTPCounter:
+    """Every HTTP request the client sends, by outcome (a re-ask after a garbage answer, a retry after
+    a 429 and a request that timed out are each a request)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.by_status: dict[str, int] = {}
+
+    @property
+    def unanswered(self) -> int:
+        """Requests with no response (timed out, connection lost)."""
+        return self.sent - sum(self.by_status.values())
+
+    async def on_request(self, request: Any) -> None:
+        self.sent += 1
+
+    async def on_response(self, response: Any) -> None:
+        code = response.status_code
+        key = "成功" if code < 300 else ("限流429" if code == 429 else ("服务端错误5xx" if code >= 500 else f"错误{code}"))
+        self.by_status[key] = self.by_status.get(key, 0) + 1
+
+    def text(self) -> str:
+        parts = [f"{k} {v}" for k, v in sorted(self.by_status.items())]
+        if self.unanswered:
+            parts.append(f"无响应（超时或断开） {self.unanswered}")
+        return f"HTTP 请求 {self.sent} 次" + (f"（{'，'.join(parts)}）" if parts else "")
+
+
+def build_client(cfg: LLMConfig, counter: HTTPCounter | None = None):  # type: ignore[no-untyped-def]
+    """An async instructor client for the endpoint (transport retries are ours, not the SDK's);
+    ``counter`` sees every HTTP request it sends."""
     import instructor
-    from openai import AsyncOpenAI
+    from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
     if not cfg.configured:
         raise ConfigError(OFFLINE_NOTE)
     mode = cfg.resolved_mode
     if mode not in MODES:
         raise ConfigError(f"不支持的 instructor 模式“{mode}”；可用的模式：{', '.join(MODES)}")
-    client = AsyncOpenAI(base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout, max_retries=0)
+    http = None
+    if counter is not None:
+        http = DefaultAsyncHttpxClient(event_hooks={"request": [counter.on_request], "response": [counter.on_response]})
+    client = AsyncOpenAI(base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout, max_retries=0,
+                         http_client=http)
     return instructor.from_openai(client, mode=getattr(instructor.Mode, mode))
+
+
+async def close_client(client: Any) -> None:
+    """Close the SDK client inside an instructor client (before its event loop ends)."""
+    close = getattr(getattr(client, "client", None), "close", None)
+    if close is not None:
+        try:
+            await close()
+        except Exception:  # noqa: S110 - closing a broken connection must not mask the results
+            pass
 
 
 def _unwrap(exc: BaseException | None) -> BaseException | None:

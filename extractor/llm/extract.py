@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.records import Form, LLMRun
-from extractor.llm.client import LLMConfig, build_client, call_model, failure_text
+from extractor.llm.client import HTTPCounter, LLMConfig, build_client, call_model, close_client, failure_text
 from extractor.llm.grounding import SourceIndex, reconcile
 from extractor.llm.prompts import Prompt, load_prompt
 from extractor.llm.schemas import LLMForm
@@ -67,15 +67,26 @@ def cache_key(cfg: LLMConfig, prompt: Prompt, messages: list[dict[str, str]]) ->
 
 @dataclass
 class Usage:
-    """Calls, tokens and estimated cost of a batch."""
+    """Calls, tokens and estimated cost of a batch. ``calls`` counts answers the model gave (not from
+    the cache); ``http`` counts every HTTP request sent, by outcome (re-asks and retries included)."""
 
     calls: int = 0
     cached: int = 0
     failed: int = 0
+    timed_out: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float = 0.0
     errors: list[str] = field(default_factory=list)
+    http: HTTPCounter = field(default_factory=HTTPCounter)
+
+    def add(self, other: "Usage") -> None:
+        for a in ("calls", "cached", "failed", "timed_out", "tokens_in", "tokens_out", "cost"):
+            setattr(self, a, getattr(self, a) + getattr(other, a))
+        self.errors += other.errors
+        self.http.sent += other.http.sent
+        for k, v in other.http.by_status.items():
+            self.http.by_status[k] = self.http.by_status.get(k, 0) + v
 
 
 async def _call(client: Any, cfg: LLMConfig, messages: list[dict[str, str]]) -> tuple[LLMForm, int, int]:
@@ -112,41 +123,120 @@ def _hint(form: Form) -> str:
     return ""
 
 
-async def run_llm(items: list[tuple[Form, str]], cfg: LLMConfig, *, client: Any = None,
-                  on_done: Callable[[int, int], None] | None = None) -> tuple[list[Form], Usage]:
-    """Run the step for every (form, form text); returns the reconciled forms and the batch usage."""
+def doubtful(form: Form, threshold: float = 0.9) -> bool:
+    """Whether the reading core itself doubts its reading of the form (then a grounded value of the
+    model wins over a differing text value of the parser)."""
+    return form.is_fragment or form.confidence < threshold
+
+
+@dataclass
+class Job:
+    """One call: a form (its text with the context around it) or a document where no form was found."""
+
+    form: Form | None
+    text: str
+    context: str = ""
+    doubtful: bool = True
+    slot: int | None = None  # the form's place in its document
+
+
+class Deadline:
+    """The batch's overall deadline and each form's own: how long the next call may wait."""
+
+    def __init__(self, cfg: LLMConfig) -> None:
+        self.cfg = cfg
+        self.end = asyncio.get_running_loop().time() + cfg.batch_deadline if cfg.batch_deadline > 0 else None
+
+    def budget(self) -> float:
+        per = self.cfg.form_deadline if self.cfg.form_deadline > 0 else 1e9
+        if self.end is None:
+            return per
+        return max(0.0, min(per, self.end - asyncio.get_running_loop().time()))
+
+
+def _failed_form(form: Form, run: LLMRun, msg: str) -> Form:
+    kept = form.model_copy(deep=True)
+    run.error = msg
+    kept.llm = run
+    kept.warnings.append("大模型步骤未完成，保留规则解析结果")
+    return kept
+
+
+async def run_jobs(jobs: list[Job], cfg: LLMConfig, *, client: Any = None, usage: Usage | None = None,
+                   on_done: Callable[[int, int], None] | None = None,
+                   on_job: Callable[[int, Any], None] | None = None) -> tuple[list[Any], Usage]:
+    """Run every job; a form job gives its reconciled form, a document job the list of forms the model
+    found (grounded). ``on_job(i, result)`` is called as each job ends. Every job ends by its deadline:
+    a job that runs out of time keeps the parser's reading."""
+    from extractor.llm.document import read_document_job
+
     prompt = load_prompt("form_extract")
-    client = client or build_client(cfg)
+    usage = usage or Usage()
+    own = client is None
+    client = client or build_client(cfg, usage.http)
     cache = DiskCache(cfg.cache_dir)
     sem = asyncio.Semaphore(cfg.concurrency)
-    usage = Usage()
+    deadline = Deadline(cfg)
     done = 0
 
-    async def one(form: Form, text: str) -> Form:
+    async def form_job(job: Job) -> Form:
+        form = job.form
+        assert form is not None
+        text = f"{job.context}\n{job.text}" if job.context else job.text
+        messages = prompt.render(form_text=_with_context(job), parser_hint=_hint(form))
+        run = LLMRun(prompt=prompt.id, model=cfg.model)
+        answer, tin, tout, run.cached = await cached_call(client, cfg, cache, prompt, messages, LLMForm, usage, sem)
+        run.tokens_in, run.tokens_out = tin, tout
+        run.cost = round(tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k, 6)
+        merged, rec = reconcile(form, answer, SourceIndex(text), doubtful=job.doubtful)
+        run.filled, run.disagreements, run.unverified = rec.filled, rec.disagreements, rec.unverified
+        run.values = rec.values
+        merged.llm = run
+        return merged
+
+    async def one(k: int, job: Job) -> Any:
         nonlocal done
-        messages = prompt.render(form_text=text, parser_hint=_hint(form))
+        name = (job.form.project_name if job.form is not None else None) or ("表格残片" if job.form else "全文")
         run = LLMRun(prompt=prompt.id, model=cfg.model)
         try:
-            answer, tin, tout, run.cached = await cached_call(client, cfg, cache, prompt, messages, LLMForm, usage, sem)
-            run.tokens_in, run.tokens_out = tin, tout
-            run.cost = round(tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k, 6)
-            merged, rec = reconcile(form, answer, SourceIndex(text))
-            run.filled, run.disagreements, run.unverified = rec.filled, rec.disagreements, rec.unverified
-            merged.llm = run
-            return merged
+            budget = deadline.budget()
+            if budget <= 0:
+                raise TimeoutError
+            work = form_job(job) if job.form is not None else read_document_job(job, cfg, client, cache, usage, sem)
+            result = await asyncio.wait_for(work, budget)
+        except (TimeoutError, asyncio.TimeoutError):
+            usage.timed_out += 1
+            msg = f"大模型处理「{name}」超时（单份时限 {cfg.form_deadline:g} 秒、批次时限 {cfg.batch_deadline:g} 秒），保留规则解析结果"
+            usage.errors.append(msg)
+            result = _failed_form(job.form, run, msg) if job.form is not None else []
         except Exception as exc:  # one form's failure is recorded and never stops the others
             usage.failed += 1
-            msg = f"大模型处理「{form.project_name or '表格残片'}」失败：{failure_text(cfg, exc)}"
+            msg = f"大模型处理「{name}」失败：{failure_text(cfg, exc)}"
             usage.errors.append(msg)
-            run.error = msg
-            kept = form.model_copy(deep=True)
-            kept.llm = run
-            kept.warnings.append("大模型步骤失败，保留规则解析结果")
-            return kept
-        finally:
-            done += 1
-            if on_done:
-                on_done(done, len(items))
+            result = _failed_form(job.form, run, msg) if job.form is not None else []
+        done += 1
+        if on_done:
+            on_done(done, len(jobs))
+        if on_job:
+            on_job(k, result)
+        return result
 
-    forms = await asyncio.gather(*(one(f, t) for f, t in items))
-    return list(forms), usage
+    try:
+        results = await asyncio.gather(*(one(k, j) for k, j in enumerate(jobs)))
+    finally:
+        if own:
+            await close_client(client)
+    return list(results), usage
+
+
+def _with_context(job: Job) -> str:
+    if not job.context:
+        return job.text
+    return f"（以下为表前的标题等上下文，仅供识别，不属于本表）\n{job.context}\n（上下文结束，以下为本表）\n{job.text}"
+
+
+async def run_llm(items: list[tuple[Form, str]], cfg: LLMConfig, *, client: Any = None,
+                  on_done: Callable[[int, int], None] | None = None) -> tuple[list[Form], Usage]:
+    """The step for every (form, form text); returns the reconciled forms and the batch usage."""
+    jobs = [Job(f, t, doubtful=doubtful(f)) for f, t in items]
+    return await run_jobs(jobs, cfg, client=client, on_done=on_done)

@@ -12,7 +12,7 @@ from typing import Any
 
 from extractor.core.quantity import borderline
 from extractor.core.records import Form
-from extractor.llm.client import LLMConfig, build_client
+from extractor.llm.client import LLMConfig, build_client, close_client
 from extractor.llm.extract import DiskCache, Usage, cached_call
 from extractor.llm.prompts import load_prompt
 from extractor.llm.schemas import SecondOpinion
@@ -31,9 +31,10 @@ def candidates(form: Form) -> list[tuple[int, str]]:
 async def second_opinions(forms: list[Form], cfg: LLMConfig, client: Any = None, usage: Usage | None = None) -> None:
     """Attach opinions to the vague-target / unmeasured-actual flags of each form (in place)."""
     prompt = load_prompt("second_opinion")
-    client = client or build_client(cfg)
-    cache = DiskCache(cfg.cache_dir)
     usage = usage or Usage()
+    own = client is None
+    client = client or build_client(cfg, usage.http)
+    cache = DiskCache(cfg.cache_dir)
     sem = asyncio.Semaphore(cfg.concurrency)
 
     async def one(form: Form) -> None:
@@ -59,4 +60,8 @@ async def second_opinions(forms: list[Form], cfg: LLMConfig, client: Any = None,
                         "agrees": (not op.target_quantified) if fl.code == "vague-target" else (not op.actual_measured),
                         "reason": op.reason, "model": cfg.model, "prompt": prompt.id}
 
-    await asyncio.gather(*(one(f) for f in forms))
+    try:
+        await asyncio.gather(*(one(f) for f in forms))
+    finally:
+        if own:
+            await close_client(client)

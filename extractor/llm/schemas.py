@@ -76,6 +76,14 @@ class LLMForm(BaseModel):
     total_score: Num = Field(None, description="总分行的得分")
 
 
+class LLMDocument(BaseModel):
+    """一份文件中的全部项目支出绩效自评表（含部门整体、转移支付自评表及表格残片）。没有就返回空列表。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    forms: list[LLMForm] = Field(default_factory=list, description="文件中的各张自评表，按出现顺序；目标申报表、报告正文中的评分表不算")
+
+
 class ReportProject(BaseModel):
     """报告中列出的一个项目。"""
 

@@ -106,6 +106,16 @@ def _out_path(out_dir: Path, src: Path, taken: set[str]) -> Path:
     return out_dir / name
 
 
+def _guarded(write: Callable[[int, ExtractionResult], ExtractionResult], n: int, res: ExtractionResult,
+             path: Path) -> None:
+    """An early write (the parser's reading, a file the LLM step finished) that fails is left to the
+    final write, which records the failure on the file."""
+    try:
+        write(n, res)
+    except Exception:  # noqa: S110 - the final pass writes this file again and reports its error
+        pass
+
+
 def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = True, fail_fast: bool = False,
               on_done: Callable[[Path, ExtractionResult], None] | None = None,
               postprocess: Callable[[dict], dict] | None = None,
@@ -119,19 +129,39 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
     taken: set[str] = set()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    results = process_many(files, config, llm, on_llm) if llm is not None else None
+    outs = [_out_path(out_dir, f, taken) if out_dir is not None else None for f in files]
+
+    def write(n: int, res: ExtractionResult) -> ExtractionResult:
+        if outs[n] is not None:
+            data = result_to_contract(res, provenance=provenance)
+            if postprocess is not None:
+                data = postprocess(data)
+            write_atomic(outs[n], dumps(data))
+        return res
+
+    results = None
+    if llm is not None:
+        # the parser's reading of every file is on disk before the first model call, and each file is
+        # rewritten as its calls end: an interrupted or timed-out LLM pass loses nothing
+        first: list[tuple[int, tuple[Path, ExtractionResult, Path | None]]] = []
+
+        def parsed(n: int, res: ExtractionResult) -> None:
+            _guarded(write, n, res, files[n])
+            first.append((n, (files[n], res, outs[n])))
+            if out_dir is not None and len(first) == len(files):  # every parser reading is on disk
+                early = BatchReport(results=[r for _, r in sorted(first, key=lambda x: x[0])], skipped=rep.skipped,
+                                    stopped="大模型步骤进行中：各文件暂为规则解析结果")
+                write_atomic(out_dir / "_batch.json", json.dumps(early.summary(), ensure_ascii=False, indent=1))
+
+        results = process_many(files, config, llm, on_llm, on_parsed=parsed,
+                               on_file=lambda n, res: _guarded(write, n, res, files[n]))
     for n, f in enumerate(files):
         res = results[n] if results is not None else process(f, config)
-        out = None
+        out = outs[n]
         try:
             if transform is not None and res.status == "ok":
                 res = transform(res)
-            if out_dir is not None:
-                out = _out_path(out_dir, f, taken)
-                data = result_to_contract(res, provenance=provenance)
-                if postprocess is not None:
-                    data = postprocess(data)
-                write_atomic(out, dumps(data))
+            write(n, res)
         except Exception as exc:  # a later stage failed on this file: recorded on it, the batch goes on
             res = failed(f, exc)
             if out is not None:

@@ -53,10 +53,11 @@ def process(path: str | Path, config: ReviewConfig | None = None, llm: "LLMStep 
 
 
 def process_many(paths: list[Path], config: ReviewConfig | None, llm: "LLMStep",
-                 on_llm: Any = None) -> list[ExtractionResult]:
-    """Several files with the LLM step: every file read first, then one concurrent LLM pass across
-    all of them (so concurrency spans files), then review. A failure of the LLM pass as a whole falls
-    back to the parser for every file."""
+                 on_llm: Any = None, on_parsed: Any = None, on_file: Any = None) -> list[ExtractionResult]:
+    """Several files with the LLM step: every file read first (each handed to ``on_parsed(k, result)``
+    as the parser read it, reviewed), then one concurrent LLM pass across all of them (so concurrency
+    spans files), each file handed to ``on_file(k, result)`` as soon as its calls have ended. A failure
+    of the LLM pass as a whole falls back to the parser for every file."""
     results: list[ExtractionResult | None] = []
     docs: list[Document] = []
     where: list[int] = []
@@ -67,16 +68,29 @@ def process_many(paths: list[Path], config: ReviewConfig | None, llm: "LLMStep",
             results.append(None)
         except Exception as exc:
             results.append(failed(f, exc))
+            if on_parsed:
+                on_parsed(k, results[-1])
+
+    def parsed(j: int, res: ExtractionResult) -> None:
+        if on_parsed:
+            on_parsed(where[j], finish(res, config))
+
+    def done(j: int, res: ExtractionResult) -> None:
+        results[where[j]] = finish(res, config)
+        if on_file:
+            on_file(where[j], results[where[j]])
+
     try:
-        for k, res in zip(where, llm.extract_many(docs, on_done=on_llm)):
-            results[k] = res
+        for k, res in zip(where, llm.extract_many(docs, on_done=on_llm, on_parsed=parsed, on_file=done)):
+            if results[k] is None:
+                results[k] = finish(res, config)
     except Exception as exc:
         from extractor.llm.client import failure_text
 
         llm.usage.errors.append(f"大模型步骤整体失败，已全部使用规则解析结果：{failure_text(llm.cfg, exc)}")
         for k in where:
-            results[k] = process(paths[k])
-    return [finish(r, config) for r in results if r is not None]
+            results[k] = process(paths[k], config)
+    return [r for r in results if r is not None]
 
 
 def process_file(path: str | Path, llm: "LLMStep | None" = None) -> ExtractionResult:

@@ -32,6 +32,16 @@ class ReadResult:
     target_forms: list[dict] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)  # token ranges of every form found (repeats too)
+    starts: list[int] = field(default_factory=list)  # each form's first token (for the context before it)
+
+    def context_before(self, i: int, chars: int = 1200) -> str:
+        """The text just before form ``i`` (its heading, the page above a fragment), up to ``chars``."""
+        start = self.starts[i] if i < len(self.starts) else 0
+        lo = max(0, start - 400)
+        for a, b in self.spans:
+            if b <= start and b > lo:
+                lo = b
+        return _span_text(self.tokens, lo, start)[-chars:]
 
 
 def _span_text(tokens: list[Token], start: int, end: int) -> str:
@@ -76,6 +86,7 @@ def read(doc: Document) -> ReadResult:
             last_year = form.year
         out.forms.append(form)
         out.texts.append(_span_text(tokens, span.start, span.end))
+        out.starts.append(span.start)
         out.spans.append((span.start, span.end))
     _drop_repeats(out)
     return out
@@ -119,7 +130,8 @@ def _drop_repeats(out: ReadResult) -> None:
     if drop:
         keep = [k for k in range(len(out.forms)) if k not in drop]
         out.forms = [out.forms[k] for k in keep]
-        out.texts = [out.texts[k] for k in keep]  # spans stay: the repeat's text is the form's, not a report's
+        out.texts = [out.texts[k] for k in keep]
+        out.starts = [out.starts[k] for k in keep]  # spans stay: the repeat's text is the form's, not a report's
 
 
 def _scored_row(ind) -> bool:

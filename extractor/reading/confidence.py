@@ -98,6 +98,17 @@ def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> No
     if form.indicators and hollow > 0.3 * len(form.indicators) and hollow > 1:
         w.append(f"{hollow}个指标行没有任何数值，指标表可能未读对")
         penalty += min(0.3, 0.3 * hollow / len(form.indicators))
+    scored = [i for i in form.indicators if (i.name or "").strip() not in _NOTHING]
+    unscored = sum(1 for i in scored if i.score is None)
+    if scored and unscored < len(scored) and unscored * 3 >= len(scored) and unscored > 1:
+        w.append(f"{unscored}个指标行有名称却没有得分，而其他行有：得分一栏可能未读对")
+        penalty += 0.1
+    sum_scores = sum(i.score for i in scored if isinstance(i.score, (int, float)))
+    if isinstance(form.total_score, (int, float)) and isinstance(form.funds.total.score, (int, float)):
+        sum_scores += form.funds.total.score
+    if isinstance(form.total_score, (int, float)) and scored and sum_scores > form.total_score + 0.51:
+        w.append(f"各项得分合计{sum_scores:g}超过总分{form.total_score:g}")
+        penalty += 0.1
     nameless = sum(1 for i in form.indicators if not i.name)
     if nameless:
         w.append(f"{nameless}个指标行没有指标名称")
