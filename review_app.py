@@ -471,16 +471,21 @@ def page_form() -> None:
                  + "；".join(f"{_field_label(k)}（{v:.2f}）" for k, v in low.items()))
     llm = form.get("llm") or {}
     if llm.get("unverified") or llm.get("disagreements") or llm.get("filled"):
-        with st.expander(f"大模型复核（{md_text(llm.get('model'))}，{md_text(llm.get('prompt'))}）：补充 "
+        with st.expander(f"大模型复核（{md_text(llm.get('model'))}，{md_text(llm.get('prompt'))}）：补充或更正 "
                          f"{len(llm.get('filled') or [])} 处，不一致 {len(llm.get('disagreements') or [])} 处，"
                          f"未核实 {len(llm.get('unverified') or [])} 处", expanded=bool(llm.get("unverified"))):
             for u in llm.get("unverified") or []:
-                st.error(f"未核实（原文中找不到，未采用）：{md_text(u['field'])} = {md_text(u['value'])}")
+                st.error(f"未核实（{md_text(u.get('note') or '原文中找不到')}，未采用）："
+                         f"{md_text(u['field'])} = {md_text(u['value'])}")
             for d in llm.get("disagreements") or []:
                 st.warning(f"不一致：{md_text(d['field'])}：规则解析“{md_text(d.get('parser'))}”，"
                            f"大模型“{md_text(d.get('llm'))}”（已保留规则解析）")
             for f_ in llm.get("filled") or []:
-                st.info(f"由大模型补充（已在原文中核实）：{md_text(f_['field'])} = {md_text(f_['value'])}")
+                if "replaced" in f_:
+                    st.info(f"由大模型更正（已在原文中核实）：{md_text(f_['field'])} = {md_text(f_['value'])}，"
+                            f"规则解析原为“{md_text(f_['replaced'])}”（{md_text(f_.get('why'))}）")
+                else:
+                    st.info(f"由大模型补充（已在原文中核实）：{md_text(f_['field'])} = {md_text(f_['value'])}")
     stale = [c for c in store.corrections(fid) if c["stale"] and c["active"]]
     if stale:
         st.warning("原文件已更新，以下更正所针对的原值已变化，未自动套用，请重新确认：" +

@@ -1,9 +1,10 @@
-"""Benchmark: the LLM step on 200 forms against the local fake server (2 s per call, concurrency 8).
+"""Benchmark: the LLM step on 200 uncertain forms against the local fake server (2 s per call,
+concurrency 8).
 
-Runs the real openai + instructor path through ``LLMStep`` (forms only, narrative reports off) twice
-with a fresh cache: the first run
-must make exactly one call per form, the second none (all from the cache). Prints wall time,
-calls and cache hits for each run.
+Runs the real openai + instructor path through ``LLMStep`` (forms only, narrative reports off; the
+confidence threshold above 1 puts every form in scope, as if the reading core doubted each) twice
+with a fresh cache: the first run should make one call per form, the second none (all from the
+cache). Prints wall time, calls per form in scope, HTTP requests and cache hits for each run.
 
 usage: python benchmarks/bench_llm.py [--forms 200] [--delay 2] [--concurrency 8]
 """
@@ -49,14 +50,16 @@ def main() -> None:
         cfg = load_llm_config(None, base_url=srv.base_url, api_key="sk-bench", model="fake-model",
                               concurrency=args.concurrency, cache_dir=str(Path(tmp) / "cache"), timeout=30.0)
         for label in ("第一次运行", "第二次运行（缓存）"):
-            step = LLMStep(cfg, scope="all", reports=False)  # forms only: one call per form
+            step = LLMStep(cfg, threshold=1.01, reports=False)  # every form uncertain; forms only
             before = len(srv.requests)
             t0 = time.perf_counter()
             results = step.extract_many(docs)
             took = time.perf_counter() - t0
             forms = sum(len(r.forms) for r in results)
-            print(f"{label}：{forms} 份自评表，用时 {took:.1f} 秒；调用模型 {len(srv.requests) - before} 次，"
-                  f"缓存命中 {step.usage.cached} 次，失败 {step.usage.failed} 次（每次调用延迟 {args.delay:g} 秒，并发 {args.concurrency}）")
+            calls = len(srv.requests) - before
+            print(f"{label}：{forms} 份自评表（均在范围内），用时 {took:.1f} 秒；调用模型 {calls} 次"
+                  f"（每份 {calls / max(forms, 1):.2f} 次），{step.usage.http.text()}，缓存命中 {step.usage.cached} 次，"
+                  f"失败 {step.usage.failed} 次（每次调用延迟 {args.delay:g} 秒，并发 {args.concurrency}）")
 
 
 if __name__ == "__main__":

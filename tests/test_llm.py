@@ -48,7 +48,7 @@ def test_every_mode_gives_the_parsers_values(mode: str, tmp_path: Path) -> None:
         items, forms, usage = _run(_cfg(srv, tmp_path, mode=mode))
         assert usage.calls == len(items) == len(srv.requests) == 5 and usage.failed == 0
     for (parsed, _), got in zip(items, forms):
-        assert got.llm.prompt == "form_extract@v1" and got.llm.model == "fake-model"
+        assert got.llm.prompt == "form_extract@v2" and got.llm.model == "fake-model"
         assert not got.llm.disagreements and not got.llm.unverified
         assert got.indicators == parsed.indicators and got.project_name == parsed.project_name
     body = srv.requests[0]["body"]

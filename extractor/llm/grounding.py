@@ -153,7 +153,13 @@ class SourceIndex:
         self.norm = clean("\n".join(safe))
         nums: set[float] = set()
         cells: set[str] = set()
+        self.word_at: dict[str, list[int]] = {}  # each word of the source: where it stands (word count)
+        n_words = 0
         for cell in safe:
+            for t in _TOKEN.split(cell):
+                if (w := clean(t)):
+                    self.word_at.setdefault(w, []).append(n_words)
+                    n_words += 1
             # a cell's numbers as printed (``113.8699 68`` is one number broken by a line) and word by
             # word (``4 4 4``: three cells that a converter left on one line)
             parts = [clean(cell)] + [clean(t) for t in _TOKEN.split(cell)]
@@ -199,11 +205,19 @@ class SourceIndex:
             return False
         if v in self.cells:
             return True
-        for i in range(1, len(v)):
-            if v[:i] in self.cells:
-                rest = v[i:]
-                if rest in self.cells or any(rest[:j] in self.cells and rest[j:] in self.cells
-                                             for j in range(1, len(rest))):
+        return self._joined(v, 0, [], 4)
+
+    def _joined(self, v: str, i: int, at: list[int], left: int) -> bool:
+        """Whether ``v[i:]`` is at most ``left`` more whole words of the source, all of them within a
+        short stretch of it (a cell a converter cut into words, printed apart in a column-wise dump)."""
+        if i == len(v):
+            return len(at) >= 2
+        if left == 0:
+            return False
+        for j in range(len(v), i, -1):
+            for pos in self.word_at.get(v[i:j], ())[:20]:
+                near = at + [pos]
+                if max(near) - min(near) <= 80 and self._joined(v, j, near, left - 1):
                     return True
         return False
 
@@ -405,10 +419,28 @@ def _check_model_totals(form: Form, rec: Reconciliation) -> None:
                     rec.values[key] = {"source": "unverified", "model": value, "why": "得分超过分值"}
 
 
-def _merge_indicator(rec: Reconciliation, i: int, mine: Indicator, theirs: Any, index: SourceIndex) -> None:
+def _column_fails(form: Form, answer: LLMForm) -> dict[str, str]:
+    """The 分值 / 得分 columns whose parser reading fails the form's arithmetic while the model's adds
+    up: the column's sum (with the funds row) against the 总分 row (or 100 for 分值)."""
+    out: dict[str, str] = {}
+    for attr, total in (("weight", "total_weight"), ("score", "total_score")):
+        t = _num(getattr(answer, total))
+        if t is None or (_num(getattr(form, total)) is not None and abs(_num(getattr(form, total)) - t) > 1e-6):
+            t = 100.0 if attr == "weight" else None
+        if t is None:
+            continue
+        model = _sum([getattr(i, attr) for i in answer.indicators] + [getattr(answer.funds.total, attr) or 0])
+        parser = _sum([getattr(i, attr) or 0 for i in form.indicators] + [getattr(form.funds.total, attr) or 0])
+        if model is not None and abs(model - t) <= 0.51 and (parser is None or abs(parser - t) > 0.51):
+            out[attr] = f"规则解析的{'分值' if attr == 'weight' else '得分'}合计{parser:g}与总分{t:g}不符，大模型的各项相加相符"
+    return out
+
+
+def _merge_indicator(rec: Reconciliation, i: int, mine: Indicator, theirs: Any, index: SourceIndex,
+                     columns: dict[str, str] | None = None) -> None:
     for f in IND_FIELDS:
         p, m = getattr(mine, f), getattr(theirs, f)
-        fails = None
+        fails = (columns or {}).get(f)
         if f == "score" and _num(p) is not None and _num(mine.weight) is not None and p > mine.weight + 1e-6:
             fails = f"规则解析的得分{p:g}超过分值{mine.weight:g}"
         v = rec.merge(f"indicators.{i}.{f}", p, m, fails)
@@ -488,13 +520,14 @@ def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceI
         elif ind.name:
             rec._refuse("indicators.name", ind.name, why or "原文中找不到")
     theirs_ok = [ind for j, ind in enumerate(answer.indicators) if j in ok_rows]
+    columns = _column_fails(form, answer)
     if not form.indicators or (rec.doubtful and len(theirs_ok) >= max(1, len(answer.indicators) * 0.8)):
         pairs = align_rows([{"name": t.name} for t in theirs_ok], [{"name": i.name} for i in form.indicators])
         old = form.indicators
         rows: list[Indicator] = []
         for j, ind in enumerate(theirs_ok):
             base = old[pairs[j]].model_copy(deep=True) if j in pairs else Indicator()
-            _merge_indicator(rec, len(rows), base, ind, index)
+            _merge_indicator(rec, len(rows), base, ind, index, columns)
             rows.append(base)
         used = set(pairs.values())
         for k, ind in enumerate(old):
@@ -509,7 +542,7 @@ def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceI
     pairs = align_rows([{"name": i.name} for i in form.indicators], [{"name": t.name} for t in answer.indicators])
     matched = set(pairs.values())
     for i, j in pairs.items():
-        _merge_indicator(rec, i, form.indicators[i], answer.indicators[j], index)
+        _merge_indicator(rec, i, form.indicators[i], answer.indicators[j], index, columns)
     for j, ind in enumerate(answer.indicators):
         if j in matched or j not in ok_rows:
             continue
