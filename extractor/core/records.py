@@ -145,7 +145,7 @@ class LLMRun(BaseModel):
     tokens_out: int = Field(0, description="输出token数")
     cost: float = Field(0.0, description="估算费用（按配置的千token单价）")
     error: str | None = Field(None, description="调用失败的原因（中文）")
-    filled: list[dict] = Field(default_factory=list, description="由大模型补充、并已在原文中核实的值")
+    filled: list[dict] = Field(default_factory=list, description="由大模型补充或更正、并已在原文中核实的值（更正的注明原值 replaced 与原因 why）")
     disagreements: list[dict] = Field(default_factory=list, description="大模型与规则解析不一致之处（保留规则解析结果）")
     unverified: list[dict] = Field(default_factory=list, description="大模型给出但原文中找不到的值（未采用）")
     values: dict[str, dict] = Field(default_factory=dict, description=(

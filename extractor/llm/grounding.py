@@ -291,6 +291,7 @@ class Reconciliation:
         self.disagreements: list[dict[str, Any]] = []
         self.unverified: list[dict[str, Any]] = []
         self.model_texts: set[str] = set()  # every text value of the model's answer (cleaned)
+        self.substantive = False  # the model's answer holds a form (not an empty or refused answer)
 
     def _refuse(self, field: str, llm: Any, note: str) -> None:
         self.unverified.append({"field": field, "value": llm, "note": note})
@@ -315,6 +316,13 @@ class Reconciliation:
         """The value to keep for one field; ``parser_fails`` says why the parser's value is doubtful
         (a type check or the form's arithmetic), if it is."""
         if _empty(llm):
+            if not _empty(parser) and parser_fails and parser_fails.startswith(_PART_OVER) and self.doubtful \
+                    and self.substantive:
+                # the parser's value fails a check and the model read the cell as empty
+                why = f"{parser_fails}；大模型读为空"
+                self.filled.append({"field": field, "value": None, "replaced": parser, "why": why})
+                self.values[field] = {"source": "model", "parser": parser, "why": why}
+                return None
             if not _empty(parser):
                 self.values[field] = {"source": "parser"}
             return parser
@@ -357,6 +365,9 @@ class Reconciliation:
         if p and p in m and len(m) > len(p) and m in self.index.norm:
             return "规则解析的值不完整（单元格被截断）"
         return None
+
+
+_PART_OVER = "规则解析的分项"  # a part of the funds table over its total: a misread, whatever the model says
 
 
 def _num(v: Any) -> float | None:
@@ -457,6 +468,7 @@ def reconcile(parsed: Form | None, answer: LLMForm, index: SourceIndex,
     form = parsed.model_copy(deep=True) if parsed is not None else Form()
     rec = Reconciliation(index, doubtful or parsed is None)
     rec.model_texts = {clean(v) for v in _texts(answer.model_dump())}
+    rec.substantive = bool(answer.indicators or answer.project_name or answer.funds.total.full_year is not None)
     _merge_rows(form, answer, rec, index)
     for key in SCALARS:
         fails = None
@@ -482,9 +494,14 @@ def reconcile(parsed: Form | None, answer: LLMForm, index: SourceIndex,
         mine, theirs = getattr(form.funds, row), getattr(answer.funds, row)
         for col in type(theirs).model_fields:
             p = getattr(mine, col)
-            fails = "规则解析的值不是数字" if isinstance(p, str) and isinstance(getattr(theirs, col), (int, float)) else None
+            fails = None
+            if isinstance(p, str) and isinstance(getattr(theirs, col), (int, float)):
+                fails = "规则解析的值不是数字"
             if col == "rate" and _num(p) is not None and p > 1000:
                 fails = "规则解析的执行率不合常理"
+            whole = _num(getattr(form.funds.total, col, None))
+            if row != "total" and _num(p) is not None and whole is not None and p > whole + 0.01:
+                fails = f"{_PART_OVER}{p:g}超过年度资金总额{whole:g}"
             setattr(mine, col, rec.merge(f"funds.{row}.{col}", p, getattr(theirs, col), fails))
     _check_model_totals(form, rec)
     if index.planted:
@@ -521,21 +538,37 @@ def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceI
             rec._refuse("indicators.name", ind.name, why or "原文中找不到")
     theirs_ok = [ind for j, ind in enumerate(answer.indicators) if j in ok_rows]
     columns = _column_fails(form, answer)
-    if not form.indicators or (rec.doubtful and len(theirs_ok) >= max(1, len(answer.indicators) * 0.8)):
-        pairs = align_rows([{"name": t.name} for t in theirs_ok], [{"name": i.name} for i in form.indicators])
+    named = [j for j, ind in enumerate(answer.indicators) if ind.name]
+    if not form.indicators or (rec.doubtful and theirs_ok and len(theirs_ok) >= 0.8 * len(named)):
+        ok_list = [j for j in range(len(answer.indicators)) if j in ok_rows]
+        pairs = {ok_list[a]: b for a, b in align_rows([{"name": t.name} for t in theirs_ok],
+                                                       [{"name": i.name} for i in form.indicators]).items()}
         old = form.indicators
-        rows: list[Indicator] = []
-        for j, ind in enumerate(theirs_ok):
-            base = old[pairs[j]].model_copy(deep=True) if j in pairs else Indicator()
-            _merge_indicator(rec, len(rows), base, ind, index, columns)
-            rows.append(base)
         used = set(pairs.values())
+        placed: list[tuple[float, Indicator, Any]] = []  # (order, base row, model row)
+        last = -1
+        for j, ind in enumerate(answer.indicators):
+            if j in pairs:
+                last = pairs[j]
+                placed.append((last, old[last].model_copy(deep=True), ind))
+            elif j in ok_rows:
+                placed.append((last + 0.5, Indicator(), ind))
+            elif not ind.name and last + 1 < len(old) and last + 1 not in used:
+                last += 1  # a row whose name the model left out: the parser's row in its place
+                used.add(last)
+                placed.append((last, old[last].model_copy(deep=True), ind))
         for k, ind in enumerate(old):
-            if k not in used and ind.name and (ind.actual or ind.score is not None) and not any(
-                    clean(ind.name) in clean(r.name or "") or clean(r.name or "") in clean(ind.name) for r in rows):
+            if k not in used and ind.name and not any(
+                    clean(r.name or "") and (clean(ind.name) in clean(r.name or "") or clean(r.name or "") in clean(ind.name))
+                    for _, r, _ in placed):
                 rec.disagreements.append({"field": "indicators", "parser": ind.name, "llm": None,
                                           "note": "规则解析多出一行指标，大模型没有"})
-                rows.append(ind)
+                placed.append((k - 0.25, ind, None))
+        rows: list[Indicator] = []
+        for _, base, theirs in sorted(placed, key=lambda x: x[0]):
+            if theirs is not None:
+                _merge_indicator(rec, len(rows), base, theirs, index, columns)
+            rows.append(base)
         if rows:
             form.indicators = rows
         return

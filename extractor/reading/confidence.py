@@ -98,6 +98,9 @@ def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> No
     if form.indicators and hollow > 0.3 * len(form.indicators) and hollow > 1:
         w.append(f"{hollow}个指标行没有任何数值，指标表可能未读对")
         penalty += min(0.3, 0.3 * hollow / len(form.indicators))
+    if form.goal_expected and len(form.goal_expected) >= 20 and not form.goal_actual:
+        w.append("年度总体目标只有预期目标、没有实际完成情况：两栏可能被读成了一栏，请核对")
+        penalty += 0.1
     scored = [i for i in form.indicators if (i.name or "").strip() not in _NOTHING]
     unscored = sum(1 for i in scored if i.score is None)
     if scored and unscored < len(scored) and unscored * 3 >= len(scored) and unscored > 1:
