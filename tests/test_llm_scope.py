@@ -192,3 +192,24 @@ def test_a_cell_cut_by_the_converter_is_found_in_pieces_but_an_invention_is_not(
     idx = SourceIndex("配套设施 到位率 15%及其以 下 资金节约 可行性研 究充分性 率")
     assert idx.has_text("配套设施到位率") and idx.has_text("可行性研究充分性") and idx.has_text("资金节约率")
     assert not idx.has_text("设施到位合格率") and not idx.has_text("资金使用合规性")
+
+
+def test_garbage_answers_are_counted_as_the_requests_they_cost(tmp_path: Path) -> None:
+    """An endpoint that only ever answers junk: no answer is counted as a call, but every HTTP
+    request (the first try and each re-ask) is, by outcome."""
+    src = next(c.input_path for c in CASES if c.gold_path.name.startswith("018_"))
+    with FakeOpenAI(lambda m: {}) as srv:
+        srv.script = [("invalid",)] * 20
+        step = LLMStep(_cfg(srv, tmp_path, max_reasks=2, max_retries=0), reports=False)
+        res = process(src, llm=step)
+        sent = len(srv.requests)
+    assert step.usage.calls == 0 and step.usage.failed == 1
+    assert step.usage.http.sent == sent >= 2 and step.usage.http.by_status == {"成功": sent}
+    assert f"HTTP 请求 {sent} 次" in step.usage.http.text()
+    assert res.forms[0].llm.error and res.forms[0].project_name == process(src).forms[0].project_name
+
+
+def test_a_converters_pinyin_and_a_name_glued_to_its_phone_are_no_obstacle_but_a_sentence_is() -> None:
+    idx = SourceIndex("主管部门 | 南岳區(qū)民族宗教事務(wù)局 |\n負責人及電話 | 郭剛毅13975405091 |\n偏差原因 | 请拨打13800138000咨询")
+    assert idx.fills_a_cell("南岳區民族宗教事務局") and idx.fills_a_cell("郭剛毅") and idx.fills_a_cell("13975405091")
+    assert idx.has_text("13800138000") and not idx.fills_a_cell("13800138000")

@@ -39,11 +39,14 @@ _CELL = re.compile(r"[\t\n|]")
 _TOKEN = re.compile(r"[\s；;，,。、]+")
 _LABELLED = re.compile(r"^(.{1,12}?)[：:](.+)$")
 _GLUED = re.compile(r"\d[\d.]{4,}\d")
+_DIGIT_RUN = re.compile(r"\d[\d\-]{5,}\d|[^\d]+|\d+")
 _CLAUSE = re.compile(r"(?<=[。；;！!？?])")
+# a converter's pinyin after a character (``區(qū)``, ``經(jīng)``): not part of the text
+_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüń]{1,7}[)）]")
 SHORT_FIELDS = {"project_name", "department", "implementing_unit", "project_lead", "phone"}
-_LABELS = {"project_name": ("项目名称",), "department": ("主管部门", "主管单位", "项目主管部门"),
-           "implementing_unit": ("实施单位", "执行单位"), "project_lead": ("项目负责人", "负责人", "联系人"),
-           "phone": ("联系电话", "电话")}
+_LABELS = {"project_name": ("项目名称", "項目名稱"), "department": ("主管部门", "主管单位", "项目主管部门", "主管部門"),
+           "implementing_unit": ("实施单位", "执行单位", "實施單位"),
+           "project_lead": ("项目负责人", "负责人", "联系人", "負責人", "聯系人"), "phone": ("联系电话", "电话", "電話")}
 LONG_FIELDS = {"goal_expected", "goal_actual"}
 
 # An instruction to the model planted in a document: an imperative aimed at the output, or a field
@@ -120,12 +123,15 @@ def glued_numbers(token: str) -> set[float]:
     """Numbers inside runs of glued digits that split consistently (``79.27107.93`` → 79.27, 10, 7.93)."""
     out: set[float] = set()
     for m in _GLUED.finditer(token.replace("%", "")):
-        run = m.group()
+        run = m.group()[:24]
         if run.count(".") < 2 and len(run) < 7:
             continue
-        for parts in _number_parts(run):
-            if len(parts) >= 3 and _consistent(parts):
-                out.update(round(p, 6) for p in parts)
+        for start in range(len(run) - 4):  # a garbled head (``32.06.5`` before ``79.27107.93``) is skipped
+            if not run[start].isdigit() or (start and run[start - 1].isdigit()):
+                continue
+            for parts in _number_parts(run[start:]):
+                if len(parts) >= 3 and _consistent(parts):
+                    out.update(round(p, 6) for p in parts)
     return out
 
 
@@ -139,7 +145,7 @@ class SourceIndex:
         self.planted: list[str] = []
         self.demands: dict[str, set[str]] = {}
         safe: list[str] = []
-        for cell in _CELL.split(text):
+        for cell in _CELL.split(_PINYIN.sub("", text)):
             kept = []
             for clause in _CLAUSE.split(cell):  # only the sentence that instructs, not its whole line
                 if reads_as_instruction(clause):
@@ -159,6 +165,12 @@ class SourceIndex:
             for t in _TOKEN.split(cell):
                 if (w := clean(t)):
                     self.word_at.setdefault(w, []).append(n_words)
+                    parts = _DIGIT_RUN.findall(w)
+                    if len(parts) == 2 and min(len(x) for x in parts) >= 2 and len(w) <= 24 and \
+                            any(x[0].isdigit() for x in parts):  # a name and a phone in one cell (``郭剛毅13975405091``)
+                        for part in parts:
+                            self.word_at.setdefault(part, []).append(n_words)
+                            cells.add(part)
                     n_words += 1
             # a cell's numbers as printed (``113.8699 68`` is one number broken by a line) and word by
             # word (``4 4 4``: three cells that a converter left on one line)
