@@ -202,19 +202,19 @@ def noisy(answer: Callable[[list[dict[str, Any]]], dict[str, Any]], seed: int = 
     """A careless model: each value of ``answer``'s forms is dropped (``drop``), each number perturbed
     (``perturb``), each text replaced by an invented one (``invent``). Returns the answer function and
     the list of (field name, bad value) it has handed out."""
+    import hashlib
     import random
 
-    rng = random.Random(seed)
     bad: list[tuple[str, Any]] = []
 
-    def spoil(obj: dict[str, Any]) -> None:
+    def spoil(obj: dict[str, Any], rng: random.Random) -> None:
         for k, v in list(obj.items()):
             if isinstance(v, dict):
-                spoil(v)
+                spoil(v, rng)
             elif isinstance(v, list):
                 for x in v:
                     if isinstance(x, dict):
-                        spoil(x)
+                        spoil(x, rng)
             elif v is None or k == "year":
                 continue
             elif rng.random() < drop:
@@ -230,7 +230,10 @@ def noisy(answer: Callable[[list[dict[str, Any]]], dict[str, Any]], seed: int = 
 
     def answer_noisy(messages: list[dict[str, Any]]) -> dict[str, Any]:
         d = json.loads(json.dumps(answer(messages)))
+        # the same damage for the same request, whatever order concurrent requests arrive in
+        digest = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).hexdigest()
+        rng = random.Random(f"{seed}:{digest}")
         for form in d.get("forms", [d]):
-            spoil(form)
+            spoil(form, rng)
         return d
     return answer_noisy, bad

@@ -160,10 +160,13 @@ class SourceIndex:
         nums: set[float] = set()
         cells: set[str] = set()
         self.word_at: dict[str, list[int]] = {}  # each word of the source: where it stands (word count)
+        self.num_seq: list[float] = []  # every number of the source, in reading order
         n_words = 0
         for cell in safe:
             for t in _TOKEN.split(cell):
                 if (w := clean(t)):
+                    self.num_seq.extend(sorted(_numbers_in(w) | glued_numbers(w)) if len(_NUM.findall(w)) <= 1
+                                        else [round(float(x.replace(",", "")), 6) for x in _NUM.findall(w)])
                     self.word_at.setdefault(w, []).append(n_words)
                     parts = _DIGIT_RUN.findall(w)
                     if len(parts) == 2 and min(len(x) for x in parts) >= 2 and len(w) <= 24 and \
@@ -248,6 +251,44 @@ class SourceIndex:
 
     def has_number(self, value: float) -> bool:
         return round(float(value), 6) in self.numbers
+
+    def number_near(self, anchor: str | None, value: float, window: int = 160) -> bool:
+        """Whether the number is printed shortly after ``anchor`` (a row's name): where that row's
+        figures stand, not anywhere in the form."""
+        a = clean(anchor or "")
+        if not a:
+            return False
+        start = self.norm.find(a)
+        while start >= 0:
+            stretch = self.norm[start + len(a):start + len(a) + window]
+            if round(float(value), 6) in _numbers_in(stretch) | glued_numbers(stretch) or any(
+                    round(float(value), 6) in _numbers_in(w) for w in _TOKEN.split(stretch)):
+                return True
+            start = self.norm.find(a, start + 1)
+        return False
+
+    def in_order(self, values: list[Any], gap: int = 8) -> set[int]:
+        """Which of a column's numbers (in row order) are found in the source's sequence of numbers
+        in that order, each within ``gap`` numbers of the one before: a column read as printed, row
+        after row or column after column, not figures picked from anywhere."""
+        placed: set[int] = set()
+        pos = -1
+        for k, v in enumerate(values):
+            x = _num(v)
+            if x is None:
+                continue
+            x = round(x, 6)
+            stop = len(self.num_seq) if pos < 0 else min(len(self.num_seq), pos + 1 + gap)
+            for j in range(pos + 1, stop):
+                if self.num_seq[j] == x:
+                    placed.add(k)
+                    pos = j
+                    break
+        # a number counts only beside a neighbour of its sequence that was placed too (a lone figure
+        # matched somewhere proves nothing)
+        present = [k for k, v in enumerate(values) if _num(v) is not None]
+        return {k for n, k in enumerate(present) if k in placed and (
+            (n > 0 and present[n - 1] in placed) or (n + 1 < len(present) and present[n + 1] in placed))}
 
     def demanded(self, field: str, value: Any) -> bool:
         """Whether a planted instruction asks for this value (in this field, or any field)."""
@@ -428,6 +469,32 @@ def _check_model_totals(form: Form, rec: Reconciliation) -> None:
             rec.filled = [f for f in rec.filled if f["field"] != total_field]
             rec._refuse(total_field, value, "与表内各项合计不符，不予采用")
             rec.values[total_field] = {"source": "unverified", "model": value, "why": "与表内各项合计不符"}
+    t = form.funds.total
+    full, spent, rate = _num(t.full_year), _num(t.executed), _num(t.rate)
+    if full and spent is not None and rate is not None and abs(spent / full * 100 - rate) > 1.0:
+        for col in ("full_year", "executed", "rate"):  # the model's figure breaks 执行率 = 执行数 ÷ 预算数
+            _take_back(rec, f"funds.total.{col}", t, col, "与执行率＝执行数÷预算数不符")
+    for row in ("total", "fiscal", "carryover", "other"):  # a funds row's figures, in the order printed
+        r = getattr(form.funds, row)
+        cols = [c for c in ("initial", "full_year", "executed", "weight", "rate", "score") if hasattr(r, c)]
+        placed = rec.index.in_order([getattr(r, c) for c in cols], gap=4)
+        for k, col in enumerate(cols):
+            if k not in placed:
+                _take_back(rec, f"funds.{row}.{col}", r, col, "不在该行的数字之间")
+    for attr, total_field in (("weight", "total_weight"), ("score", "total_score")):
+        values = [getattr(i, attr) for i in inds]
+        total = _num(getattr(form, total_field))
+        parts = values + ([getattr(form.funds.total, attr)] if getattr(form.funds.total, attr) is not None else [])
+        adds_up = total is not None and (s_ := _sum(parts)) is not None and abs(s_ - total) <= 0.51
+        if adds_up:
+            continue
+        placed = rec.index.in_order(values)
+        for i, ind in enumerate(inds):  # no total confirms the column: the figure must stand by its row
+            key = f"indicators.{i}.{attr}"
+            info = rec.values.get(key)
+            if info and info["source"] == "model" and i not in placed and \
+                    not rec.index.number_near(ind.name, getattr(ind, attr)):
+                _take_back(rec, key, ind, attr, "不在该行附近，也不在该列的数字次序中，且该列合计无法印证")
     for i, ind in enumerate(inds):
         w, s = _num(ind.weight), _num(ind.score)
         if w is not None and s is not None and s > w + 1e-6:
@@ -457,6 +524,18 @@ def _column_fails(form: Form, answer: LLMForm) -> dict[str, str]:
         if model is not None and abs(model - t) <= 0.51 and (parser is None or abs(parser - t) > 0.51):
             out[attr] = f"规则解析的{'分值' if attr == 'weight' else '得分'}合计{parser:g}与总分{t:g}不符，大模型的各项相加相符"
     return out
+
+
+def _take_back(rec: Reconciliation, key: str, obj: Any, attr: str, why: str) -> None:
+    """Undo a value the model supplied (back to the parser's) when a later check fails."""
+    info = rec.values.get(key)
+    if not info or info["source"] != "model":
+        return
+    value = getattr(obj, attr)
+    setattr(obj, attr, info.get("parser"))
+    rec.filled = [f for f in rec.filled if f["field"] != key]
+    rec._refuse(key, value, why + "，不予采用")
+    rec.values[key] = {"source": "unverified", "model": value, "why": why}
 
 
 def _merge_indicator(rec: Reconciliation, i: int, mine: Indicator, theirs: Any, index: SourceIndex,
@@ -566,9 +645,9 @@ def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceI
             elif j in ok_rows:
                 placed.append((last + 0.5, Indicator(), ind))
             elif not ind.name and last + 1 < len(old) and last + 1 not in used:
-                last += 1  # a row whose name the model left out: the parser's row in its place
+                last += 1  # a row whose name the model left out: the parser's row in its place, as read
                 used.add(last)
-                placed.append((last, old[last].model_copy(deep=True), ind))
+                placed.append((last, old[last].model_copy(deep=True), None))
         for k, ind in enumerate(old):
             if k not in used and ind.name and not any(
                     clean(r.name or "") and (clean(ind.name) in clean(r.name or "") or clean(r.name or "") in clean(ind.name))

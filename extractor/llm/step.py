@@ -128,6 +128,6 @@ class LLMStep:
         if extra and not forms:
             res.warnings = [w for w in res.warnings if "未在文件中找到" not in w]
             res.warnings.append(f"规则解析未识别出自评表，大模型读出 {len(extra)} 张（已在原文中核实），请人工核对")
-        if report:
-            res.reports.append(report)
+        if report and (report.get("error") or any(v for k, v in report.items() if k != "llm")):
+            res.reports.append(report)  # an answer with nothing in it is no report
         return res
