@@ -237,3 +237,34 @@ def noisy(answer: Callable[[list[dict[str, Any]]], dict[str, Any]], seed: int = 
             spoil(form, rng)
         return d
     return answer_noisy, bad
+
+
+def wrong_model_values(gold: dict, pred: dict) -> tuple[int, list[str]]:
+    """How many exported values the model supplied, and those that differ from the gold."""
+    from evalkit.metrics import eq, match_forms
+    from extractor.core.alignment import align_rows
+
+    n, wrong = 0, []
+    pairs, _ = match_forms(gold["forms"], pred["forms"])
+    for gi, pi in pairs:
+        if pi is None:
+            continue
+        g, p = gold["forms"][gi], pred["forms"][pi]
+        rows = {j: i for i, j in align_rows(g.get("indicators") or [], p.get("indicators") or []).items()}
+        for path, info in (p.get("llm") or {}).get("values", {}).items():
+            if info["source"] != "model":
+                continue
+            parts = path.split(".")
+            if parts[0] == "indicators":
+                k = int(parts[1])
+                if k not in rows:
+                    continue  # a row the gold does not have is scored as a row, not here
+                want, got = g["indicators"][rows[k]].get(parts[2]), p["indicators"][k].get(parts[2])
+            elif parts[0] == "funds":
+                want, got = (g["funds"].get(parts[1]) or {}).get(parts[2]), p["funds"][parts[1]].get(parts[2])
+            else:
+                want, got = g.get(path), p.get(path)
+            n += 1
+            if not eq(want, got, level=parts[-1] in ("level1", "level2")):
+                wrong.append(f"{path}: {got!r}（标准 {want!r}）")
+    return n, wrong

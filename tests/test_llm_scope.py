@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from fake_openai import FakeOpenAI, answers_from_gold, noisy
+from fake_openai import FakeOpenAI, answers_from_gold, noisy, wrong_model_values
 
 from evalkit.harness import load_cases
 from evalkit.metrics import Score, score
@@ -29,37 +29,6 @@ def _cfg(srv: FakeOpenAI, tmp: Path, **kw):  # type: ignore[no-untyped-def]
                 timeout=10.0, concurrency=8)
     base.update(kw)
     return load_llm_config(None, **base)
-
-
-def _wrong_model_values(gold: dict, pred: dict) -> tuple[int, list[str]]:
-    """How many exported values the model supplied, and those that differ from the gold."""
-    from evalkit.metrics import eq, match_forms
-    from extractor.core.alignment import align_rows
-
-    n, wrong = 0, []
-    pairs, _ = match_forms(gold["forms"], pred["forms"])
-    for gi, pi in pairs:
-        if pi is None:
-            continue
-        g, p = gold["forms"][gi], pred["forms"][pi]
-        rows = {j: i for i, j in align_rows(g.get("indicators") or [], p.get("indicators") or []).items()}
-        for path, info in (p.get("llm") or {}).get("values", {}).items():
-            if info["source"] != "model":
-                continue
-            parts = path.split(".")
-            if parts[0] == "indicators":
-                k = int(parts[1])
-                if k not in rows:
-                    continue  # a row the gold does not have is scored as a row, not here
-                want, got = g["indicators"][rows[k]].get(parts[2]), p["indicators"][k].get(parts[2])
-            elif parts[0] == "funds":
-                want, got = (g["funds"].get(parts[1]) or {}).get(parts[2]), p["funds"][parts[1]].get(parts[2])
-            else:
-                want, got = g.get(path), p.get(path)
-            n += 1
-            if not eq(want, got, level=parts[-1] in ("level1", "level2")):
-                wrong.append(f"{path}: {got!r}（标准 {want!r}）")
-    return n, wrong
 
 
 def test_a_perfect_model_is_kept_where_the_parser_is_unsure_and_only_those_are_sent(tmp_path: Path) -> None:
@@ -98,7 +67,7 @@ def test_a_careless_model_never_gets_a_wrong_value_exported_as_fact(scope: str, 
         for c in CASES:
             gold = json.loads(c.gold_path.read_text(encoding="utf-8"))
             res = process(c.input_path, llm=LLMStep(cfg, scope=scope, reports=False))
-            n, w = _wrong_model_values(gold, result_to_contract(res, provenance=False))
+            n, w = wrong_model_values(gold, result_to_contract(res, provenance=False))
             used += n
             wrong += [f"{c.gold_path.name[:3]} {x}" for x in w]
     assert len(bad) >= least_bad  # the fake did its damage
