@@ -112,6 +112,10 @@ def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> No
     if isinstance(form.total_score, (int, float)) and scored and sum_scores > form.total_score + 0.51:
         w.append(f"各项得分合计{sum_scores:g}超过总分{form.total_score:g}")
         penalty += 0.1
+    elif isinstance(form.total_score, (int, float)) and len(scored) >= 3 and unscored <= 1 and \
+            form.total_score - sum_scores > max(5.0, 0.1 * form.total_score):
+        w.append(f"各项得分合计{sum_scores:g}比总分{form.total_score:g}少得多：得分一栏可能未读全")
+        penalty += 0.15
     nameless = sum(1 for i in form.indicators if not i.name)
     if nameless:
         w.append(f"{nameless}个指标行没有指标名称")
