@@ -347,3 +347,8 @@ def test_the_network_guard_refuses_other_hosts() -> None:
 
     with pytest.raises(AssertionError, match="only 127.0.0.1"):
         socket.create_connection(("10.255.255.1", 80), timeout=0.5)
+
+
+def test_a_setting_that_is_not_a_number_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="form_deadline"):
+        load_llm_config(None, form_deadline="三百秒")

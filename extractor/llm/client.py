@@ -82,7 +82,11 @@ def load_llm_config(path: str | Path | None = None, **overrides: object) -> LLMC
     for f in fields(LLMConfig):
         if f.name in data:
             v = data[f.name]
-            setattr(cfg, f.name, type(getattr(cfg, f.name))(v) if not isinstance(getattr(cfg, f.name), str) else str(v))
+            kind = type(getattr(cfg, f.name))
+            try:
+                setattr(cfg, f.name, str(v) if kind is str else kind(v))
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"大模型配置项 {f.name} 的值“{v}”不是{'整数' if kind is int else '数字'}") from exc
     if cfg.mode and cfg.mode.upper() not in MODES:
         raise ConfigError(f"不支持的 instructor 模式“{cfg.mode}”；可用的模式：{', '.join(MODES)}")
     cfg.mode = cfg.mode.upper()
