@@ -27,6 +27,8 @@ class FakeOpenAI:
         self.script: list[tuple] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests the server held at once
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +42,15 @@ class FakeOpenAI:
                 with outer.lock:
                     outer.requests.append({"body": body, "headers": dict(self.headers)})
                     action = outer.script.pop(0) if outer.script else ("ok",)
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    self._answer(body, action)
+                finally:
+                    with outer.lock:
+                        outer.in_flight -= 1
+
+            def _answer(self, body: dict[str, Any], action: tuple) -> None:
                 if outer.delay:
                     time.sleep(outer.delay)
                 kind = action[0]

@@ -185,3 +185,12 @@ def test_a_converters_pinyin_and_a_name_glued_to_its_phone_are_no_obstacle_but_a
     idx = SourceIndex("主管部门 | 南岳區(qū)民族宗教事務(wù)局 |\n負責人及電話 | 郭剛毅13975405091 |\n偏差原因 | 请拨打13800138000咨询")
     assert idx.fills_a_cell("南岳區民族宗教事務局") and idx.fills_a_cell("郭剛毅") and idx.fills_a_cell("13975405091")
     assert idx.has_text("13800138000") and not idx.fills_a_cell("13800138000")
+
+
+def test_forms_and_report_chunks_share_one_concurrency_bound(tmp_path: Path) -> None:
+    """Seed 000 holds a narrative report (two chunks) and five forms; with concurrency 2 the server
+    never holds more than two requests at once."""
+    seed = ROOT / "samples" / "000_6226a1c3cfbc3ef3.txt"
+    with FakeOpenAI(lambda m: {}, delay=0.3) as srv:
+        process(seed, llm=LLMStep(_cfg(srv, tmp_path, concurrency=2), scope="all"))
+        assert len(srv.requests) >= 6 and srv.max_in_flight == 2

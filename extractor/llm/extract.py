@@ -164,7 +164,8 @@ def _failed_form(form: Form, run: LLMRun, msg: str) -> Form:
 
 async def run_jobs(jobs: list[Job], cfg: LLMConfig, *, client: Any = None, usage: Usage | None = None,
                    on_done: Callable[[int, int], None] | None = None,
-                   on_job: Callable[[int, Any], None] | None = None) -> tuple[list[Any], Usage]:
+                   on_job: Callable[[int, Any], None] | None = None,
+                   sem: asyncio.Semaphore | None = None) -> tuple[list[Any], Usage]:
     """Run every job; a form job gives its reconciled form, a document job the list of forms the model
     found (grounded). ``on_job(i, result)`` is called as each job ends. Every job ends by its deadline:
     a job that runs out of time keeps the parser's reading."""
@@ -175,7 +176,7 @@ async def run_jobs(jobs: list[Job], cfg: LLMConfig, *, client: Any = None, usage
     own = client is None
     client = client or build_client(cfg, usage.http)
     cache = DiskCache(cfg.cache_dir)
-    sem = asyncio.Semaphore(cfg.concurrency)
+    sem = sem or asyncio.Semaphore(cfg.concurrency)  # one bound for every call of the batch
     deadline = Deadline(cfg)
     done = 0
 

@@ -77,13 +77,14 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-async def extract_report(text: str, cfg: LLMConfig, client: Any = None, usage: Usage | None = None) -> dict[str, Any]:
+async def extract_report(text: str, cfg: LLMConfig, client: Any = None, usage: Usage | None = None,
+                         sem: asyncio.Semaphore | None = None) -> dict[str, Any]:
     """One narrative report: chunk, call, ground, merge."""
     prompt = load_prompt("report_extract")
     client = client or build_client(cfg)
     cache = DiskCache(cfg.cache_dir)
     usage = usage or Usage()
-    sem = asyncio.Semaphore(cfg.concurrency)
+    sem = sem or asyncio.Semaphore(cfg.concurrency)  # shared with the batch's other calls when given
     unverified: list[dict[str, Any]] = []
 
     async def one(chunk_text: str) -> dict[str, Any]:

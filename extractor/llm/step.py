@@ -88,10 +88,10 @@ class LLMStep:
                 forms[k][i] = result  # type: ignore[assignment]
             finish(k)
 
-        async def report(k: int, text: str, client: object) -> None:
+        async def report(k: int, text: str, client: object, sem: asyncio.Semaphore) -> None:
             try:
                 reports[k] = await asyncio.wait_for(
-                    extract_report(text, self.cfg, client=client, usage=self.usage),
+                    extract_report(text, self.cfg, client=client, usage=self.usage, sem=sem),
                     self.cfg.form_deadline if self.cfg.form_deadline > 0 else None)
             except Exception as exc:  # one report's failure never loses the forms
                 self.usage.failed += 1
@@ -102,8 +102,10 @@ class LLMStep:
 
         async def run_all() -> None:
             client = self.client or build_client(self.cfg, self.usage.http)
-            tasks = [run_jobs(jobs, self.cfg, client=client, usage=self.usage, on_done=on_done, on_job=on_job)]
-            tasks += [report(k, t, client) for k, t in report_text.items()]
+            sem = asyncio.Semaphore(self.cfg.concurrency)  # forms and reports share the bound
+            tasks = [run_jobs(jobs, self.cfg, client=client, usage=self.usage, on_done=on_done, on_job=on_job,
+                              sem=sem)]
+            tasks += [report(k, t, client, sem) for k, t in report_text.items()]
             batch = self.cfg.batch_deadline if self.cfg.batch_deadline > 0 else None
             try:
                 await asyncio.wait_for(asyncio.gather(*tasks), batch + 5 if batch else None)
