@@ -270,25 +270,45 @@ class SourceIndex:
     def in_order(self, values: list[Any], gap: int = 8) -> set[int]:
         """Which of a column's numbers (in row order) are found in the source's sequence of numbers
         in that order, each within ``gap`` numbers of the one before: a column read as printed, row
-        after row or column after column, not figures picked from anywhere."""
-        placed: set[int] = set()
-        pos = -1
-        for k, v in enumerate(values):
-            x = _num(v)
-            if x is None:
-                continue
-            x = round(x, 6)
-            stop = len(self.num_seq) if pos < 0 else min(len(self.num_seq), pos + 1 + gap)
-            for j in range(pos + 1, stop):
-                if self.num_seq[j] == x:
-                    placed.add(k)
-                    pos = j
-                    break
-        # a number counts only beside a neighbour of its sequence that was placed too (a lone figure
-        # matched somewhere proves nothing)
+        after row or column after column, not figures picked from anywhere. The longest such chain
+        is taken; a number counts only beside a neighbour of the column that is in the chain too (a
+        lone figure matched somewhere proves nothing)."""
         present = [k for k, v in enumerate(values) if _num(v) is not None]
-        return {k for n, k in enumerate(present) if k in placed and (
-            (n > 0 and present[n - 1] in placed) or (n + 1 < len(present) and present[n + 1] in placed))}
+        where: dict[float, list[int]] = {}
+        for j, x in enumerate(self.num_seq):
+            where.setdefault(x, []).append(j)
+        out: set[int] = set()
+        left = list(range(len(present)))
+        for _run in range(4):  # a column may be printed in a few runs (a page break, a block of rows)
+            chain = self._longest_chain(values, present, left, where, gap)
+            if len(chain) < 2:
+                break
+            out |= {present[n] for n in chain if n - 1 in chain or n + 1 in chain}
+            left = [n for n in left if n not in chain]
+        return out
+
+    def _longest_chain(self, values: list[Any], present: list[int], left: list[int],
+                       where: dict[float, list[int]], gap: int) -> set[int]:
+        """The longest run of the column's values (indices into ``present``) printed in order."""
+        best: dict[tuple[int, int], tuple[int, tuple[int, int] | None]] = {}
+        ends: dict[int, list[tuple[int, int]]] = {}
+        for n in left:
+            for j in where.get(round(float(values[present[n]]), 6), [])[:200]:
+                top: tuple[int, tuple[int, int] | None] = (1, None)
+                for m in range(max(0, n - 3), n):  # up to two values of the column skipped
+                    for jj, length in ends.get(m, []):
+                        if jj < j <= jj + gap * (n - m) and length + 1 > top[0]:
+                            top = (length + 1, (m, jj))
+                best[(n, j)] = top
+                ends.setdefault(n, []).append((j, top[0]))
+        if not best:
+            return set()
+        node: tuple[int, int] | None = max(best, key=lambda key: best[key][0])
+        chain: set[int] = set()
+        while node is not None:
+            chain.add(node[0])
+            node = best[node][1]
+        return chain
 
     def demanded(self, field: str, value: Any) -> bool:
         """Whether a planted instruction asks for this value (in this field, or any field)."""
@@ -479,7 +499,7 @@ def _check_model_totals(form: Form, rec: Reconciliation) -> None:
         cols = [c for c in ("initial", "full_year", "executed", "weight", "rate", "score") if hasattr(r, c)]
         placed = rec.index.in_order([getattr(r, c) for c in cols], gap=4)
         for k, col in enumerate(cols):
-            if k not in placed:
+            if k not in placed and getattr(r, col) is not None:
                 _take_back(rec, f"funds.{row}.{col}", r, col, "不在该行的数字之间")
     for attr, total_field in (("weight", "total_weight"), ("score", "total_score")):
         values = [getattr(i, attr) for i in inds]
