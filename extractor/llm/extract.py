@@ -138,6 +138,7 @@ class Job:
     context: str = ""
     doubtful: bool = True
     slot: int | None = None  # the form's place in its document
+    source: str = ""  # the document's own text under the form (grounding only)
 
 
 class Deadline:
@@ -183,7 +184,7 @@ async def run_jobs(jobs: list[Job], cfg: LLMConfig, *, client: Any = None, usage
     async def form_job(job: Job) -> Form:
         form = job.form
         assert form is not None
-        text = f"{job.context}\n{job.text}" if job.context else job.text
+        text = "\n".join(t for t in (job.context, job.text, job.source) if t)
         messages = prompt.render(form_text=_with_context(job), parser_hint=_hint(form))
         run = LLMRun(prompt=prompt.id, model=cfg.model)
         answer, tin, tout, run.cached = await cached_call(client, cfg, cache, prompt, messages, LLMForm, usage, sem)

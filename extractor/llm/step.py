@@ -37,9 +37,10 @@ class LLMStep:
     def wants(self, form: Form) -> bool:
         return self.scope == "all" or doubtful(form, self.threshold)
 
-    def jobs_for(self, read: ReadResult) -> list[Job]:
+    def jobs_for(self, read: ReadResult, doc: Document | None = None) -> list[Job]:
         """The calls one read document needs."""
-        jobs = [Job(f, t, context=read.context_before(i), doubtful=doubtful(f, self.threshold), slot=i)
+        jobs = [Job(f, t, context=read.context_before(i), doubtful=doubtful(f, self.threshold), slot=i,
+                    source=read.source_text(i, doc.pages) if doc is not None else "")
                 for i, (f, t) in enumerate(zip(read.forms, read.texts)) if self.wants(f)]
         if not read.forms:
             outside = text_outside_forms(read)
@@ -64,7 +65,7 @@ class LLMStep:
         owner: list[tuple[int, int | None]] = []  # per job: (document, form index or None for a document job)
         jobs: list[Job] = []
         for k, r in enumerate(reads):
-            for job in self.jobs_for(r):
+            for job in self.jobs_for(r, docs[k]):
                 owner.append((k, job.slot))
                 jobs.append(job)
         report_text = {k: t for k, r in enumerate(reads) if self.reports and has_report(t := text_outside_forms(r))}
