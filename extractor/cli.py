@@ -47,6 +47,9 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
     console.print(f"大模型：得到回答 {u.calls} 份，缓存命中 {u.cached} 次，失败 {u.failed} 次，超时 {u.timed_out} 次；"
                   f"{u.http.text()}；输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}",
                   markup=False)
+    if u.values_used or u.values_disputed or u.values_refused:
+        console.print(f"大模型的值：补充或更正 {u.values_used} 处（均已在原文中核实），与规则解析不一致 {u.values_disputed} 处"
+                      f"（保留规则解析），未能核实而未采用 {u.values_refused} 处；详见各表的 llm 记录", markup=False)
     for e in u.errors[:10]:
         console.print(f"  · {e}", markup=False)
 

@@ -194,3 +194,22 @@ def test_forms_and_report_chunks_share_one_concurrency_bound(tmp_path: Path) -> 
     with FakeOpenAI(lambda m: {}, delay=0.3) as srv:
         process(seed, llm=LLMStep(_cfg(srv, tmp_path, concurrency=2), scope="all"))
         assert len(srv.requests) >= 6 and srv.max_in_flight == 2
+
+
+def test_the_cli_says_how_many_of_the_models_values_it_used_disputed_and_refused(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    src = next(c.input_path for c in CASES if c.gold_path.name.startswith("035_"))
+    with FakeOpenAI(answers_from_gold([c.gold_path for c in CASES])) as srv:
+        env = dict(os.environ, EXTRACTOR_LLM_BASE_URL=srv.base_url, EXTRACTOR_LLM_API_KEY="sk-cli",
+                   EXTRACTOR_LLM_MODEL="fake-model", EXTRACTOR_LLM_CACHE_DIR=str(tmp_path / "cache"))
+        p = subprocess.run([sys.executable, "-m", "extractor", "extract", str(src), "-o", str(tmp_path / "out"), "--llm"],
+                           env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert p.returncode == 0, p.stderr
+    line = next(x for x in p.stdout.splitlines() if x.startswith("大模型的值："))
+    used = int(line.split("补充或更正 ")[1].split(" 处")[0])
+    out = json.loads((tmp_path / "out" / f"{src.stem}.json").read_text(encoding="utf-8"))
+    assert used == len(out["forms"][0]["llm"]["filled"]) > 50
+    assert "HTTP 请求 1 次（成功 1）" in p.stdout

@@ -80,5 +80,7 @@ async def read_document_job(job: Any, cfg: LLMConfig, client: Any, cache: Any, u
         run.filled, run.disagreements, run.unverified, run.values = (rec.filled, rec.disagreements, rec.unverified,
                                                                       rec.values)
         form.llm = run
+        usage.values_used += len(rec.filled)
+        usage.values_refused += len(rec.unverified)
         out.append(form)
     return out

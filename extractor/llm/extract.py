@@ -74,6 +74,9 @@ class Usage:
     cached: int = 0
     failed: int = 0
     timed_out: int = 0
+    values_used: int = 0  # values the model filled or corrected (grounded)
+    values_disputed: int = 0  # values both found, differing: the parser's kept
+    values_refused: int = 0  # values not found where the field is printed: never used
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float = 0.0
@@ -81,7 +84,8 @@ class Usage:
     http: HTTPCounter = field(default_factory=HTTPCounter)
 
     def add(self, other: "Usage") -> None:
-        for a in ("calls", "cached", "failed", "timed_out", "tokens_in", "tokens_out", "cost"):
+        for a in ("calls", "cached", "failed", "timed_out", "values_used", "values_disputed", "values_refused",
+                  "tokens_in", "tokens_out", "cost"):
             setattr(self, a, getattr(self, a) + getattr(other, a))
         self.errors += other.errors
         self.http.sent += other.http.sent
@@ -194,6 +198,9 @@ async def run_jobs(jobs: list[Job], cfg: LLMConfig, *, client: Any = None, usage
         run.filled, run.disagreements, run.unverified = rec.filled, rec.disagreements, rec.unverified
         run.values = rec.values
         merged.llm = run
+        usage.values_used += len(rec.filled)
+        usage.values_disputed += len(rec.disagreements)
+        usage.values_refused += len(rec.unverified)
         return merged
 
     async def one(k: int, job: Job) -> Any:
