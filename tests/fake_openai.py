@@ -122,7 +122,6 @@ def _completion(req: dict[str, Any], text: str, finish: str) -> dict[str, Any]:
 def answers_from_parser(path: Any) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
     """Scripted answers: what the parser read from ``path``, for the form named in the prompt."""
     from extractor.core.figures import clean
-    from extractor.llm.schemas import LLMForm
     from extractor.pipeline.process import process_file
     from extractor.store.contract import result_to_contract
 
@@ -133,11 +132,7 @@ def answers_from_parser(path: Any) -> Callable[[list[dict[str, Any]]], dict[str,
         for f in forms:
             keys = [f.get("project_name"), f.get("department"), (f.get("indicators") or [{}])[0].get("name")]
             if f.get("project_name") and all(clean(k) in text for k in keys if k):
-                d = {k: v for k, v in f.items() if k in LLMForm.model_fields and k not in ("funds", "indicators")}
-                d["funds"] = f["funds"]
-                d["indicators"] = [{k: i[k] for k in ("level1", "level2", "name", "target", "actual", "weight",
-                                                     "score", "deviation")} for i in f["indicators"]]
-                return LLMForm.model_validate(d).model_dump()
+                return llm_form_of(f)
         return {}
     return answer
 

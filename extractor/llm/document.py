@@ -77,10 +77,8 @@ async def read_document_job(job: Any, cfg: LLMConfig, client: Any, cache: Any, u
         form.warnings.insert(0, "规则解析未能识别此表，由大模型读出（各值均已在原文中核实），请对照原文核对")
         run = LLMRun(prompt=prompt.id, model=cfg.model, cached=cached,
                      tokens_in=tin if k == 0 else 0, tokens_out=tout if k == 0 else 0)
-        run.filled, run.disagreements, run.unverified, run.values = (rec.filled, rec.disagreements, rec.unverified,
-                                                                      rec.values)
+        rec.record(run)
+        usage.tally(rec)
         form.llm = run
-        usage.values_used += len(rec.filled)
-        usage.values_refused += len(rec.unverified)
         out.append(form)
     return out

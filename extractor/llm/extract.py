@@ -83,14 +83,11 @@ class Usage:
     errors: list[str] = field(default_factory=list)
     http: HTTPCounter = field(default_factory=HTTPCounter)
 
-    def add(self, other: "Usage") -> None:
-        for a in ("calls", "cached", "failed", "timed_out", "values_used", "values_disputed", "values_refused",
-                  "tokens_in", "tokens_out", "cost"):
-            setattr(self, a, getattr(self, a) + getattr(other, a))
-        self.errors += other.errors
-        self.http.sent += other.http.sent
-        for k, v in other.http.by_status.items():
-            self.http.by_status[k] = self.http.by_status.get(k, 0) + v
+    def tally(self, rec: Any) -> None:
+        """Count one reconciliation's used, disputed and refused values."""
+        self.values_used += len(rec.filled)
+        self.values_disputed += len(rec.disagreements)
+        self.values_refused += len(rec.unverified)
 
 
 async def _call(client: Any, cfg: LLMConfig, messages: list[dict[str, str]]) -> tuple[LLMForm, int, int]:
@@ -195,12 +192,9 @@ async def run_jobs(jobs: list[Job], cfg: LLMConfig, *, client: Any = None, usage
         run.tokens_in, run.tokens_out = tin, tout
         run.cost = round(tin / 1000 * cfg.price_in_per_1k + tout / 1000 * cfg.price_out_per_1k, 6)
         merged, rec = reconcile(form, answer, SourceIndex(text), doubtful=job.doubtful)
-        run.filled, run.disagreements, run.unverified = rec.filled, rec.disagreements, rec.unverified
-        run.values = rec.values
+        rec.record(run)
+        usage.tally(rec)
         merged.llm = run
-        usage.values_used += len(rec.filled)
-        usage.values_disputed += len(rec.disagreements)
-        usage.values_refused += len(rec.unverified)
         return merged
 
     async def one(k: int, job: Job) -> Any:

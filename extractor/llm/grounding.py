@@ -47,7 +47,6 @@ SHORT_FIELDS = {"project_name", "department", "implementing_unit", "project_lead
 _LABELS = {"project_name": ("项目名称", "項目名稱"), "department": ("主管部门", "主管单位", "项目主管部门", "主管部門"),
            "implementing_unit": ("实施单位", "执行单位", "實施單位"),
            "project_lead": ("项目负责人", "负责人", "联系人", "負責人", "聯系人"), "phone": ("联系电话", "电话", "電話")}
-LONG_FIELDS = {"goal_expected", "goal_actual"}
 
 # An instruction to the model planted in a document: an imperative aimed at the output, or a field
 # named together with a value to put in it.
@@ -366,6 +365,11 @@ class Reconciliation:
         self.model_texts: set[str] = set()  # every text value of the model's answer (cleaned)
         self.substantive = False  # the model's answer holds a form (not an empty or refused answer)
 
+    def record(self, run: Any) -> None:
+        """Put what was filled, disputed, refused and where each value came from on the form's run."""
+        run.filled, run.disagreements, run.unverified, run.values = (self.filled, self.disagreements,
+                                                                      self.unverified, self.values)
+
     def _refuse(self, field: str, llm: Any, note: str) -> None:
         self.unverified.append({"field": field, "value": llm, "note": note})
 
@@ -484,11 +488,7 @@ def _check_model_totals(form: Form, rec: Reconciliation) -> None:
         bad = (t is not None and cap is not None and t > cap + 1e-6) or (s is not None and t is not None
                                                                            and abs(s - t) > 0.51)
         if bad:
-            value = getattr(form, total_field)
-            setattr(form, total_field, info.get("parser"))
-            rec.filled = [f for f in rec.filled if f["field"] != total_field]
-            rec._refuse(total_field, value, "与表内各项合计不符，不予采用")
-            rec.values[total_field] = {"source": "unverified", "model": value, "why": "与表内各项合计不符"}
+            _take_back(rec, total_field, form, total_field, "与表内各项合计不符")
     t = form.funds.total
     full, spent, rate = _num(t.full_year), _num(t.executed), _num(t.rate)
     if full and spent is not None and rate is not None and abs(spent / full * 100 - rate) > 1.0:
@@ -519,14 +519,7 @@ def _check_model_totals(form: Form, rec: Reconciliation) -> None:
         w, s = _num(ind.weight), _num(ind.score)
         if w is not None and s is not None and s > w + 1e-6:
             for attr in ("score", "weight"):
-                key = f"indicators.{i}.{attr}"
-                info = rec.values.get(key)
-                if info and info["source"] == "model":
-                    value = getattr(ind, attr)
-                    setattr(ind, attr, info.get("parser"))
-                    rec.filled = [f for f in rec.filled if f["field"] != key]
-                    rec._refuse(key, value, "得分超过分值，不予采用")
-                    rec.values[key] = {"source": "unverified", "model": value, "why": "得分超过分值"}
+                _take_back(rec, f"indicators.{i}.{attr}", ind, attr, "得分超过分值")
 
 
 def _column_fails(form: Form, answer: LLMForm) -> dict[str, str]:
@@ -638,7 +631,7 @@ def _texts(data: Any) -> list[str]:
 
 def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceIndex) -> None:
     """Indicator rows: aligned by name; on a doubtful reading the model's grounded rows define the
-    table (the parser's unmatched rows are kept after them only when they carry a result)."""
+    table (the parser's rows the model lacks, or whose name it left out, are kept in their place)."""
     from extractor.core.alignment import align_rows
 
     ok_rows: set[int] = set()

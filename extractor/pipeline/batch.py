@@ -106,8 +106,7 @@ def _out_path(out_dir: Path, src: Path, taken: set[str]) -> Path:
     return out_dir / name
 
 
-def _guarded(write: Callable[[int, ExtractionResult], ExtractionResult], n: int, res: ExtractionResult,
-             path: Path) -> None:
+def _guarded(write: Callable[[int, ExtractionResult], ExtractionResult], n: int, res: ExtractionResult) -> None:
     """An early write (the parser's reading, a file the LLM step finished) that fails is left to the
     final write, which records the failure on the file."""
     try:
@@ -146,7 +145,7 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
         first: list[tuple[int, tuple[Path, ExtractionResult, Path | None]]] = []
 
         def parsed(n: int, res: ExtractionResult) -> None:
-            _guarded(write, n, res, files[n])
+            _guarded(write, n, res)
             first.append((n, (files[n], res, outs[n])))
             if out_dir is not None and len(first) == len(files):  # every parser reading is on disk
                 early = BatchReport(results=[r for _, r in sorted(first, key=lambda x: x[0])], skipped=rep.skipped,
@@ -154,7 +153,7 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
                 write_atomic(out_dir / "_batch.json", json.dumps(early.summary(), ensure_ascii=False, indent=1))
 
         results = process_many(files, config, llm, on_llm, on_parsed=parsed,
-                               on_file=lambda n, res: _guarded(write, n, res, files[n]))
+                               on_file=lambda n, res: _guarded(write, n, res))
     for n, f in enumerate(files):
         res = results[n] if results is not None else process(f, config)
         out = outs[n]

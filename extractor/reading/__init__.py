@@ -32,16 +32,15 @@ class ReadResult:
     target_forms: list[dict] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)  # token ranges of every form found (repeats too)
-    starts: list[int] = field(default_factory=list)  # each form's first token (for the context before it)
-    ends: list[int] = field(default_factory=list)  # each form's token after its last
+    ranges: list[tuple[int, int]] = field(default_factory=list)  # each form's token range, as ``forms``
 
     def source_text(self, i: int, pages: list) -> str:  # type: ignore[type-arg]
         """The document's own text under form ``i``, page by page, as the converter left it (the
         reader's cells joined lose the spaces between words)."""
-        if i >= len(self.starts) or i >= len(self.ends):
+        if i >= len(self.ranges):
             return ""
         spans: dict[int, list[int]] = {}
-        for t in self.tokens[self.starts[i]:self.ends[i]]:
+        for t in self.tokens[self.ranges[i][0]:self.ranges[i][1]]:
             if t.start >= 0 and t.end >= 0:
                 lo_hi = spans.setdefault(t.page, [t.start, t.end])
                 lo_hi[0], lo_hi[1] = min(lo_hi[0], t.start), max(lo_hi[1], t.end)
@@ -50,7 +49,7 @@ class ReadResult:
 
     def context_before(self, i: int, chars: int = 1200) -> str:
         """The text just before form ``i`` (its heading, the page above a fragment), up to ``chars``."""
-        start = self.starts[i] if i < len(self.starts) else 0
+        start = self.ranges[i][0] if i < len(self.ranges) else 0
         lo = max(0, start - 400)
         for a, b in self.spans:
             if b <= start and b > lo:
@@ -100,8 +99,7 @@ def read(doc: Document) -> ReadResult:
             last_year = form.year
         out.forms.append(form)
         out.texts.append(_span_text(tokens, span.start, span.end))
-        out.starts.append(span.start)
-        out.ends.append(span.end)
+        out.ranges.append((span.start, span.end))
         out.spans.append((span.start, span.end))
     _drop_repeats(out)
     return out
@@ -146,8 +144,7 @@ def _drop_repeats(out: ReadResult) -> None:
         keep = [k for k in range(len(out.forms)) if k not in drop]
         out.forms = [out.forms[k] for k in keep]
         out.texts = [out.texts[k] for k in keep]
-        out.starts = [out.starts[k] for k in keep]
-        out.ends = [out.ends[k] for k in keep]  # spans stay: the repeat's text is the form's, not a report's
+        out.ranges = [out.ranges[k] for k in keep]  # spans stay: the repeat's text is the form's, not a report's
 
 
 def _scored_row(ind) -> bool:
