@@ -33,7 +33,7 @@ def _cfg(srv: FakeOpenAI, tmp: Path, **kw):  # type: ignore[no-untyped-def]
 
 def test_a_perfect_model_is_kept_where_the_parser_is_unsure_and_only_those_are_sent(tmp_path: Path) -> None:
     """Answers from the gold of the real set and the seeds: the step lifts the real forms' field
-    accuracy from the parser's 0.84 to 0.97 or more, with one call per form in scope and none for a
+    accuracy from the parser's 0.84 to 0.99 or more, with one call per form in scope and none for a
     form the reading core is sure of (bench: benchmarks/bench_llm_oracle.py)."""
     parser, llm = Score(), Score()
     with FakeOpenAI(answers_from_gold([c.gold_path for c in CASES])) as srv:
@@ -51,7 +51,7 @@ def test_a_perfect_model_is_kept_where_the_parser_is_unsure_and_only_those_are_s
                 llm.add(score(gold, result_to_contract(res, provenance=False)))
             else:  # the seeds are read right: the model changes nothing
                 assert score(gold, result_to_contract(res, provenance=False)).field_accuracy == 1.0
-    assert parser.field_accuracy < 0.85 and llm.field_accuracy >= 0.97, (parser.field_accuracy, llm.field_accuracy)
+    assert parser.field_accuracy < 0.85 and llm.field_accuracy >= 0.99, (parser.field_accuracy, llm.field_accuracy)
 
 
 @pytest.mark.parametrize(("scope", "seed", "least_bad"), [("all", 3, 200), ("uncertain", 11, 25)])
@@ -164,6 +164,24 @@ def test_a_cell_cut_by_the_converter_is_found_in_pieces_but_an_invention_is_not(
     idx = SourceIndex("配套设施 到位率 15%及其以 下 资金节约 可行性研 究充分性 率")
     assert idx.has_text("配套设施到位率") and idx.has_text("可行性研究充分性") and idx.has_text("资金节约率")
     assert not idx.has_text("设施到位合格率") and not idx.has_text("资金使用合规性")
+
+
+def test_words_a_converter_printed_apart_are_found_together_wherever_the_cell_stands() -> None:
+    """``便捷、快速 … 运用`` (a cell cut by the next column's text) is found, however often its short
+    words (``分``) occur earlier in the form; a phrase whose words are far apart is not."""
+    filler = " ".join(f"第{i}项 1 分" for i in range(40))
+    idx = SourceIndex(filler + " 便于信息 便捷、快速 质量指 改善运行状况 化应用 运用 产出 标 12 分 指标 40 分")
+    assert idx.has_text("便捷、快速运用") and idx.has_text("产出指标 40 分") and idx.has_text("质量指标 12 分")
+    assert not idx.has_text("第1项运用")
+
+
+def test_a_row_name_cut_by_a_column_wise_dump_still_anchors_its_figures() -> None:
+    """``乡村道路建设 300 公 300 公 15 … 养护里程``: 15 stands right after the name's first piece; a
+    number printed only far from it, or a short common prefix, anchors nothing."""
+    idx = SourceIndex("完成乡村道路建设养护里程 300 公里 " + "说明 " * 90 +
+                      "乡村道路建设 300 公 300 公 15 1、提供佐证资料 养护里程 里 里 数量指 标 15 分 项目 88")
+    assert idx.number_near("乡村道路建设养护里程", 15)
+    assert not idx.number_near("乡村道路建设养护里程", 88) and not idx.number_near("乡村道路建设资金拨付到位率", 15)
 
 
 def test_garbage_answers_are_counted_as_the_requests_they_cost(tmp_path: Path) -> None:

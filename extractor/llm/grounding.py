@@ -27,8 +27,10 @@ shown to the reviewer, never exported as verified.
 
 from __future__ import annotations
 
+import bisect
 import re
-from typing import Any
+import unicodedata
+from typing import Any, Callable
 
 from extractor.core.figures import clean
 from extractor.core.records import Form, Indicator, SourceRef
@@ -37,6 +39,7 @@ from extractor.llm.schemas import LLMForm
 _NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _CELL = re.compile(r"[\t\n|]")
 _TOKEN = re.compile(r"[\s；;，,。、]+")
+_SEPARATORS = "；;，,。、"
 _LABELLED = re.compile(r"^(.{1,12}?)[：:](.+)$")
 _GLUED = re.compile(r"\d[\d.]{4,}\d")
 _DIGIT_RUN = re.compile(r"\d[\d\-]{5,}\d|[^\d]+|\d+")
@@ -156,6 +159,7 @@ class SourceIndex:
                     kept.append(clause)
             safe.append("".join(kept))
         self.norm = clean("\n".join(safe))
+        self.spaced = " ".join(unicodedata.normalize("NFKC", "\n".join(safe)).split())  # words kept apart
         nums: set[float] = set()
         cells: set[str] = set()
         self.word_at: dict[str, list[int]] = {}  # each word of the source: where it stands (word count)
@@ -224,12 +228,17 @@ class SourceIndex:
     def _joined(self, v: str, i: int, at: list[int], left: int) -> bool:
         """Whether ``v[i:]`` is at most ``left`` more whole words of the source, all of them within a
         short stretch of it (a cell a converter cut into words, printed apart in a column-wise dump)."""
+        while i < len(v) and at and v[i] in _SEPARATORS:  # ``便捷、快速`` is two words of the source
+            i += 1
         if i == len(v):
             return len(at) >= 2
         if left == 0:
             return False
         for j in range(len(v), i, -1):
-            for pos in self.word_at.get(v[i:j], ())[:20]:
+            where = self.word_at.get(v[i:j], [])
+            if at:  # only the places within reach of the words already placed (positions are sorted)
+                where = where[bisect.bisect_left(where, max(at) - 80):bisect.bisect_right(where, min(at) + 80)]
+            for pos in where[:200]:
                 near = at + [pos]
                 if max(near) - min(near) <= 80 and self._joined(v, j, near, left - 1):
                     return True
@@ -254,10 +263,21 @@ class SourceIndex:
     def number_near(self, anchor: str | None, value: float, window: int = 160) -> bool:
         """Whether the number is printed shortly after ``anchor`` (a row's name): where that row's
         figures stand, not anywhere in the form."""
-        a = clean(anchor or "")
-        if not a:
-            return False
-        start = self.norm.find(a)
+        name = clean(anchor or "")
+        if self._number_after(name, value, window):
+            return True
+        # a name a column-wise dump cut (``乡村道路建设 300 公 300 公 15 … 养护里程``): right after a long
+        # first piece of it
+        shortest = max(6, -(-len(name) * 3 // 5))
+        for n in range(len(name) - 1, shortest - 1, -1):
+            for m in re.finditer(r"\s?".join(map(re.escape, name[:n])), self.spaced):
+                words = _TOKEN.split(self.spaced[m.end():m.end() + 40])[1:-1]  # whole words only
+                if any(round(float(value), 6) in _numbers_in(w) for w in words if _NUM.fullmatch(w)):
+                    return True
+        return False
+
+    def _number_after(self, a: str, value: float, window: int) -> bool:
+        start = self.norm.find(a) if a else -1
         while start >= 0:
             stretch = self.norm[start + len(a):start + len(a) + window]
             if round(float(value), 6) in _numbers_in(stretch) | glued_numbers(stretch) or any(
@@ -419,7 +439,7 @@ class Reconciliation:
         if parser_fails is None and isinstance(parser, str) and isinstance(llm, str):
             parser_fails = self._cell_overrun(parser, llm)
         if parser_fails is None and isinstance(parser, str) and leaf in NUMERIC and isinstance(llm, (int, float)):
-            parser_fails = "规则解析的值不是数字"
+            parser_fails = _NOT_A_NUMBER
         if parser_fails is None and self.doubtful and leaf not in NUMERIC:
             parser_fails = "规则解析置信度低（版面可能错位），大模型的值已在原文中核实"
         if parser_fails is not None:
@@ -444,6 +464,7 @@ class Reconciliation:
         return None
 
 
+_NOT_A_NUMBER = "规则解析的值不是数字"
 _PART_OVER = "规则解析的分项"  # a part of the funds table over its total: a misread, whatever the model says
 
 
@@ -551,6 +572,30 @@ def _take_back(rec: Reconciliation, key: str, obj: Any, attr: str, why: str) -> 
     rec.values[key] = {"source": "unverified", "model": value, "why": why}
 
 
+def _order_fails(parser_rows: list[Indicator], model_rows: list[Any], index: SourceIndex
+                 ) -> Callable[[int | None, int | None], dict[str, str]]:
+    """On a doubtful reading: the 分值 / 得分 rows where the model's column, not the parser's, is the
+    column as printed: nearly all of the model's figures stand in the source in the model's row order,
+    clearly more of them than of the parser's (a column-wise dump the reader paired wrongly). There a
+    figure of the model's that is in that order wins a dispute."""
+    cols: dict[str, set[int]] = {}
+    for a in ("weight", "score"):
+        share = []
+        for rows in (parser_rows, model_rows):
+            values = [getattr(r, a) for r in rows]
+            n = sum(1 for v in values if _num(v) is not None)
+            placed = index.in_order(values)
+            share.append((len(placed) / n if n else 0.0, placed))
+        (mine, _), (theirs, placed) = share
+        if theirs >= 0.9 and theirs > mine + 0.1:
+            cols[a] = placed
+
+    def fails(k: int | None, j: int | None) -> dict[str, str]:
+        return {a: "规则解析的该列数字与原文次序对不上（版面错位），大模型的该列与原文次序一致"
+                for a, placed in cols.items() if j is not None and j in placed}
+    return fails
+
+
 def _merge_indicator(rec: Reconciliation, i: int, mine: Indicator, theirs: Any, index: SourceIndex,
                      columns: dict[str, str] | None = None) -> None:
     for f in IND_FIELDS:
@@ -599,8 +644,8 @@ def reconcile(parsed: Form | None, answer: LLMForm, index: SourceIndex,
         for col in type(theirs).model_fields:
             p = getattr(mine, col)
             fails = None
-            if isinstance(p, str) and isinstance(getattr(theirs, col), (int, float)):
-                fails = "规则解析的值不是数字"
+            if isinstance(p, str) and clean(p):
+                fails = _NOT_A_NUMBER
             if col == "rate" and _num(p) is not None and p > 1000:
                 fails = "规则解析的执行率不合常理"
             whole = _num(getattr(form.funds.total, col, None))
@@ -629,6 +674,15 @@ def _texts(data: Any) -> list[str]:
     return []
 
 
+def _fragment_of(row: Indicator, model_texts: set[str]) -> bool:
+    """Whether a parser row the model lacks is pieces of other cells (a column-wise dump the reader
+    cut wrongly: ``体系健全`` of ``业务运维体系健全性``, ``2个3.71`` of a target and a weight): every
+    text of the row, without its figures, is a piece of a text the model read elsewhere, or nothing."""
+    texts = [re.sub(r"[\d.%％=]+", "", clean(getattr(row, f) or "")) for f in ("name", "target", "actual")]
+    pieces = [t for t in texts if t]
+    return all(len(t) < 2 or any(t in m for m in model_texts if m) for t in pieces)
+
+
 def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceIndex) -> None:
     """Indicator rows: aligned by name; on a doubtful reading the model's grounded rows define the
     table (the parser's rows the model lacks, or whose name it left out, are kept in their place)."""
@@ -649,29 +703,41 @@ def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceI
                                                        [{"name": i.name} for i in form.indicators]).items()}
         old = form.indicators
         used = set(pairs.values())
-        placed: list[tuple[float, Indicator, Any]] = []  # (order, base row, model row)
+        # (order, base row, model row, the parser's row index, the model's)
+        placed: list[tuple[float, Indicator, Any, int | None, int | None]] = []
         last = -1
         for j, ind in enumerate(answer.indicators):
             if j in pairs:
                 last = pairs[j]
-                placed.append((last, old[last].model_copy(deep=True), ind))
+                placed.append((last, old[last].model_copy(deep=True), ind, last, j))
             elif j in ok_rows:
-                placed.append((last + 0.5, Indicator(), ind))
-            elif not ind.name and last + 1 < len(old) and last + 1 not in used:
-                last += 1  # a row whose name the model left out: the parser's row in its place, as read
-                used.add(last)
-                placed.append((last, old[last].model_copy(deep=True), None))
+                placed.append((last + 0.5, Indicator(), ind, None, j))
+            elif not ind.name and (nxt := next((k for k in range(last + 1, len(old)) if k not in used
+                                                and not _fragment_of(old[k], rec.model_texts)), None)) is not None:
+                last = nxt  # a row whose name the model left out: the parser's row in its place, as read,
+                used.add(last)  # and value by value only where two of its figures say it is that row
+                agree = sum(1 for f in ("target", "actual", "weight", "score")
+                            if not _empty(getattr(ind, f)) and _same(getattr(old[last], f), getattr(ind, f)))
+                placed.append((last, old[last].model_copy(deep=True), ind if agree >= 2 else None, last, j))
+            elif not ind.name and sum(1 for f in IND_FIELDS if not _empty(getattr(ind, f))) >= 3:
+                placed.append((last + 0.5, Indicator(), ind, None, j))  # a nameless row the parser did not read
         for k, ind in enumerate(old):
-            if k not in used and ind.name and not any(
+            if k in used or not ind.name or any(
                     clean(r.name or "") and (clean(ind.name) in clean(r.name or "") or clean(r.name or "") in clean(ind.name))
-                    for _, r, _ in placed):
+                    for _, r, *_ in placed):
+                continue
+            if _fragment_of(ind, rec.model_texts):
                 rec.disagreements.append({"field": "indicators", "parser": ind.name, "llm": None,
-                                          "note": "规则解析多出一行指标，大模型没有"})
-                placed.append((k - 0.25, ind, None))
+                                          "note": "规则解析多出的一行由其他单元格的碎片拼成（版面错位），未采用"})
+                continue
+            rec.disagreements.append({"field": "indicators", "parser": ind.name, "llm": None,
+                                      "note": "规则解析多出一行指标，大模型没有"})
+            placed.append((k - 0.25, ind, None, k, None))
+        order = _order_fails(old, answer.indicators, index)
         rows: list[Indicator] = []
-        for _, base, theirs in sorted(placed, key=lambda x: x[0]):
+        for _, base, theirs, k, j in sorted(placed, key=lambda x: x[0]):
             if theirs is not None:
-                _merge_indicator(rec, len(rows), base, theirs, index, columns)
+                _merge_indicator(rec, len(rows), base, theirs, index, {**order(k, j), **columns})
             rows.append(base)
         if rows:
             form.indicators = rows
