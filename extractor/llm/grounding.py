@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from typing import Any, Callable
+from typing import Any
 
 from extractor.core.figures import clean
 from extractor.core.records import Form, Indicator, SourceRef
@@ -572,30 +572,6 @@ def _take_back(rec: Reconciliation, key: str, obj: Any, attr: str, why: str) -> 
     rec.values[key] = {"source": "unverified", "model": value, "why": why}
 
 
-def _order_fails(parser_rows: list[Indicator], model_rows: list[Any], index: SourceIndex
-                 ) -> Callable[[int | None, int | None], dict[str, str]]:
-    """On a doubtful reading: the 分值 / 得分 rows where the model's column, not the parser's, is the
-    column as printed: nearly all of the model's figures stand in the source in the model's row order,
-    clearly more of them than of the parser's (a column-wise dump the reader paired wrongly). There a
-    figure of the model's that is in that order wins a dispute."""
-    cols: dict[str, set[int]] = {}
-    for a in ("weight", "score"):
-        share = []
-        for rows in (parser_rows, model_rows):
-            values = [getattr(r, a) for r in rows]
-            n = sum(1 for v in values if _num(v) is not None)
-            placed = index.in_order(values)
-            share.append((len(placed) / n if n else 0.0, placed))
-        (mine, _), (theirs, placed) = share
-        if theirs >= 0.9 and theirs > mine + 0.1:
-            cols[a] = placed
-
-    def fails(k: int | None, j: int | None) -> dict[str, str]:
-        return {a: "规则解析的该列数字与原文次序对不上（版面错位），大模型的该列与原文次序一致"
-                for a, placed in cols.items() if j is not None and j in placed}
-    return fails
-
-
 def _merge_indicator(rec: Reconciliation, i: int, mine: Indicator, theirs: Any, index: SourceIndex,
                      columns: dict[str, str] | None = None) -> None:
     for f in IND_FIELDS:
@@ -703,28 +679,27 @@ def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceI
                                                        [{"name": i.name} for i in form.indicators]).items()}
         old = form.indicators
         used = set(pairs.values())
-        # (order, base row, model row, the parser's row index, the model's)
-        placed: list[tuple[float, Indicator, Any, int | None, int | None]] = []
+        placed: list[tuple[float, Indicator, Any]] = []  # (order, base row, model row)
         last = -1
         for j, ind in enumerate(answer.indicators):
             if j in pairs:
                 last = pairs[j]
-                placed.append((last, old[last].model_copy(deep=True), ind, last, j))
+                placed.append((last, old[last].model_copy(deep=True), ind))
             elif j in ok_rows:
-                placed.append((last + 0.5, Indicator(), ind, None, j))
+                placed.append((last + 0.5, Indicator(), ind))
             elif not ind.name and (nxt := next((k for k in range(last + 1, len(old)) if k not in used
                                                 and not _fragment_of(old[k], rec.model_texts)), None)) is not None:
                 last = nxt  # a row whose name the model left out: the parser's row in its place, as read,
                 used.add(last)  # and value by value only where two of its figures say it is that row
                 agree = sum(1 for f in ("target", "actual", "weight", "score")
                             if not _empty(getattr(ind, f)) and _same(getattr(old[last], f), getattr(ind, f)))
-                placed.append((last, old[last].model_copy(deep=True), ind if agree >= 2 else None, last, j))
+                placed.append((last, old[last].model_copy(deep=True), ind if agree >= 2 else None))
             elif not ind.name and sum(1 for f in IND_FIELDS if not _empty(getattr(ind, f))) >= 3:
-                placed.append((last + 0.5, Indicator(), ind, None, j))  # a nameless row the parser did not read
+                placed.append((last + 0.5, Indicator(), ind))  # a nameless row the parser did not read
         for k, ind in enumerate(old):
             if k in used or not ind.name or any(
                     clean(r.name or "") and (clean(ind.name) in clean(r.name or "") or clean(r.name or "") in clean(ind.name))
-                    for _, r, *_ in placed):
+                    for _, r, _ in placed):
                 continue
             if _fragment_of(ind, rec.model_texts):
                 rec.disagreements.append({"field": "indicators", "parser": ind.name, "llm": None,
@@ -732,12 +707,11 @@ def _merge_rows(form: Form, answer: LLMForm, rec: Reconciliation, index: SourceI
                 continue
             rec.disagreements.append({"field": "indicators", "parser": ind.name, "llm": None,
                                       "note": "规则解析多出一行指标，大模型没有"})
-            placed.append((k - 0.25, ind, None, k, None))
-        order = _order_fails(old, answer.indicators, index)
+            placed.append((k - 0.25, ind, None))
         rows: list[Indicator] = []
-        for _, base, theirs, k, j in sorted(placed, key=lambda x: x[0]):
+        for _, base, theirs in sorted(placed, key=lambda x: x[0]):
             if theirs is not None:
-                _merge_indicator(rec, len(rows), base, theirs, index, {**order(k, j), **columns})
+                _merge_indicator(rec, len(rows), base, theirs, index, columns)
             rows.append(base)
         if rows:
             form.indicators = rows
