@@ -90,6 +90,11 @@ class Score:
     flag_misses: list[str] = field(default_factory=list)
     wrong: list[tuple[int, str]] = field(default_factory=list)  # (predicted form, field path) read wrong
     wrong_marked: list[int] = field(default_factory=lambda: [0, 0])  # wrong OCR values marked / all
+    report_per: dict[str, list[int]] = field(default_factory=dict)  # narrative reports: per field [ok, n]
+    report_items: dict[str, int] = field(default_factory=lambda: {"tp": 0, "fp": 0, "fn": 0})  # 问题/建议 items
+    reports_gold: int = 0
+    reports_pred: int = 0
+    report_misses: list[str] = field(default_factory=list)
 
     def tally(self, key: str, ok: bool) -> None:
         c = self.per.setdefault(key, [0, 0])
@@ -114,6 +119,28 @@ class Score:
                 mine[k] += st[k]
         self.flag_misses += other.flag_misses
         self.wrong_marked = [a + b for a, b in zip(self.wrong_marked, other.wrong_marked)]
+        for k, (ok, n) in other.report_per.items():
+            c = self.report_per.setdefault(k, [0, 0])
+            c[0] += ok
+            c[1] += n
+        for k in self.report_items:
+            self.report_items[k] += other.report_items[k]
+        self.reports_gold += other.reports_gold
+        self.reports_pred += other.reports_pred
+        self.report_misses += other.report_misses
+
+    @property
+    def report_accuracy(self) -> float:
+        """Field accuracy over the narrative reports' fields."""
+        ok = sum(v[0] for v in self.report_per.values())
+        n = sum(v[1] for v in self.report_per.values())
+        return ok / n if n else 0.0
+
+    def report_line(self) -> str:
+        """The narrative reports' figures in one line."""
+        p, r, f = self.prf(self.report_items)
+        return (f"reports gold={self.reports_gold} pred={self.reports_pred} report_fields={self.report_accuracy:.4f} "
+                f"items P={p:.3f} R={r:.3f} F1={f:.3f} {self.report_items}")
 
     @property
     def field_accuracy(self) -> float:
@@ -163,9 +190,73 @@ class Score:
         return "\n".join(lines)
 
 
+REPORT_FIELDS = ["kind", "unit", "project", "year", "budget_total", "executed_total", "income_total",
+                 "execution_rate", "total_score", "grade", "self_score", "self_grade"]
+ITEM_MATCH = 0.85  # a 问题/建议 item is found when its text shares this much of the gold item's (difflib ratio)
+
+
+def _same_item(a: str, b: str) -> bool:
+    x, y = norm(a) or "", norm(b) or ""
+    return x == y or difflib.SequenceMatcher(None, x, y, autojunk=False).ratio() >= ITEM_MATCH
+
+
+def score_reports(s: Score, gold: list[dict], pred: list[dict]) -> None:
+    """Narrative reports, matched in order: each field as forms' fields are compared; projects by name
+    in order (name and amount); problem and suggestion items matched in order (precision/recall)."""
+    s.reports_gold += len(gold)
+    s.reports_pred += len(pred)
+    for n, g in enumerate(gold):
+        p = pred[n] if n < len(pred) else None
+        label = f"报告{n + 1}"
+        if p is None:
+            s.report_misses.append(f"{label}: 未找到")
+        for k in REPORT_FIELDS:
+            ok = p is not None and eq(g.get(k), p.get(k))
+            c = s.report_per.setdefault(k, [0, 0])
+            c[0] += ok
+            c[1] += 1
+            if not ok and p is not None:
+                s.report_misses.append(f"{label} · {k}: 标准={g.get(k)!r} 抽取={p.get(k)!r}")
+        theirs = list((p or {}).get("projects") or [])
+        for gp in g.get("projects") or []:
+            hit = next((q for q in theirs if eq(gp.get("name"), q.get("name"))), None)
+            for k in ("name", "amount"):
+                c = s.report_per.setdefault(f"projects.{k}", [0, 0])
+                ok = hit is not None and eq(gp.get(k), hit.get(k))
+                c[0] += ok
+                c[1] += 1
+            if hit is None:
+                s.report_misses.append(f"{label} · 项目缺失: {gp.get('name')!r}")
+            else:
+                theirs.remove(hit)
+        for k in ("problems", "suggestions"):
+            want, got = list(g.get(k) or []), list((p or {}).get(k) or [])
+            j = 0
+            for item in want:
+                at = next((x for x in range(j, len(got)) if _same_item(item, got[x])), None)
+                if at is None:
+                    s.report_items["fn"] += 1
+                    s.report_misses.append(f"{label} · {k} 漏: {item[:40]!r}")
+                else:
+                    s.report_items["tp"] += 1
+                    s.report_items["fp"] += at - j  # items read between two found ones are extra
+                    j = at + 1
+            s.report_items["fp"] += len(got) - j
+            for extra in got[j:]:
+                s.report_misses.append(f"{label} · {k} 多: {extra[:40]!r}")
+    for p in pred[len(gold):]:
+        s.report_misses.append(f"误报报告: {p.get('title')!r}")
+        s.report_items["fp"] += len(p.get("problems") or []) + len(p.get("suggestions") or [])
+
+
 def score(gold: dict, pred: dict) -> Score:
-    """Score one export against one gold file."""
+    """Score one export against one gold file (a gold with ``reports`` and no ``forms`` scores the
+    narrative reports only)."""
     s = Score()
+    if "reports" in gold:
+        score_reports(s, gold["reports"], pred.get("reports") or [])
+        if "forms" not in gold:
+            return s
     gforms, pforms = gold["forms"], pred.get("forms", [])
     s.forms_gold, s.forms_pred = len(gforms), len(pforms)
     pairs, s.extra_forms = match_forms(gforms, pforms)

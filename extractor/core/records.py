@@ -205,6 +205,52 @@ def readings_to_check(form: Form) -> list[tuple[str, object, float]]:
     return out
 
 
+REPORT_SCALARS = ("kind", "unit", "project", "year", "budget_total", "executed_total", "income_total",
+                  "execution_rate", "total_score", "grade", "self_score", "self_grade")
+
+
+class ReportProject(BaseModel):
+    """A project (or funded item) a report lists by name with its amount."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="项目名称，按原文")
+    amount: float | None = Field(None, description="金额（万元）")
+    score: float | None = Field(None, description="该项目的评价得分")
+    where: SourceRef | None = Field(None, description="原文位置")
+
+
+class Report(BaseModel):
+    """One narrative 绩效评价报告 (project, 部门整体, 自评 or 整改) found in a document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["evaluation", "department", "self", "rectification"] = Field(
+        "evaluation", description="报告种类：evaluation 绩效评价报告、department 部门整体、self 单位自评报告、rectification 整改报告")
+    title: str | None = Field(None, description="报告标题，按原文")
+    unit: str | None = Field(None, description="被评价的部门或单位，按原文；只写“我局”“本单位”时为null")
+    project: str | None = Field(None, description="被评价的项目或政策，不含单位、地区和年度；部门整体报告为null")
+    year: int | None = Field(None, description="评价的预算年度")
+    budget_total: float | None = Field(None, description="预算总额（万元）")
+    executed_total: float | None = Field(None, description="执行（支出）总额（万元）")
+    income_total: float | None = Field(None, description="部门整体报告的收入合计（万元）")
+    execution_rate: float | None = Field(None, description="报告写明的预算执行率（百分数的数字部分）")
+    total_score: float | None = Field(None, description="报告的综合得分（评价方的，或自评报告唯一的得分）")
+    grade: str | None = Field(None, description="评价等级，如“优秀”“良”")
+    self_score: float | None = Field(None, description="与评价得分并列写明的单位自评得分")
+    self_grade: str | None = Field(None, description="与评价等级并列写明的单位自评等级")
+    projects: list[ReportProject] = Field(default_factory=list, description="报告列出的项目及金额")
+    problems: list[str] = Field(default_factory=list, description="“存在的问题”各条，按原文（去掉序号）")
+    suggestions: list[str] = Field(default_factory=list, description="“建议”“改进措施”“整改措施”各条，按原文（去掉序号）")
+    converted_from_yuan: list[str] = Field(default_factory=list, description="原文以“元”为单位、已换算为万元的字段")
+    claims_complete: str | None = Field(None, description="报告中“目标已全部完成”一类的表述（原文）")
+    lines: tuple[int, int] | None = Field(None, description="报告在原文中的起止行（从1开始）")
+    sources: dict[str, SourceRef] = Field(default_factory=dict, description="各字段（problems.0 等逐条）的来源位置")
+    flags: list[Flag] = Field(default_factory=list, description="审核发现的问题")
+    warnings: list[str] = Field(default_factory=list, description="读取中发现的问题（中文）")
+    llm: dict | None = Field(None, description="大模型补读的记录（如启用）：补充的值与未核实的值")
+
+
 class ExtractionResult(BaseModel):
     """Everything read from one input file."""
 
@@ -215,6 +261,6 @@ class ExtractionResult(BaseModel):
     status: str = Field("ok", description="ok 或 failed")
     error: str | None = Field(None, description="失败原因（中文）")
     forms: list[Form] = Field(default_factory=list, description="文件中找到的全部自评表及表格残片，按出现顺序")
-    reports: list[dict] = Field(default_factory=list, description="大模型从绩效评价报告正文中读出、并已在原文中核实的内容")
+    reports: list[Report] = Field(default_factory=list, description="文件中找到的绩效评价报告（叙述性报告），按出现顺序")
     target_forms: list[dict] = Field(default_factory=list, description="绩效目标申报表、目标表等只有目标值、没有完成值的表（不是自评表）")
     warnings: list[str] = Field(default_factory=list, description="文件级提示（中文）")

@@ -11,6 +11,7 @@ import asyncio
 import re
 from typing import Any
 
+from extractor.core.records import Report, ReportProject
 from extractor.llm.client import LLMConfig, build_client
 from extractor.llm.extract import DiskCache, Usage, cached_call
 from extractor.llm.grounding import SourceIndex
@@ -101,3 +102,32 @@ async def extract_report(text: str, cfg: LLMConfig, client: Any = None, usage: U
 def has_report(text: str) -> bool:
     """Enough narrative text with report markers to be worth a call."""
     return len(text) >= 400 and len(_MARKERS.findall(text)) >= 3
+
+
+_FILLABLE = ("unit", "year", "budget_total", "executed_total", "execution_rate", "total_score", "grade")
+
+
+def fill_report(rep: Report | None, answer: dict[str, Any]) -> Report | None:
+    """The offline reader's report with what it left empty filled from the model's grounded answer
+    (a new report when the reader found none and the answer holds one); each filled value listed."""
+    filled: list[dict[str, Any]] = []
+    out = rep if rep is not None else Report()
+    for key in _FILLABLE:
+        v = answer.get(key)
+        if v is not None and getattr(out, key) is None:
+            setattr(out, key, int(v) if key == "year" else v)
+            filled.append({"field": key, "value": v})
+    for key in ("problems", "suggestions"):
+        if answer.get(key) and not getattr(out, key):
+            setattr(out, key, list(answer[key]))
+            filled.append({"field": key, "value": len(answer[key])})
+    if answer.get("projects") and not out.projects:
+        out.projects = [ReportProject(name=p["name"], amount=p.get("amount"), score=p.get("score"))
+                        for p in answer["projects"] if p.get("name")]
+        filled.append({"field": "projects", "value": len(out.projects)})
+    llm = dict(answer.get("llm") or {})
+    llm["filled"] = filled
+    out.llm = llm
+    if rep is None and not filled:
+        return None
+    return out

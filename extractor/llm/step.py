@@ -18,7 +18,7 @@ from extractor.core.records import ExtractionResult, Form
 from extractor.llm.client import LLMConfig, build_client, close_client, failure_text
 from extractor.llm.document import form_like, windows
 from extractor.llm.extract import Job, Usage, doubtful, run_jobs
-from extractor.llm.report import extract_report, has_report
+from extractor.llm.report import extract_report, fill_report, has_report
 from extractor.reading import ReadResult
 from extractor.reading.extract import read_document, result_of, text_outside_forms
 
@@ -131,6 +131,10 @@ class LLMStep:
         if extra and not forms:
             res.warnings = [w for w in res.warnings if "未在文件中找到" not in w]
             res.warnings.append(f"规则解析未识别出自评表，大模型读出 {len(extra)} 张（已在原文中核实），请人工核对")
-        if report and (report.get("error") or any(v for k, v in report.items() if k != "llm")):
-            res.reports.append(report)  # an answer with nothing in it is no report
+        if report and report.get("error"):
+            res.warnings.append(report["error"])
+        elif report:
+            filled = fill_report(res.reports[0] if res.reports else None, report)
+            if filled is not None and not res.reports:
+                res.reports.append(filled)  # an answer with nothing in it is no report
         return res

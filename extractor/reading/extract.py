@@ -11,6 +11,7 @@ from extractor.core.field_names import FUND_ROWS, chinese_name
 from extractor.core.records import ExtractionResult, Form, readings_to_check
 from extractor.reading import ReadResult, read
 from extractor.reading.ocr_repair import repair_decimal_points
+from extractor.reading.reports import read_reports
 
 NO_FORMS = "未在文件中找到项目支出绩效自评表"
 
@@ -62,11 +63,25 @@ def result_of(doc: Document, res: ReadResult, forms: list[Form] | None = None) -
     """The result record of one read document (``forms`` replaces the read forms: the LLM step's)."""
     forms = res.forms if forms is None else forms
     out = ExtractionResult(source=doc.path.rsplit("/", 1)[-1], kind=doc.kind, forms=forms,
-                           target_forms=res.target_forms)
+                           target_forms=res.target_forms, reports=read_reports(doc, form_spans(res)))
     out.warnings.extend(doc.warnings)
     if not forms:
-        out.warnings.append(NO_FORMS if not res.target_forms else
-                            "文件中只有绩效目标申报表（目标表），没有自评表")
+        out.warnings.append(f"文件中是绩效评价报告（{len(out.reports)}份），没有自评表" if out.reports else
+                            NO_FORMS if not res.target_forms else "文件中只有绩效目标申报表（目标表），没有自评表")
+    return out
+
+
+def form_spans(res: ReadResult) -> dict[int, list[tuple[int, int]]]:
+    """Per page, the character spans of the text the forms (and target tables) were read from."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for a, b in res.spans:
+        for t in res.tokens[a:b]:
+            if t.start >= 0 and t.end >= 0:
+                spans = out.setdefault(t.page, [])
+                if spans and t.start - spans[-1][1] <= 2:
+                    spans[-1] = (spans[-1][0], max(spans[-1][1], t.end))
+                else:
+                    spans.append((t.start, t.end))
     return out
 
 

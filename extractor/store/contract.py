@@ -9,7 +9,7 @@ import unicodedata
 from typing import Any
 
 from extractor.core.figures import as_json_number
-from extractor.core.records import ExtractionResult, Flag, Form, FundRow, readings_to_check
+from extractor.core.records import REPORT_SCALARS, ExtractionResult, Flag, Form, FundRow, Report, readings_to_check
 
 FUND_KEYS = ("initial", "full_year", "executed")
 IND_KEYS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
@@ -96,11 +96,54 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
     return out
 
 
+def report_to_contract(rep: Report, provenance: bool = True) -> dict[str, Any]:
+    """One narrative report in the contract shape (CONTRACT.md, "Narrative reports")."""
+    out: dict[str, Any] = {k: as_json_number(getattr(rep, k)) for k in REPORT_SCALARS}
+    out["projects"] = [{"name": p.name, "amount": as_json_number(p.amount), "score": as_json_number(p.score)}
+                       for p in rep.projects]
+    out["problems"] = list(rep.problems)
+    out["suggestions"] = list(rep.suggestions)
+    out["flags"] = [_flag(f, provenance) for f in rep.flags]
+    if rep.converted_from_yuan:
+        out["converted_from_yuan"] = list(rep.converted_from_yuan)
+    out["title"] = rep.title
+    if rep.claims_complete:
+        out["claims_complete"] = rep.claims_complete
+    if rep.warnings:
+        out["warnings"] = list(rep.warnings)
+    if rep.llm is not None:
+        out["llm"] = rep.llm
+    if provenance:
+        out["lines"] = list(rep.lines) if rep.lines else None
+        out["provenance"] = _refs(rep.sources)
+        out["projects_provenance"] = [p.where.model_dump(exclude_none=True) if p.where else None for p in rep.projects]
+    return out
+
+
+def report_from_contract(d: dict[str, Any]) -> Report:
+    """A Report rebuilt from its contract JSON."""
+    from extractor.core.records import ReportProject, SourceRef
+
+    wheres = d.get("projects_provenance") or []
+    rep = Report(**{k: d.get(k) for k in REPORT_SCALARS if d.get(k) is not None},
+                 title=d.get("title"), problems=list(d.get("problems") or []),
+                 suggestions=list(d.get("suggestions") or []),
+                 converted_from_yuan=list(d.get("converted_from_yuan") or []),
+                 claims_complete=d.get("claims_complete"), warnings=list(d.get("warnings") or []), llm=d.get("llm"),
+                 lines=tuple(d["lines"]) if d.get("lines") else None,
+                 sources={k: SourceRef(**v) for k, v in (d.get("provenance") or {}).items()},
+                 flags=[Flag(**{k: v for k, v in f.items() if k in Flag.model_fields}) for f in d.get("flags") or []])
+    rep.projects = [ReportProject(name=p["name"], amount=p.get("amount"), score=p.get("score"),
+                                  where=SourceRef(**wheres[i]) if i < len(wheres) and wheres[i] else None)
+                    for i, p in enumerate(d.get("projects") or []) if p.get("name")]
+    return rep
+
+
 def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[str, Any]:
     """A whole file in the contract shape."""
     out: dict[str, Any] = {"source": res.source, "forms": [form_to_contract(f, provenance) for f in res.forms]}
     if res.reports:
-        out["reports"] = res.reports
+        out["reports"] = [report_to_contract(r, provenance) for r in res.reports]
     if res.target_forms:
         out["target_forms"] = res.target_forms  # 绩效目标表 / 申报表: targets only, not self-evaluations
     out["status"] = res.status
