@@ -94,6 +94,7 @@ class Score:
     report_items: dict[str, int] = field(default_factory=lambda: {"tp": 0, "fp": 0, "fn": 0})  # 问题/建议 items
     reports_gold: int = 0
     reports_pred: int = 0
+    report_cases: int = 0  # gold files that score narrative reports only
     report_misses: list[str] = field(default_factory=list)
 
     def tally(self, key: str, ok: bool) -> None:
@@ -127,6 +128,7 @@ class Score:
             self.report_items[k] += other.report_items[k]
         self.reports_gold += other.reports_gold
         self.reports_pred += other.reports_pred
+        self.report_cases += other.report_cases
         self.report_misses += other.report_misses
 
     @property
@@ -256,6 +258,7 @@ def score(gold: dict, pred: dict) -> Score:
     if "reports" in gold:
         score_reports(s, gold["reports"], pred.get("reports") or [])
         if "forms" not in gold:
+            s.report_cases = 1
             return s
     gforms, pforms = gold["forms"], pred.get("forms", [])
     s.forms_gold, s.forms_pred = len(gforms), len(pforms)

@@ -302,18 +302,22 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         total.add(s)
         by_fmt.setdefault(fmt, Score()).add(s)
         name = f"{case.set_name}/{case.input_path.name}" + ("" if fmt == "orig" else f" → {fmt}")
-        if s.forms_gold == 0:  # a report or a target table: right when no self-evaluation form is reported
+        if s.report_cases:  # a narrative-report gold file (eval_sets/reports)
+            console.print(f"{name}: {s.report_line()}")
+        elif s.forms_gold == 0:  # a report or a target table: right when no self-evaluation form is reported
             console.print(f"{name}: 无自评表（报告或目标表）" + ("，正确" if s.forms_pred == 0
                                                          else f"，误报自评表 {s.forms_pred} 份"))
         else:
             console.print(f"{name}: {s.summary_line()}")
         if verbose:
             console.print(s.report())
-            for m in s.mismatches[:50] + s.flag_misses[:50]:
+            for m in s.mismatches[:50] + s.flag_misses[:50] + s.report_misses[:50]:
                 console.print(f"    {m}")
         rows.append({"set": case.set_name, "file": case.input_path.name, "format": fmt,
                      "field_accuracy": round(s.field_accuracy, 4), "rows_f1": round(s.rows_prf[2], 4),
-                     "ocr_wrong_marked": s.wrong_marked, "mismatches": s.mismatches})
+                     "ocr_wrong_marked": s.wrong_marked, "mismatches": s.mismatches,
+                     **({"report_fields": round(s.report_accuracy, 4), "report_misses": s.report_misses}
+                        if s.report_cases else {})})
     by_set: dict[str, Score] = {}
     for case, fmt, s in results:
         if fmt == "orig":
@@ -328,13 +332,17 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         marked, wrong = s.wrong_marked
         if wrong or fmt in SLOW:
             console.print(f"{fmt}: OCR读错的值 {wrong} 处，其中已标“待核”（文字置信度<{LOW_CONFIDENCE}、数字<{LOW_CONFIDENCE_FIGURE}）{marked} 处")
+    if total.report_cases:
+        console.print("—— 绩效评价报告（叙述性报告）——")
+        console.print(total.report_line())
     console.print("—— 总体 ——")
     console.print(total.report())
     if total.codes:
         console.print("—— 各问题代码的精确率/召回率（对照标准答案中的 problems）——")
         console.print(total.code_report())
     if json_out:
-        Path(json_out).write_text(json.dumps({"cases": rows, "overall": total.summary_line()}, ensure_ascii=False,
+        Path(json_out).write_text(json.dumps({"cases": rows, "overall": total.summary_line(),
+                                              "reports": total.report_line() if total.report_cases else None}, ensure_ascii=False,
                                              indent=1), encoding="utf-8")
 
 

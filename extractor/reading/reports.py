@@ -37,8 +37,9 @@ _LEVELS = (
     re.compile(rf"^\([{_CN}]+\)[、.]?"),
     re.compile(r"^\d{1,2}(?:[、,]|\.(?!\d))"),
     re.compile(r"^\(\d{1,2}\)[、.]?"),
-    re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩]"),
+    re.compile(r"^\d{1,2}(?!\d)"),  # a circled number (①) as NFKC leaves it: only where _Line.level says so
 )
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮"
 _ENUM = re.compile(rf"(?:^|(?<=[。;!?]))(?:[{_CN}]是|第[{_CN}],)")  # 一是… 二是…
 _TITLE_END = r"(?:绩效|自评|评价|整改)[^:|,。;>]{0,16}?(?:报告|综述)"
 _TITLE = re.compile(_TITLE_END + r"(?:\(\d{4}(?:-\d{4})?年度?\))?$")
@@ -47,9 +48,10 @@ _COVER_LABELS = ("评价类型", "评价方式", "评价机构", "评价单位",
                  "项目负责人")
 _REPORT_ONLY_LABELS = ("评价类型", "评价方式", "评价机构", "评价单位", "评价年度", "评价时间", "报告日期", "委托单位",
                        "部门(单位)名称")
-_COVER = re.compile("(" + "|".join(re.escape(x) for x in _COVER_LABELS) + r")(?:\(公章\)|\(签章\))?[:]?")
+_COVER = re.compile("(" + "|".join(re.escape(x) for x in _COVER_LABELS) + r")(?:单位)?(?:\((?:公章|签章|盖章)\))?[:]?")
 _TITLE_GLUED = re.compile(r"([\u4e00-\u9fff][\u4e00-\u9fff\d()]{1,50}?" + _TITLE_END + r")(?:\(\d{4}(?:-\d{4})?年度?\))?"
                           r"(?=" + "|".join(re.escape(x) for x in _COVER_LABELS) + ")")
+_TITLE_LEAD = re.compile(r"([\u4e00-\u9fff][^,。:;|]{2,40}?" + _TITLE_END + r"):")
 _TITLE_IN_TEXT = re.compile(r"现将(.{4,80}?(?:报告|综述|总结|情况))(?:如下|报告如下)|(?:县级|市级)?(自评情况)报告如下")
 _ASSESSED = re.compile(r"对(.{2,60}?)(?:开展|进行|实施)了?(?:绩效)?(?:自评|评价|绩效评价)")
 _FURNITURE = re.compile(r"[>|]|您现在的位置|当前位置|首页|发布时间|浏览|字体|上传|下载|第\d+页|资源|版权|举报|\.docx?$|\.pdf$")
@@ -69,21 +71,29 @@ _AMOUNT = r"(\d[\d,]*(?:\.\d+)?)(亿元|万元|元)"
 _SEP = r"(?:共计?|合计|总计|总额|总体|为|是|达|约|了|:)*"
 _MONEY = {
     "budget_total": re.compile(
-        r"(全年预算数|调整后预算数?|预算总额|年度预算(?:数|资金)?|全年预算|预算数|预算安排(?:资金)?|安排(?:资金|预算)|"
-        r"计划安排资金(?:\(万元\))?|计划投资|总投资|下达(?:资金|预算|补助资金)?|资金总额|项目资金)" + _SEP + _AMOUNT),
+        r"(全年预算数|调整(?:后)?(?:项目)?预算(?:数|后项目预算)?|预算总额|年度预算(?:数|资金)?|全年预算|项目预算(?:批复)?|"
+        r"预算批复|批复预算|预算数|预算安排(?:资金)?|安排(?:资金|预算)|计划安排资金|计划投资|总投资|下达(?:资金|预算|补助资金)?|"
+        r"资金总额|项目资金)" + _SEP + _AMOUNT),
     "executed_total": re.compile(
         r"(全年执行数|执行数|实际支出(?:资金)?|资金总体支出|总体支出|总支出|支出合计|支出总计|支出总额|累计支出|已完成拨付|"
-        r"实际使用|支出|全部执行到位)" + _SEP + _AMOUNT),
+        r"实际使用|使用(?:预算)?资金|实际支出金额|支出)" + _SEP + _AMOUNT),
     "income_total": re.compile(r"(收入)(?:合计|总计|总额)?" + _SEP + _AMOUNT),
+}
+_LABELLED_AMOUNT = {
+    "budget_total": re.compile(r"(计划安排资金|预算资金|预算数|项目资金)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
+    "executed_total": re.compile(r"(实际支出(?:资金)?|支出资金|执行数)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
+    "income_total": re.compile(r"(收入合计)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
 }
 _PART_BEFORE = re.compile(r"(?:基本|人员|公用|项目|其他|其中|拨款|经营|事业|上级|补助|中央|省级|市级|县级|本级)$")
 _RATE = re.compile(r"(?:预算)?执行率" + _SEP + r"(\d+(?:\.\d+)?)%|完成(?:全年)?预算的(\d+(?:\.\d+)?)%")
 _SCORE = re.compile(r"(综合|评价|最终|总|自评|平均|考核)?(?:得分|评分|分数|分)" + _SEP + r"(\d+(?:\.\d+)?)分")
 _GRADE = re.compile(r"(自评)?(?:等级|等次|级别|评价结论|自评结论|评价结果|评定|评级)" + _SEP +
                     r"[“\"「『]?(优秀|优|良好|良|中等|中|合格|及格|较差|差|不合格)")
-_COMPLETE = re.compile(r"[^。;]{0,30}(?:目标|任务|指标)(?:均|已|全部|均已|已全部|全面)+(?:完成|实现|达成)[^。;]{0,20}")
-_LIST_LEAD = re.compile(r"包括|分别为|分别是|下达了|用于(?:实施)?|具体(?:情况)?如下|安排")
-_LISTED = re.compile(r"[“\"]?([^,、;。:“”\"()]{2,50}?)[”\"]?(?::|\()?" + _AMOUNT + r"\)?")
+_COMPLETE = re.compile(r"[^。;]{0,30}(?:目标|任务|指标)(?:均|已|全部|均已|已全部|全面|圆满|顺利)+(?:完成|实现|达成)[^。;]{0,20}")
+_LIST_LEAD = re.compile(r"包括|分别为|分别是|下达了|用于(?:实施)?|具体(?:情况)?如下|安排|其中:")
+_MASKED = r"点击查看>*|\(略\)|\*{2,}|X{2,}"
+_LISTED = re.compile(r"[“\"]?([^,、;。:“”\"()]{2,50}?)[”\"]?(?:到位|下达)?(?::|\()?(?:(\d[\d,]*(?:\.\d+)?)|" + _MASKED +
+                     r")(亿元|万元|元)\)?")
 _NOT_PROJECT = re.compile(r"^(?:其中|基本支出|人员经费|公用经费|项目支出|财政拨款|收入|支出|合计|总计|共计?|资金|预算|中央资金|"
                           r"省级资金|市级资金|县级资金|本级资金|上年结转|结转|结余|余额|同比|增加|减少|调减|调增|计划|实际)")
 _PROJECT_WORD = re.compile(r"经费|项目|资金|补助|补贴|工程|建设|费|款|奖励|专项|工作|服务|保险|购置|改造")
@@ -97,6 +107,7 @@ class _Line:
     folded: str  # NFKC, simplified, no pinyin, no white space
     fmap: list[int] = field(default_factory=list)  # folded index -> raw index
     nfkc: str = ""
+    heading: bool = False  # a section label printed inside a paragraph (``…。下一步改进措施：…``)
 
     def value(self, a: int, b: int) -> str:
         """The raw text behind folded[a:b], as printed (NFKC, pinyin dropped, spaces squeezed)."""
@@ -107,12 +118,20 @@ class _Line:
 
     @property
     def level(self) -> int | None:
+        if self.heading:
+            return 1
+        if self.raw.lstrip()[:1] in _CIRCLED:  # NFKC makes ① a plain 1
+            return len(_LEVELS) - 1
         return level(self.folded)
+
+    def part(self, a: int, b: int, heading: bool = False) -> "_Line":
+        """The piece folded[a:b] of this line as a line of its own."""
+        return _Line(self.raw, self.page, self.line, self.folded[a:b], self.fmap[a:b], self.value(a, b), heading)
 
 
 def level(folded: str) -> int | None:
     """The heading level a folded line opens with (0 outermost), or None."""
-    for k, pat in enumerate(_LEVELS):
+    for k, pat in enumerate(_LEVELS[:-1]):
         if pat.match(folded):
             return k
     return None
@@ -166,6 +185,8 @@ def _title_of(lines: list[_Line], k: int) -> tuple[int, str] | None:
     f = re.sub(r"\.(?:docx?|pdf|wps)$", "", x.folded)
     if m := _TITLE_GLUED.search(f):  # a title the converter glued to the cover fields after it
         return k, x.value(m.start(1), m.end(1))
+    if (m := _TITLE_LEAD.match(f)) and len(f) > 70:  # ``…项目绩效自评综述:根据年初设定的绩效目标,…``
+        return k, x.value(m.start(1), m.end(1))
     if len(f) > 70 or _FURNITURE.search(x.folded.replace(".docx", "").replace(".doc", "").replace(".pdf", "")) \
             or not _TITLE.search(f.rstrip("。:")) or (x.level is not None and not re.search(r"报告$", f)):
         return None
@@ -176,6 +197,9 @@ def _title_of(lines: list[_Line], k: int) -> tuple[int, str] | None:
         if k - back < 0:
             break
         prev = lines[k - back]
+        y = _YEAR.search(fold_with_map(text)[0])
+        if y and (y.start() > 0 or not _UNIT_SUFFIX_RE.search(prev.folded)):
+            break  # the title already names its unit (before its year), or the line above is not one
         if len(prev.folded) > 30 or re.search(r"[。,:;|>]", prev.folded) or prev.level is not None \
                 or _FURNITURE.search(prev.folded) or _TITLE.search(prev.folded) or _COVER.match(prev.folded) \
                 or prev.page != x.page or prev.line < lines[first].line - 3:
@@ -208,11 +232,11 @@ def _starts(lines: list[_Line]) -> list[tuple[int, str | None]]:
         if hit is None and _cover_at(lines, k) and not (found and not _body(lines, found[-1][0], k)):
             hit = (k, None)
         if hit is None and not found and (m := _TITLE_IN_TEXT.search(lines[k].folded)):
-            hit, title = (k, None), lines[k].value(*(m.span(1) if m.group(1) else m.span(2)))
+            hit, title = (k, None), (lines[k].value(*m.span(1)) if m.group(1) else None)
         if hit is None:
             continue
-        if found and not _body(lines, found[-1][0], start):
-            found[-1] = (found[-1][0], title or found[-1][1])  # a page title, a file name, a cover: one report
+        if found and not _body(lines, found[-1][0], start):  # a page title, a file name, a cover: one report
+            found[-1] = (found[-1][0], max((t for t in (found[-1][1], title) if t), key=len, default=None))
         elif not found or start > found[-1][0]:
             found.append((start, title))
     if not found and _untitled(lines):
@@ -246,8 +270,8 @@ def _split_title(t: str, kind: str) -> tuple[str | None, str | None]:
     t = re.sub(r"[“”\"《》\s]", "", unicodedata.normalize("NFKC", t))
     t = re.sub(r"^(?:关于|附件\d*[:]?)", "", t)
     t = re.sub(r"\((?:\d{4}[-\d]*年度?)\)$", "", t)
-    t = re.sub(r"(?:支出)?(?:绩效)?(?:评价)?(?:自评价?)?(?:总结)?(?:报告|综述|情况说明)$", "", t)
-    t = re.sub(r"(?:单位|的)?(?:支出)?绩效(?:评价)?$|(?:单位)?自评$", "", t)
+    while (u := re.sub(r"(?:报告|综述|总结|情况说明|自评价|自评|评价|绩效|支出|单位|的)$", "", t)) != t:
+        t = u
     unit, rest = None, t
     y = _YEAR.search(t)
     head, tail = (t[:y.start()], t[y.end():]) if y else ("", t)
@@ -318,30 +342,51 @@ def _read_report(lines: list[_Line], title: str | None) -> Report:
         if unit is None and (v := cover.get(label)) and not _GENERIC_UNIT.search(v):
             unit = v
     if unit is None:
-        unit = _publisher(lines)
+        unit = _publisher(lines) or _subject(lines)
     if cover.get("项目名称") and kind != "department":
         project = _strip_region(cover["项目名称"])
     if project and kind != "department" and (m := re.search(r"\(([^()]{4,40}(?:项目|资金|经费))\)", text[:600])) \
             and not re.search(r"项目|资金|经费|专项", project):
         project = m.group(1)
     rep.unit, rep.project = unit, project
-    y = _YEAR.search(fold_with_map(title)[0]) if title else None
     if cover.get("评价年度") and (yy := re.search(r"(?:19|20)\d{2}", cover["评价年度"])):
         rep.year = int(yy.group(0))
-    elif y:
-        rep.year = int(y.group(1))
-    elif (y := _YEAR.search(text[:800])) is not None:
-        rep.year = int(y.group(1))
+    else:
+        rep.year = _year(fold_with_map(title)[0] if title else "") or _year(text[:1500])
     first = lines[0]
     for key in ("unit", "project", "year"):
         if getattr(rep, key) is not None:
             rep.sources[key] = SourceRef(page=first.page, line=first.line)
     _figures(rep, lines, text, at)
-    _sections(rep, lines)
+    _sections(rep, [p for x in lines for p in _inline_heads(x)])
     _projects(rep, lines, text, at)
     if (m := _COMPLETE.search(text)) is not None:
         rep.claims_complete = m.group(0).strip(",")
     return rep
+
+
+def _year(text: str) -> int | None:
+    """The budget year a text names: a ``2023年度`` first, else a year that is not part of a date
+    (``2021年07月12日``), nor a document's number or a 填报/报告 date."""
+    years = [m for m in _YEAR.finditer(text) if not re.match(r"\d{1,2}月", text[m.end():m.end() + 3])
+             and not re.search(r"(?:日期|时间|〔|\[)[:]?$", text[max(0, m.start() - 5):m.start()])]
+    best = next((m for m in years if "年度" in m.group(0)), years[0] if years else None)
+    if best is None:  # only dates: the first that is not when the report was filed (``项目起止时间 2021年1月起``)
+        best = next((m for m in _YEAR.finditer(text)
+                     if not re.search(r"(?:报告|填报|发布|印发)(?:日期|时间)?[:]?$", text[max(0, m.start() - 6):m.start()])), None)
+    return int(best.group(1)) if best else None
+
+
+_SUBJECT = re.compile(r"^([\u4e00-\u9fff]{2,20}?(?:" + "|".join(_UNIT_SUFFIX) + r"))(?:坚持|认真|贯彻|始终|紧紧|围绕|"
+                      r"按照|根据|严格|结合|牢牢|全面|深入|积极|于\d{4}年)")
+
+
+def _subject(lines: list[_Line]) -> str | None:
+    """The unit a paragraph opens with (``县政协坚持按照…``, ``区政府办公室贯彻落实…``)."""
+    for x in lines[:60]:
+        if (m := _SUBJECT.match(x.folded)) is not None:
+            return x.value(m.start(1), m.end(1))
+    return None
 
 
 def _publisher(lines: list[_Line]) -> str | None:
@@ -359,19 +404,22 @@ def _figures(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, int
         return SourceRef(page=x.page, line=x.line)
 
     for key, pat in _MONEY.items():
-        for m in pat.finditer(text):
-            if _PART_BEFORE.search(text[max(0, m.start() - 4):m.start()]):
-                continue  # a part (基本支出, 财政拨款收入), not the total
-            value = float(m.group(2).replace(",", ""))
-            unit = m.group(3)
-            if unit == "元":
-                value = round(value / 10000, 6)
-                rep.converted_from_yuan.append(key)
-            elif unit == "亿元":
-                value = round(value * 10000, 6)
-            setattr(rep, key, value)
-            rep.sources[key] = ref(m.start())
-            break
+        found = [m for m in pat.finditer(text) if not _PART_BEFORE.search(text[max(0, m.start() - 4):m.start()])]
+        found += [m for m in _LABELLED_AMOUNT[key].finditer(text)]  # ``计划安排资金(万元)|700``
+        if not found:
+            continue
+        found.sort(key=lambda m: m.start())
+        # the adjusted (全年) budget over the 年初 one, when both are printed
+        m = next((x for x in found if key == "budget_total" and re.search(r"调整|全年", x.group(1))), found[0])
+        value = float(m.group(2).replace(",", ""))
+        unit = m.group(3) if m.re.groups >= 3 else "万元"
+        if unit == "元":
+            value = round(value / 10000, 6)
+            rep.converted_from_yuan.append(key)
+        elif unit == "亿元":
+            value = round(value * 10000, 6)
+        setattr(rep, key, value)
+        rep.sources[key] = ref(m.start())
     if (m := _RATE.search(text)) is not None:
         rep.execution_rate = float(m.group(1) or m.group(2))
         rep.sources["execution_rate"] = ref(m.start())
@@ -390,6 +438,23 @@ def _figures(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, int
         if getattr(rep, key) is None:
             setattr(rep, key, m.group(2))
             rep.sources[key] = ref(m.start(2))
+
+
+_INLINE_HEAD = re.compile(r"(?:^|(?<=[。;!?]))([^。,;:!?]{2,14}?(?:问题|不足|建议|措施|意见)[^。,;:!?]{0,6}?):")
+
+
+def _inline_heads(x: _Line) -> list[_Line]:
+    """A paragraph that runs its sections on (``…。发现的主要问题及原因:一是…。下一步改进措施:…``) cut
+    at those labels, each label a heading line of its own."""
+    cuts = [m for m in _INLINE_HEAD.finditer(x.folded) if x.level is None and len(x.folded) > m.end()]
+    if not cuts:
+        return [x]
+    out = [x.part(0, cuts[0].start())] if cuts[0].start() > 0 else []
+    for n, m in enumerate(cuts):
+        stop = cuts[n + 1].start() if n + 1 < len(cuts) else len(x.folded)
+        out.append(x.part(m.start(1), m.end(), heading=True))
+        out.append(x.part(m.end(), stop))
+    return [p for p in out if p.folded]
 
 
 def _sections(rep: Report, lines: list[_Line]) -> None:
@@ -451,13 +516,14 @@ def _items(lines: list[_Line], a: int, b: int, head_level: int) -> list[tuple[st
 
 def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, int]]) -> None:
     """Projects listed with amounts: a 项目名称 | 金额 table, or a list in prose."""
-    seen: set[str] = set()
+    seen: set[tuple[str, float | None, int]] = set()
 
-    def add(name: str, amount: float, x: _Line) -> None:
+    def add(name: str, amount: float | None, x: _Line) -> None:
         key = fold_with_map(name)[0]
-        if key in seen or len(key) < 2 or _NOT_PROJECT.match(key) or not _PROJECT_WORD.search(key):
+        if (key, amount, x.line) in seen or len(key) < 2 or _NOT_PROJECT.match(key) or not _PROJECT_WORD.search(key) \
+                or re.search(r"调减|调增|合计|总计", key):
             return
-        seen.add(key)
+        seen.add((key, amount, x.line))
         rep.projects.append(ReportProject(name=name, amount=amount, where=SourceRef(page=x.page, line=x.line)))
 
     for k, x in enumerate(lines):  # a table: a header naming 项目 and 金额, then name | amount rows
@@ -476,8 +542,9 @@ def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, in
                     break
                 name = x.value(m.start(1), m.end(1)).strip("“”\"的及和与")
                 name = re.sub(r"^(?:其中|包括|用于|主要|分别|是|为|有|实施|了)+", "", name)
-                value = float(m.group(2).replace(",", ""))
-                value = round(value / 10000, 6) if m.group(3) == "元" else value * 10000 if m.group(3) == "亿元" else value
+                value = float(m.group(2).replace(",", "")) if m.group(2) else None  # masked by the host: no amount
+                if value is not None and m.group(3) != "万元":
+                    value = round(value / 10000, 6) if m.group(3) == "元" else value * 10000
                 add(name, value, x)
                 tail_at = m.end() + (1 if m.end() < len(x.folded) and x.folded[m.end()] in ",、;" else 0)
 
@@ -495,5 +562,11 @@ def read_reports(doc: Document, covered: dict[int, list[tuple[int, int]]] | None
         body = lines[k:end]
         if sum(len(x.folded) for x in body) < 120:
             continue
-        reports.append(_read_report(body, title))
+        rep = _read_report(body, title)
+        before = lines[max(starts[n - 1][0] + 1 if n else 0, k - 3):k]  # a page title above the report
+        if rep.year is None:
+            rep.year = next((y for x in reversed(before) if (y := _year(x.folded))), None)
+        if rep.unit is None:
+            rep.unit = next((u for x in reversed(before) if _YEAR.search(x.folded) and (u := _split_title(x.nfkc, rep.kind)[0])), None)
+        reports.append(rep)
     return reports
