@@ -92,7 +92,7 @@ if "goto_form" in st.session_state:  # navigation requested on the previous run
 with st.sidebar:
     st.title("绩效自评表审核")
     who = st.text_input("审核人", key="who")
-    page = st.radio("页面", ["风险排序", "逐表审核", "问题与建议", "导入", "导出"], key="page")
+    page = st.radio("页面", ["风险排序", "逐表审核", "绩效评价报告", "问题与建议", "导入", "导出"], key="page")
     st.caption(f"数据库：{DB_PATH}")
 
 rows = store.triage()
@@ -646,6 +646,66 @@ def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str) -> None:
                     st.rerun()
 
 
+# ---- narrative reports -------------------------------------------------------------------------
+REPORT_KINDS = {"evaluation": "绩效评价报告", "department": "部门整体绩效报告", "self": "单位自评报告", "rectification": "整改报告"}
+REPORT_FIELDS = [("kind", "报告种类"), ("unit", "被评价单位"), ("project", "项目"), ("year", "年度"),
+                 ("budget_total", "预算总额（万元）"), ("executed_total", "执行总额（万元）"), ("income_total", "收入合计（万元）"),
+                 ("execution_rate", "预算执行率（%）"), ("total_score", "综合得分"), ("grade", "等级"),
+                 ("self_score", "单位自评得分"), ("self_grade", "单位自评等级")]
+
+
+def page_reports() -> None:
+    st.header("绩效评价报告")
+    reps = store.reports()
+    if not reps:
+        st.info("尚未导入含绩效评价报告的文件。")
+        return
+    pick = st.selectbox("报告", range(len(reps)), key="report_pick", format_func=lambda i: (
+        f"{reps[i]['document']} · {REPORT_KINDS.get(reps[i].get('kind'), '报告')} · "
+        f"{reps[i].get('unit') or ''}{reps[i].get('project') or reps[i].get('title') or ''}"
+        + (f" · 问题{len(reps[i].get('flags') or [])}处" if reps[i].get("flags") else "")))
+    rep = reps[pick]
+    left, right = st.columns([1, 1])
+    with right:
+        st.subheader("读出的内容")
+        rows = [{"字段": label, "值": shown(REPORT_KINDS.get(rep.get(k), rep.get(k)) if k == "kind" else rep.get(k)),
+                 "来源": (f"第{ref.get('line')}行" if (ref := (rep.get("provenance") or {}).get(k)) else "")}
+                for k, label in REPORT_FIELDS]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        if rep.get("converted_from_yuan"):
+            st.caption("以下金额原文以“元”为单位，已换算为万元：" + "、".join(
+                dict(REPORT_FIELDS).get(k, k) for k in rep["converted_from_yuan"]))
+        if rep.get("projects"):
+            st.markdown("**报告列出的项目**")
+            st.dataframe(pd.DataFrame([{"项目": p.get("name"), "金额（万元）": shown(p.get("amount"))}
+                                       for p in rep["projects"]]), hide_index=True)
+        for key, title in (("problems", "存在的问题"), ("suggestions", "建议与改进措施")):
+            st.markdown(f"**{title}**")
+            items = rep.get(key) or []
+            if not items:
+                st.caption("报告中没有这一部分（或未读到）。")
+            for n, item in enumerate(items, 1):
+                st.markdown(f"{n}. {md_text(item)}")
+        st.subheader("审核意见")
+        if not rep.get("flags"):
+            st.caption("未发现问题。")
+        for fl in rep.get("flags") or []:
+            box = st.error if fl.get("severity") == "error" else st.warning if fl.get("severity") == "warn" else st.info
+            box(md_text(fl.get("message", "")) + (f"\n\n建议：{md_text(fl['suggestion'])}" if fl.get("suggestion") else ""))
+            if fl.get("evidence"):
+                st.caption(f"依据：{md_text(fl['evidence'])}")
+    with left:
+        st.subheader("原文")
+        lines = rep.get("lines") or [1, 1]
+        page = min((r.get("page", 1) for r in (rep.get("provenance") or {}).values()), default=1)
+        text = page_text(rep["path"], page) if Path(rep["path"]).exists() else None
+        if text is None:
+            st.caption("原文件不可用，无法显示原文。")
+        else:
+            body = text.split("\n")[max(0, lines[0] - 1):lines[1] if lines[1] >= lines[0] else None]
+            st.text_area("报告原文", "\n".join(body), height=640, disabled=True, key=f"report_src_{rep['id']}")
+
+
 # ---- draft and export ------------------------------------------------------------------------
 def page_draft() -> None:
     from extractor.draft.sections import draft_sections, to_markdown
@@ -664,7 +724,11 @@ def page_draft() -> None:
     ids = pick_forms or [r["id"] for r in candidates]
     st.caption(f"按 {len(ids)} 份自评表起草。")
     forms = [store.effective_form(i) for i in ids]
-    intro, problems, advice, annex = draft_sections(forms, accepted)
+    reports = store.reports() if not pick_forms else []
+    if pick_dept:
+        reports = [r for r in reports if any(d and (d in (r.get("unit") or "") or (r.get("unit") or "_") in d)
+                                             for d in pick_dept)]
+    intro, problems, advice, annex = draft_sections(forms, accepted, reports)
     generated = to_markdown(intro, problems, advice, annex)
     saved = store.load_draft("default")
     text = st.text_area("草稿（可直接修改，保存后下次打开仍在）", saved or generated, height=480, key="draft_text")
@@ -690,5 +754,5 @@ def page_export() -> None:
         st.success(f"已写出 {len(written)} 个标准答案文件到 {target}")
 
 
-{"风险排序": page_triage, "逐表审核": page_form, "问题与建议": page_draft, "导入": page_import,
+{"风险排序": page_triage, "逐表审核": page_form, "绩效评价报告": page_reports, "问题与建议": page_draft, "导入": page_import,
  "导出": page_export}[page]()

@@ -259,21 +259,23 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
 @click.option("--accepted-only", is_flag=True, help="只使用人工复核中“采纳”或“修改”的问题")
 def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
     """根据审核结果（review 输出的JSON或其所在文件夹）起草“存在的问题”和“建议”。"""
-    from extractor.draft.sections import load_reviewed, write_draft
+    from extractor.draft.sections import load_reports, load_reviewed, write_draft
 
     out_path = Path(out)
     if out_path.suffix.lower() not in (".md", ".docx"):
         raise click.ClickException("输出文件须为 .md 或 .docx")
     damaged: list[tuple[Path, str]] = []
     forms = load_reviewed([Path(p) for p in paths], damaged)
+    reports = load_reports([Path(p) for p in paths])
     for f, why in damaged:
         console.print(f"提示：已跳过损坏的文件 {f}（{why}），其余文件照常起草。", markup=False)
-    if not forms:
-        raise click.ClickException("没有读到任何自评表。请先运行 extractor review，再对其输出文件夹起草。")
-    if not any(f.get("flags") for f in forms):
+    if not forms and not reports:
+        raise click.ClickException("没有读到任何自评表或绩效评价报告。请先运行 extractor review，再对其输出文件夹起草。")
+    if not any(f.get("flags") for f in forms + reports):
         console.print("提示：输入中没有审核意见（flags）。请确认输入是 extractor review 的输出。")
-    write_draft(forms, out_path, accepted_only)
-    console.print(f"已根据{len(forms)}份自评表的审核结果写出草稿：{out_path}")
+    write_draft(forms, out_path, accepted_only, reports)
+    console.print(f"已根据{len(forms)}份自评表" + (f"、{len(reports)}份绩效评价报告" if reports else "")
+                  + f"的审核结果写出草稿：{out_path}")
 
 
 @main.command(name="eval")

@@ -67,3 +67,32 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         browser.close()
     n = conn.execute("SELECT COUNT(*) FROM flag_decisions WHERE decision='rejected'").fetchone()[0]
     assert n == 1
+
+
+def test_a_report_beside_its_source_and_in_the_draft(app, tmp_path: Path) -> None:
+    """Import a department report with a 支出 > 收入 gap: the report page shows its figures, its
+    source text and the review's finding, and the draft of 问题与建议 carries the finding."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _db = app
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ROOT / "eval_sets" / "real" / "007_nanxian_zhengxie_2021.txt", folder)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(url)
+        page.get_by_text("导入", exact=True).click()
+        page.get_by_label("或输入文件夹路径").fill(str(folder))
+        page.get_by_label("或输入文件夹路径").press("Enter")
+        page.get_by_role("button", name="开始导入").click()
+        expect(page.get_by_text("导入完成")).to_be_visible(timeout=60000)
+        page.get_by_text("绩效评价报告", exact=True).first.click()
+        expect(page.get_by_text("大于收入792.22万元").first).to_be_visible(timeout=30000)
+        expect(page.get_by_text("799.12").first).to_be_visible()
+        assert "部门整体支出绩效评价报告" in page.get_by_label("报告原文").input_value()
+        page.screenshot(path=str(SHOTS / "report_view.png"))
+        page.get_by_text("问题与建议", exact=True).first.click()
+        draft = page.get_by_label("草稿（可直接修改，保存后下次打开仍在）")
+        expect(draft).to_contain_text("绩效评价报告反映问题不够客观全面", timeout=30000)
+        browser.close()

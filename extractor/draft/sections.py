@@ -287,8 +287,58 @@ def annex_rows(fs: list[Finding], clash: set[str]) -> list[tuple[str, str, str]]
     return rows
 
 
-def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False):  # type: ignore[no-untyped-def]
-    """(intro, problem paragraphs, advice paragraphs, annex rows)."""
+def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
+    """The narrative reports (with their flags) of review outputs, each with the file it came from."""
+    out = []
+    for p in paths:
+        for f in sorted(q for q in p.glob("*.json") if not q.name.startswith("_")) if p.is_dir() else [p]:
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue  # load_reviewed names the damaged files
+            for rep in (data.get("reports") or []) if isinstance(data, dict) else []:
+                if isinstance(rep, dict):
+                    out.append({**rep, "source": data.get("source")})
+    return out
+
+
+def _report_name(rep: dict[str, Any]) -> str:
+    who = rep.get("unit") or ""
+    what = rep.get("project") or ("部门整体支出" if rep.get("kind") == "department" else "")
+    if not who and rep.get("title"):
+        return f"「{rep['title']}」"
+    return f"「{who}{what}」" if who or what else f"「{rep.get('source') or '绩效评价报告'}」"
+
+
+_NOTHING = re.compile(r"^(?:无|暂无|没有|未发现|不存在)(?:明显|重大|突出)?(?:问题|不足)?[。.;；]?$")
+
+
+def report_paragraphs(reports: list[dict[str, Any]], k0: int, year: int | None) -> tuple[list[str], list[str]]:
+    """The 问题 and 建议 paragraphs the narrative reports give: what the reports themselves list as
+    problems, and what the review found in them (a 暂无问题 beside figures that say otherwise)."""
+    own = [(r, p) for r in reports for p in r.get("problems") or [] if not _NOTHING.match(clean(p))]
+    flagged = [(r, f) for r in reports for f in r.get("flags") or [] if f.get("severity") != "info"]
+    problems, advice = [], []
+    if own:
+        ex = "；".join(f"{_report_name(r)}报告提出“{p.rstrip('。;；')[:60]}”" for r, p in own[:3])
+        problems.append(f"（{cn_num(k0 + 1)}）绩效评价报告自身反映的问题。{len({id(r) for r, _ in own})}份报告共列出"
+                        f"{len(own)}条问题，如{ex}。说明相关单位已认识到上述不足，需跟踪整改落实。")
+        advice.append(f"（{cn_num(k0 + 1)}）跟踪落实报告所列问题的整改。对各报告列出的问题逐条明确整改措施、责任科室和完成时限，"
+                      f"{year + 1 if year else '下一'}年度自评时报告整改结果。")
+    if flagged:
+        k = k0 + len(problems)
+        ex = "；".join(f"{_report_name(r)}{f.get('message', '').split('」', 1)[-1]}" for r, f in flagged[:3])
+        problems.append(f"（{cn_num(k + 1)}）绩效评价报告反映问题不够客观全面。{len({id(r) for r, _ in flagged})}份报告存在"
+                        f"此类情况，如{ex}。说明报告未如实分析执行偏差和数据差错，结论的可信度不足。")
+        advice.append(f"（{cn_num(k + 1)}）如实撰写绩效评价报告。报告中的预算、执行和得分数据与自评表、决算数据核对一致；"
+                      "执行率偏低、目标未完成或数据有误的，在“存在的问题”中如实列示并分析原因，不得以“无”代替。由项目单位负责，财务科室审核。")
+    return problems, advice
+
+
+def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # type: ignore[no-untyped-def]
+                   reports: list[dict[str, Any]] | None = None):
+    """(intro, problem paragraphs, advice paragraphs, annex rows); ``reports``: the batch's narrative
+    reports, whose own problems and review findings get paragraphs of their own."""
     fs = findings(forms, accepted_only)
     n = len(forms)
     names: dict[str, set[str]] = {}
@@ -299,9 +349,12 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False):  #
     who = f"{'、'.join(units[:4])}{'等' if len(units) > 4 else ''}{len(units)}家单位报送的" if units else ""
     years = [f.get("year") for f in forms if isinstance(f.get("year"), int)]
     year = max(years) if years else None
-    intro = f"本次共审核{who}项目支出绩效自评表{n}份。" + ("经审核，主要存在以下问题：" if fs else "未发现需要列示的问题。")
-    return (intro, [_problem_text(k, f, n, clash) for k, f in enumerate(fs)],
-            [_advice_text(k, f, year) for k, f in enumerate(fs)], annex_rows(fs, clash))
+    reports = reports or []
+    rp, ra = report_paragraphs(reports, len(fs), year)
+    papers = f"项目支出绩效自评表{n}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
+    intro = f"本次共审核{who}{papers}。" + ("经审核，主要存在以下问题：" if fs or rp else "未发现需要列示的问题。")
+    return (intro, [_problem_text(k, f, n, clash) for k, f in enumerate(fs)] + rp,
+            [_advice_text(k, f, year) for k, f in enumerate(fs)] + ra, annex_rows(fs, clash))
 
 
 def to_markdown(intro: str, problems: list[str], advice: list[str], annex: list[tuple[str, str, str]]) -> str:
@@ -318,9 +371,10 @@ def to_markdown(intro: str, problems: list[str], advice: list[str], annex: list[
     return "\n".join(lines)
 
 
-def write_draft(forms: list[dict[str, Any]], out: Path, accepted_only: bool = False) -> Path:
+def write_draft(forms: list[dict[str, Any]], out: Path, accepted_only: bool = False,
+                reports: list[dict[str, Any]] | None = None) -> Path:
     """Write the draft as .md or .docx (by the file's extension)."""
-    text = to_markdown(*draft_sections(forms, accepted_only))
+    text = to_markdown(*draft_sections(forms, accepted_only, reports))
     if out.suffix.lower() == ".docx":
         write_atomic(out, markdown_to_docx(text))
     else:

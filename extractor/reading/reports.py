@@ -377,7 +377,7 @@ def _year(text: str) -> int | None:
     return int(best.group(1)) if best else None
 
 
-_SUBJECT = re.compile(r"^([\u4e00-\u9fff]{2,20}?(?:" + "|".join(_UNIT_SUFFIX) + r"))(?:坚持|认真|贯彻|始终|紧紧|围绕|"
+_SUBJECT = re.compile(r"^((?![我本该其])[\u4e00-\u9fff]{1,20}?(?:" + "|".join(_UNIT_SUFFIX) + r"))(?:坚持|认真|贯彻|始终|紧紧|围绕|"
                       r"按照|根据|严格|结合|牢牢|全面|深入|积极|于\d{4}年)")
 
 
@@ -567,6 +567,7 @@ def read_reports(doc: Document, covered: dict[int, list[tuple[int, int]]] | None
         if rep.year is None:
             rep.year = next((y for x in reversed(before) if (y := _year(x.folded))), None)
         if rep.unit is None:
-            rep.unit = next((u for x in reversed(before) if _YEAR.search(x.folded) and (u := _split_title(x.nfkc, rep.kind)[0])), None)
+            rep.unit = next((u for x in reversed(before) if _YEAR.search(x.folded) and (u := _split_title(x.nfkc, rep.kind)[0])),
+                            None) or _publisher(lines[max(starts[n - 1][0] + 1 if n else 0, k - 8):k])
         reports.append(rep)
     return reports

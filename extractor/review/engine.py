@@ -16,6 +16,7 @@ from extractor.review import (
     rules_scores,  # noqa: F401  (register the rules)
     rules_values,  # noqa: F401  (register the rules)
 )
+from extractor.review.report_rules import review_report
 from extractor.review.rescore import rescore_form
 from extractor.review.rulebook import RULES, FormContext
 
@@ -94,8 +95,13 @@ def _note_shaky_evidence(form: Form, flags: list) -> None:  # type: ignore[type-
 
 
 def review_result(res: ExtractionResult, cfg: ReviewConfig | None = None) -> ExtractionResult:
-    """Review every form of one file."""
+    """Review every form and every narrative report of one file (a report against the file's forms)."""
     cfg = cfg or load_config()
     for form in res.forms:
         review_form(form, cfg)
+    for rep in res.reports:
+        try:
+            review_report(rep, res.forms)
+        except Exception as exc:  # a rule failing on one report never loses the file
+            rep.warnings.append(f"报告审核出错（{type(exc).__name__}: {exc}），未给出审核意见，请人工复核")
     return res

@@ -194,7 +194,18 @@ class Store:
                 else:
                     c.execute("DELETE FROM forms WHERE id=?", (form_id,))
             c.execute("UPDATE forms SET idx = -1 - idx WHERE document_id=? AND idx < 0", (doc_id,))
+            c.execute("DELETE FROM reports WHERE document_id=?", (doc_id,))
+            for idx, rep in enumerate(result.get("reports") or []):
+                c.execute("INSERT INTO reports(document_id,idx,data) VALUES(?,?,?)",
+                          (doc_id, idx, json.dumps(rep, ensure_ascii=False)))
             return int(doc_id)
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Every narrative report stored, in document order, each with ``id``, ``document`` (its
+        file's name) and ``path``."""
+        rows = self.conn.execute("SELECT r.id, r.data, d.name, d.path FROM reports r JOIN documents d "
+                                 "ON d.id=r.document_id ORDER BY d.name, r.idx").fetchall()
+        return [{**json.loads(r["data"]), "id": r["id"], "document": r["name"], "path": r["path"]} for r in rows]
 
     @staticmethod
     def _has_work(c: sqlite3.Connection, form_id: int) -> bool:

@@ -111,8 +111,15 @@ def m003_history_identity_imports(c: sqlite3.Connection) -> None:
         c.execute("UPDATE flag_decisions SET flag_key=?, evidence_sha=? WHERE id=?", (new, ev or None, rid))
 
 
+def m004_reports(c: sqlite3.Connection) -> None:
+    """The narrative 绩效评价报告 read from each document (replaced with the document's reading)."""
+    c.execute("CREATE TABLE IF NOT EXISTS reports(id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL "
+              "REFERENCES documents(id) ON DELETE CASCADE, idx INTEGER NOT NULL, data TEXT NOT NULL)")
+    c.execute("CREATE INDEX IF NOT EXISTS reports_document ON reports(document_id, idx)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_forms_confidence,
-                                                           m003_history_identity_imports]
+                                                           m003_history_identity_imports, m004_reports]
 
 
 def version(c: sqlite3.Connection) -> int:
