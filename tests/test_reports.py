@@ -120,3 +120,36 @@ def test_the_export_carries_every_report_field_with_provenance(tmp_path: Path) -
     assert out["reports"][1]["provenance"]["total_score"]["line"] == 344
     back = report_from_contract(json.loads(json.dumps(out["reports"][1])))
     assert back.model_dump() == res.reports[1].model_dump()
+
+
+def test_report_rules_flag_what_an_evaluator_would_question() -> None:
+    from extractor.core.records import Form, Report, ReportProject
+    from extractor.review.report_rules import review_report
+
+    rep = Report(kind="evaluation", project="乡村道路养护项目", budget_total=200, executed_total=150,
+                 execution_rate=80, income_total=140, total_score=82, self_score=98, problems=["暂无。"],
+                 projects=[ReportProject(name="道路养护", amount=150), ReportProject(name="路灯维修", amount=80)])
+    form = Form(project_name="乡村道路养护项目")
+    form.funds.total.full_year, form.funds.total.executed = 200, 160
+    codes = [f.code for f in review_report(rep, [form]).flags]
+    assert codes[0] == "problems-none" and "执行率仅75%" not in rep.flags[0].message
+    assert {"report-rate-mismatch", "expense-over-income", "parts-over-total", "self-score-high",
+            "report-form-mismatch"} <= set(codes)
+    calm = Report(kind="self", budget_total=100, executed_total=98, execution_rate=98, problems=["暂无问题"])
+    assert review_report(calm, []).flags == []  # 暂无 beside figures that agree is not questioned
+    boast = Report(kind="self", problems=["资金拨付不及时"], claims_complete="各项目标均已全部完成")
+    assert [f.code for f in review_report(boast, []).flags] == ["claims-complete"]
+
+
+def test_the_draft_quotes_the_reports_own_problems_and_a_none_the_figures_contradict() -> None:
+    from extractor.draft.sections import draft_sections
+
+    reports = [{"kind": "department", "unit": "县政协", "problems": ["无"], "flags": [
+                   {"code": "problems-none", "severity": "warn", "message": "「县政协」存在的问题写“无”，但预算执行率仅72%"}]},
+               {"kind": "evaluation", "unit": "某县农业农村局", "project": "高标准农田建设项目",
+                "problems": ["绩效目标设置不够细化。", "资金拨付不及时。"], "flags": []}]
+    intro, problems, advice, _ = draft_sections([], reports=reports)
+    text = "".join(problems)
+    assert "绩效评价报告2份" in intro and len(problems) == len(advice) == 2
+    assert "「某县农业农村局高标准农田建设项目」报告提出“绩效目标设置不够细化”" in text
+    assert "「县政协部门整体支出」存在的问题写“无”，但预算执行率仅72%" in text and "“无”" not in problems[0]

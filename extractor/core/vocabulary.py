@@ -502,3 +502,11 @@ _PAGE_MARK = re.compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(
 def is_page_marker(text: str) -> bool:
     """A page-number line (``- 2 -``, ``第1页 共3页``) printed between table parts."""
     return bool(_PAGE_MARK.match(text.strip().replace("\f", "")))
+
+
+_NOTHING = re.compile(r"^(?:无|暂无|没有|未发现|不存在)(?:明显|重大|突出)?(?:问题|不足)?[。.;；]?$")
+
+
+def says_nothing(items: list[str]) -> bool:
+    """Whether a report's 问题 section says there is nothing (one item: ``无``, ``暂无问题``)."""
+    return len(items) == 1 and bool(_NOTHING.match("".join(unicodedata.normalize("NFKC", items[0]).split())))

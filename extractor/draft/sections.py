@@ -19,6 +19,7 @@ from typing import Any
 
 from extractor.core.atomic import write_atomic
 from extractor.core.figures import clean
+from extractor.core.vocabulary import says_nothing
 from extractor.draft.word import markdown_to_docx
 
 _DIGITS = "零一二三四五六七八九"
@@ -310,13 +311,10 @@ def _report_name(rep: dict[str, Any]) -> str:
     return f"「{who}{what}」" if who or what else f"「{rep.get('source') or '绩效评价报告'}」"
 
 
-_NOTHING = re.compile(r"^(?:无|暂无|没有|未发现|不存在)(?:明显|重大|突出)?(?:问题|不足)?[。.;；]?$")
-
-
 def report_paragraphs(reports: list[dict[str, Any]], k0: int, year: int | None) -> tuple[list[str], list[str]]:
     """The 问题 and 建议 paragraphs the narrative reports give: what the reports themselves list as
     problems, and what the review found in them (a 暂无问题 beside figures that say otherwise)."""
-    own = [(r, p) for r in reports for p in r.get("problems") or [] if not _NOTHING.match(clean(p))]
+    own = [(r, p) for r in reports if not says_nothing(r.get("problems") or []) for p in r.get("problems") or []]
     flagged = [(r, f) for r in reports for f in r.get("flags") or [] if f.get("severity") != "info"]
     problems, advice = [], []
     if own:

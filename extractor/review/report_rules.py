@@ -17,19 +17,14 @@ import re
 
 from extractor.core.figures import clean
 from extractor.core.records import Flag, Form, Report
+from extractor.core.vocabulary import says_nothing
 
-_NOTHING = re.compile(r"^(?:无|暂无|没有|未发现|不存在)(?:明显|重大|突出)?(?:问题|不足)?[。.;；]?$")
 _GRADES = {"优秀": 4, "优": 4, "良好": 3, "良": 3, "中等": 2, "中": 2, "合格": 2, "及格": 2, "较差": 1, "差": 1,
            "不合格": 1}
 
 
 def _name(rep: Report) -> str:
     return f"「{rep.project or rep.unit or rep.title or '绩效评价报告'}」"
-
-
-def says_nothing(items: list[str]) -> bool:
-    """Whether a 问题 section says there is nothing (``无``, ``暂无问题``)."""
-    return len(items) == 1 and bool(_NOTHING.match(clean(items[0])))
 
 
 def _flag(code: str, severity: str, message: str, evidence: str, suggestion: str, basis: str = "") -> Flag:
