@@ -153,3 +153,26 @@ def test_the_draft_quotes_the_reports_own_problems_and_a_none_the_figures_contra
     assert "绩效评价报告2份" in intro and len(problems) == len(advice) == 2
     assert "「某县农业农村局高标准农田建设项目」报告提出“绩效目标设置不够细化”" in text
     assert "「县政协部门整体支出」存在的问题写“无”，但预算执行率仅72%" in text and "“无”" not in problems[0]
+
+
+def test_a_report_is_checked_against_the_forms_of_its_project_elsewhere_in_the_batch(tmp_path: Path) -> None:
+    """The 044 form says 179.43 万元 spent; a report on the same project in another file says 150:
+    the review output of the report's file carries the mismatch, with both figures."""
+    from extractor.core.config import load_config
+    from extractor.pipeline.batch import run_batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    form_text = (ROOT / "eval_sets" / "real" / "044_luan_wenlv_gonggong_wenhua_2021.txt").read_text(encoding="utf-8")
+    (src / "form.txt").write_text(form_text[form_text.index("项目支出绩效自评表"):], encoding="utf-8")
+    (src / "report.txt").write_text(
+        "六安市文化和旅游局2021年度公共文化服务体系经费项目绩效评价报告\n一、项目概况\n"
+        + "全年预算数为200万元，执行数为150万元，完成预算的75%。项目按计划组织实施，活动覆盖全市各县区。" * 3
+        + "\n二、存在的问题\n暂无。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch(sorted(src.iterdir()), out, config=load_config())
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))["reports"][0]
+    codes = {f["code"]: f for f in report["flags"]}
+    assert "report-form-mismatch" in codes and "150" in codes["report-form-mismatch"]["evidence"]
+    assert "179.43" in codes["report-form-mismatch"]["evidence"]
+    assert "problems-none" in codes and "执行率仅75%" in codes["problems-none"]["message"]

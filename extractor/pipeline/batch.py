@@ -18,6 +18,7 @@ from extractor.core.config import ReviewConfig
 from extractor.core.records import ExtractionResult
 from extractor.pipeline.inputs import find_inputs
 from extractor.pipeline.process import failed, process, process_many
+from extractor.review.report_rules import review_report
 from extractor.store.contract import dumps, result_to_contract
 
 if TYPE_CHECKING:
@@ -172,7 +173,26 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
             left = len(files) - n - 1
             rep.stopped = f"遇到失败的文件后按 --fail-fast 停止，其后 {left} 个文件未处理" if left else None
             break
+    if config is not None:
+        _check_reports_against_batch(rep, write)
     rep.seconds = time.perf_counter() - t0
     if out_dir is not None:
         write_atomic(out_dir / "_batch.json", json.dumps(rep.summary(), ensure_ascii=False, indent=1))
     return rep
+
+
+def _check_reports_against_batch(rep: BatchReport, write: Callable[[int, ExtractionResult], ExtractionResult]) -> None:
+    """A report's figures against the forms of the same project anywhere in the batch (not only in its
+    own file); the files whose report findings change are written again."""
+    forms = [form for _, res, _ in rep.results if res.status == "ok" for form in res.forms]
+    for n, (f, res, _out) in enumerate(rep.results):
+        if res.status != "ok" or not res.reports:
+            continue
+        before = [[fl.code for fl in r.flags] for r in res.reports]
+        try:
+            for report in res.reports:
+                review_report(report, forms, own=res.forms)
+            if [[fl.code for fl in r.flags] for r in res.reports] != before:
+                write(n, res)
+        except Exception as exc:  # the file's own review stands; the batch goes on
+            res.warnings.append(f"报告与同批自评表的比对出错（{type(exc).__name__}: {exc}），请人工核对")

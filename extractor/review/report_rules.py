@@ -46,16 +46,23 @@ def _same_project(rep: Report, form: Form) -> bool:
     return len(min(a, b, key=len)) >= 4 and (a in b or b in a)
 
 
-def review_report(rep: Report, forms: list[Form]) -> Report:
+def _same_unit(rep: Report, form: Form) -> bool:
+    u = clean(rep.unit)
+    return len(u) >= 3 and any(u == clean(x) or (len(clean(x)) >= 3 and (u in clean(x) or clean(x) in u))
+                               for x in (form.department, form.implementing_unit) if x)
+
+
+def review_report(rep: Report, forms: list[Form], own: list[Form] | None = None) -> Report:
     """Attach the report-level flags (in place; returned for chaining). ``forms``: the forms of the
-    same file or batch, compared where they are the report's project."""
+    same file or batch, compared where they are the report's project; ``own``: the forms filed with
+    the report (its file's), which with the batch's forms of the same unit are the unit's own."""
     flags: list[Flag] = []
     name = _name(rep)
     rate = rep.execution_rate if rep.execution_rate is not None else _rate(rep)
-    own = _rate(rep)
-    if rep.execution_rate is not None and own is not None and abs(own - rep.execution_rate) > 0.5:
+    computed = _rate(rep)
+    if rep.execution_rate is not None and computed is not None and abs(computed - rep.execution_rate) > 0.5:
         flags.append(_flag("report-rate-mismatch", "warn",
-                           f"{name}报告写明预算执行率{rep.execution_rate:g}%，按其执行数÷预算数计算应为{own:g}%",
+                           f"{name}报告写明预算执行率{rep.execution_rate:g}%，按其执行数÷预算数计算应为{computed:g}%",
                            f"预算数 {rep.budget_total:g} 万元，执行数 {rep.executed_total:g} 万元，执行率 {rep.execution_rate:g}%",
                            "核对报告中的预算数、执行数与执行率，更正不一致的数字"))
     if rep.income_total is not None and rep.executed_total is not None and rep.executed_total > rep.income_total + 0.005:
@@ -99,7 +106,8 @@ def review_report(rep: Report, forms: list[Form]) -> Report:
         if rate is not None and rate < 90:
             why.append(f"预算执行率仅{rate:g}%")
         why += [f.message for f in flags if f.severity != "info"][:2]
-        weak = [f for form in forms for f in form.flags if f.severity == "error"]
+        mine = list(own if own is not None else forms) + [f for f in forms if _same_unit(rep, f) and f not in (own or [])]
+        weak = [f for form in mine for f in form.flags if f.severity == "error"]
         if weak:
             why.append(f"同批自评表有{len(weak)}处计分或数字错误")
         if why:
