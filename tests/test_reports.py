@@ -176,3 +176,18 @@ def test_a_report_is_checked_against_the_forms_of_its_project_elsewhere_in_the_b
     assert "report-form-mismatch" in codes and "150" in codes["report-form-mismatch"]["evidence"]
     assert "179.43" in codes["report-form-mismatch"]["evidence"]
     assert "problems-none" in codes and "执行率仅75%" in codes["problems-none"]["message"]
+
+
+def test_a_combined_problems_section_and_a_measures_section_in_the_body(tmp_path: Path) -> None:
+    """``四、存在的问题及改进建议`` with plain items: the items are problems; its sub-sections, when it has
+    them, say which is which. A body section on the work done (``二、主要做法和措施``) is no 建议."""
+    body = "项目按计划实施，资金按规定拨付，各项工作有序推进，取得了较好的社会效益。" * 3
+    res = _read(tmp_path, "某区教育局2022年度校舍维修项目绩效评价报告\n一、项目概况\n" + body + "\n"
+                "二、主要做法和措施\n（一）加强组织领导。\n（二）规范资金管理。\n"
+                "三、存在的问题及改进建议\n1.部分项目验收滞后。\n2.档案资料不够完整。\n")
+    [rep] = res.reports
+    assert rep.problems == ["部分项目验收滞后。", "档案资料不够完整。"] and rep.suggestions == []
+    res = _read(tmp_path, "某区教育局2022年度校舍维修项目绩效评价报告\n一、项目概况\n" + body + "\n"
+                "二、存在的问题及改进建议\n（一）存在的问题\n部分项目验收滞后。\n（二）改进建议\n加快验收进度。\n", "r2.txt")
+    [rep] = res.reports
+    assert rep.problems == ["部分项目验收滞后。"] and rep.suggestions == ["加快验收进度。"]

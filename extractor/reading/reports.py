@@ -58,7 +58,7 @@ _FURNITURE = re.compile(r"[>|]|您现在的位置|当前位置|首页|发布时�
 _TOC = re.compile(r"(?:-\s*\d+\s*-|\t\s*\d+)\s*$")
 _REPORT_WORDS = re.compile(r"绩效|预算|资金|评价|自评|项目")
 _PROBLEM_HEAD = re.compile(r"问题|不足")
-_SUGGEST_HEAD = re.compile(r"建议|改进措施|整改措施|改进意见|改进方向|下一步|措施")
+_SUGGEST_HEAD = re.compile(r"建议|改进|整改措施|下一步|今后(?:工作)?(?:打算|计划|方向)|完善措施|对策")
 _NOT_SECTION = re.compile(r"整改情况|落实情况|问题整改|以前年度|上年度")
 
 _UNIT_SUFFIX = ("委员会", "管理局", "办公室", "中心", "局", "委", "政府", "政协", "人大常委会", "法院", "检察院",
@@ -466,14 +466,15 @@ def _sections(rep: Report, lines: list[_Line]) -> None:
             continue
         is_problem = bool(_PROBLEM_HEAD.search(name))
         is_suggest = bool(_SUGGEST_HEAD.search(name))
-        if is_problem and is_suggest:
-            continue  # 存在的问题及改进建议: its sub-sections say which is which
         if not (is_problem or is_suggest):
             continue
+        end = next((j for j, l2 in heads[n + 1:] if l2 is not None and l2 <= lv), len(lines))  # type: ignore[operator]
+        if is_problem and is_suggest and any(_PROBLEM_HEAD.search(lines[j].folded[:24]) or _SUGGEST_HEAD.search(lines[j].folded[:24])
+                                             for j, _ in heads[n + 1:] if j < end):
+            continue  # 存在的问题及改进建议: its sub-sections say which is which
         key = "problems" if is_problem else "suggestions"
         if getattr(rep, key):
             continue
-        end = next((j for j, l2 in heads[n + 1:] if l2 is not None and l2 <= lv), len(lines))  # type: ignore[operator]
         for text, x in _items(lines, k, end, lv):  # type: ignore[arg-type]
             rep.sources[f"{key}.{len(getattr(rep, key))}"] = SourceRef(page=x.page, line=x.line)
             getattr(rep, key).append(text)
