@@ -333,6 +333,9 @@ def _read_report(lines: list[_Line], title: str | None) -> Report:
     rep = Report(kind=kind, title=title)  # type: ignore[arg-type]
     rep.lines = (lines[0].line, lines[-1].line)
     unit, project = _split_title(title, kind) if title else (None, None)
+    if title and kind != "department" and project is None and not cover.get("项目名称") \
+            and re.search(r"部门概况|部门基本情况|部门职责|机构设置|单位概况|部门整体", text[:1500]):
+        kind = rep.kind = "department"  # a unit's whole-year report: a title naming no project, a body on the unit
     if unit is None or project is None:
         m = _ASSESSED.search(text[:1500])
         if m:
