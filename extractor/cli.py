@@ -126,9 +126,10 @@ def _print_summary(rep: BatchReport, out_dir: Path) -> None:
     n_read = len(rep.results) - len(rep.failures)
     console.print(f"共 {len(rep.results) + len(rep.skipped)} 个输入：处理 {len(rep.results)} 个文件（成功 {n_read - len(rep.empty)}，"
                   f"未找到自评表 {len(rep.empty)}，失败 {len(rep.failures)}），跳过 {len(rep.skipped)} 个；"
-                  f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，用时 {rep.seconds:.1f} 秒。", markup=False)
+                  f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，"
+                  f"绩效评价报告 {sum(len(r.reports) for _, r, _ in rep.results)} 份，用时 {rep.seconds:.1f} 秒。", markup=False)
     table = Table(show_header=True, header_style="bold")
-    for col in ("文件", "状态", "自评表", "残片", "说明"):
+    for col in ("文件", "状态", "自评表", "残片", "报告", "说明"):
         table.add_column(col)
     shown = 0
     for path, res, _out in rep.results:
@@ -140,10 +141,10 @@ def _print_summary(rep: BatchReport, out_dir: Path) -> None:
         low = [f.project_name or "残片" for f in res.forms if f.confidence < LOW_READING_CONFIDENCE]
         if low:
             note = (note + "；" if note else "") + f"需人工复核：{'、'.join(low[:3])}{'等' if len(low) > 3 else ''}"
-        table.add_row(path.name, _state_label(state), str(len(res.forms) - n_frag), str(n_frag), note)
+        table.add_row(path.name, _state_label(state), str(len(res.forms) - n_frag), str(n_frag), str(len(res.reports)), note)
         shown += 1
     for path, why in rep.skipped:
-        table.add_row(path.name or str(path), _state_label("skipped"), "0", "0", why)
+        table.add_row(path.name or str(path), _state_label("skipped"), "0", "0", "0", why)
     console.print(table)
     if rep.failures:
         console.print("[red]以下文件未能处理（其余文件已正常完成）：[/red]")
@@ -249,6 +250,14 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
             table.add_row(*r.compact(k))
         console.print(table)
         console.print(f"完整排序表：{csv_path}（可用Excel打开）")
+    flagged = [(p.name, r, fl) for p, res, _ in rep.results for r in res.reports for fl in r.flags]
+    if not quiet and flagged:
+        table = Table(title=f"绩效评价报告的审核意见（{len(flagged)}处）", show_header=True, header_style="bold")
+        for col in ("文件", "报告", "意见"):
+            table.add_column(col, overflow="fold")
+        for name, r, fl in flagged[:top]:
+            table.add_row(name, r.project or r.unit or r.title or "", fl.message)
+        console.print(table)
     sys.exit(_exit_code(rep))
 
 
