@@ -191,3 +191,52 @@ def test_a_combined_problems_section_and_a_measures_section_in_the_body(tmp_path
                 "二、存在的问题及改进建议\n（一）存在的问题\n部分项目验收滞后。\n（二）改进建议\n加快验收进度。\n", "r2.txt")
     [rep] = res.reports
     assert rep.problems == ["部分项目验收滞后。"] and rep.suggestions == ["加快验收进度。"]
+
+
+REPORT_PARAS = ["某县农业农村局2023年度高标准农田建设项目绩效评价报告", "一、基本情况",
+                "2023年全年预算数 1,200.50 万元，全年执行数 1100.2 万元，预算执行率为91.64%。项目涉及全县12个乡镇，"
+                "建设内容包括土地平整、灌溉排水、田间道路和农田防护，由县农业农村局组织实施并开展绩效自评。",
+                "二、评价结论", "经评价，该项目综合得分 80.56 分，等级为“良”。",
+                "三、存在的问题", "（一）绩效目标设置不够细化，部分指标未量化，产出指标缺少完成时限，难以据此考核项目实施效果。",
+                "（二）资金拨付不及时。", "四、建议", "（一）细化绩效目标。", "（二）加快资金拨付进度。"]
+
+
+def _check_rendered(res) -> None:  # type: ignore[no-untyped-def]
+    [rep] = res.reports
+    assert (rep.unit, rep.project, rep.year, rep.budget_total, rep.executed_total) == (
+        "某县农业农村局", "高标准农田建设项目", 2023, 1200.5, 1100.2)
+    assert (rep.execution_rate, rep.total_score, rep.grade) == (91.64, 80.56, "良")
+    assert len(rep.problems) == 2 and rep.problems[0].startswith("绩效目标设置不够细化") \
+        and rep.problems[0].endswith("实施效果。")
+    assert rep.suggestions == ["细化绩效目标。", "加快资金拨付进度。"]
+
+
+def test_a_report_in_a_word_file(tmp_path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    for p in REPORT_PARAS:
+        d.add_paragraph(p)
+    d.save(str(tmp_path / "report.docx"))
+    _check_rendered(process(tmp_path / "report.docx"))
+
+
+def test_a_report_in_a_pdf_whose_lines_wrap(tmp_path: Path) -> None:
+    """A PDF text layer on a narrow page: paragraphs wrap onto several lines."""
+    import pymupdf
+
+    archive = pymupdf.Archive()
+    archive.add(pymupdf.Font("cjk").buffer, "cjk.ttf")
+    html = "".join(f"<p>{p}</p>" for p in REPORT_PARAS)
+    writer = pymupdf.DocumentWriter(str(tmp_path / "report.pdf"))
+    rect = pymupdf.Rect(0, 0, 320, 900)
+    story = pymupdf.Story(html=html, user_css="@font-face {font-family: cjk; src: url(cjk.ttf);} body {font-family: cjk; font-size: 10pt;}",
+                          archive=archive)
+    more = True
+    while more:
+        dev = writer.begin_page(rect)
+        more, _ = story.place(rect + (24, 24, -24, -24))
+        story.draw(dev)
+        writer.end_page()
+    writer.close()
+    _check_rendered(process(tmp_path / "report.pdf"))

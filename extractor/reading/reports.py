@@ -187,6 +187,9 @@ def _title_of(lines: list[_Line], k: int) -> tuple[int, str] | None:
         return k, x.value(m.start(1), m.end(1))
     if (m := _TITLE_LEAD.match(f)) and len(f) > 70:  # ``…项目绩效自评综述:根据年初设定的绩效目标,…``
         return k, x.value(m.start(1), m.end(1))
+    if k > 0 and len(f) <= 8 and re.fullmatch(r"(?:评价|自评)?(?:报告|综述)", f) and (prev := lines[k - 1]).page == x.page \
+            and len(prev.folded) <= 60 and not re.search(r"[。,:;|>]", prev.folded) and _TITLE.search(prev.folded + f):
+        return k - 1, prev.nfkc + x.nfkc  # a title wrapped before its last word (``…绩效评价`` / ``报告``)
     if len(f) > 70 or _FURNITURE.search(x.folded.replace(".docx", "").replace(".doc", "").replace(".pdf", "")) \
             or not _TITLE.search(f.rstrip("。:")) or (x.level is not None and not re.search(r"报告$", f)):
         return None
