@@ -255,19 +255,27 @@ def _examples(f: Finding, clash: set[str], limit: int = 2) -> list[str]:
     return out
 
 
-def _problem_text(k: int, f: Finding, n_forms: int, clash: set[str]) -> str:
+def _problem_text(k: int, f: Finding, n_forms: int, clash: set[str], n_rows: int = 0) -> str:
+    """One numbered problem: the count of projects out of the batch's (fragments apart), and of
+    indicators out of all the batch's indicators, then examples and what it reflects."""
     forms = f.forms()
-    share = f"（占{len(forms) / n_forms:.0%}）" if n_forms >= 5 else ""
+    projects = [x for x in forms if x.get("project_name") or not x.get("is_fragment")]
+    share = f"（占{len(projects) / n_forms:.0%}）" if n_forms >= 5 and projects else ""
     rows = {(id(form), fl.get("indicator")) for form, fl in f.items
             if fl.get("indicator") is not None and not _not_applicable(fl)}
-    scope = f"{len(forms)}个项目{share}" + (f"的{len(rows)}项指标" if rows else "")
+    scope = f"{n_forms}个项目中有{len(projects)}个{share}" if projects else ""
+    if len(forms) > len(projects):
+        scope += f"{'，另有' if scope else ''}表格残片{len(forms) - len(projects)}个"
+    if rows:
+        scope += f"，涉及全部{n_rows}项指标中的{len(rows)}项" if n_rows else f"的{len(rows)}项指标"
     examples = _examples(f, clash)
     ex = f"如{'；'.join(examples)}。" if examples else ""
     return f"（{cn_num(k + 1)}）{f.category.title}。{scope}存在此类问题。{ex}{f.category.reflects}"
 
 
 def _advice_text(k: int, f: Finding, year: int | None) -> str:
-    y = year or "下一"
+    # the batch's year has been self-evaluated: the next self-evaluation and the next targets are the year after
+    y = year + 1 if year else "下一"
     nxt = year + 1 if year else "下一"
     return f"（{cn_num(k + 1)}）{f.category.advice_title}。" + f.category.advice.format(year=y, next=nxt)
 
@@ -338,7 +346,8 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
     """(intro, problem paragraphs, advice paragraphs, annex rows); ``reports``: the batch's narrative
     reports, whose own problems and review findings get paragraphs of their own."""
     fs = findings(forms, accepted_only)
-    n = len(forms)
+    n = sum(1 for x in forms if x.get("project_name") or not x.get("is_fragment"))
+    n_rows = sum(len(x.get("indicators") or []) for x in forms)
     names: dict[str, set[str]] = {}
     for form in forms:
         names.setdefault(clean(form.get("project_name")), set()).add(_unit_name(form))
@@ -348,11 +357,27 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
     years = [f.get("year") for f in forms if isinstance(f.get("year"), int)]
     year = max(years) if years else None
     reports = reports or []
-    rp, ra = report_paragraphs(reports, len(fs), year)
-    papers = f"项目支出绩效自评表{n}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
-    intro = f"本次共审核{who}{papers}。" + ("经审核，主要存在以下问题：" if fs or rp else "未发现需要列示的问题。")
-    return (intro, [_problem_text(k, f, n, clash) for k, f in enumerate(fs)] + rp,
-            [_advice_text(k, f, year) for k, f in enumerate(fs)] + ra, annex_rows(fs, clash))
+    single = [f for f in fs if len(f.forms()) == 1] if n >= 5 else []
+    main = [f for f in fs if f not in single] if len(single) >= 2 else fs
+    single = single if len(single) >= 2 else []
+    problems = [_problem_text(k, f, n, clash, n_rows) for k, f in enumerate(main)]
+    advice = [_advice_text(k, f, year) for k, f in enumerate(main)]
+    if single:  # categories seen in one project each: one paragraph, not a category apiece
+        ex = "；".join(e for f in single for e in _examples(f, clash, limit=1))
+        problems.append(f"（{cn_num(len(main) + 1)}）其他问题。个别项目还存在{'、'.join(f.category.title for f in single)}"
+                        f"等问题，如{ex}。")
+        advice.append(f"（{cn_num(len(main) + 1)}）针对个别项目的问题逐项整改：" + "；".join(
+            f.category.advice_title for f in single) + "。由相关项目单位负责，财务科室跟踪落实。")
+    rp, ra = report_paragraphs(reports, len(problems), year)
+    papers = f"项目支出绩效自评表{len(forms)}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
+    if fs or rp:
+        tail = "经审核，主要存在以下问题："
+    elif accepted_only and any(fl for x in forms for fl in x.get("flags") or []):
+        tail = "尚未复核任何审核意见（没有“采纳”或“修改后采纳”的问题），本草稿暂无问题可列；请先在审核界面复核后再生成。"
+    else:
+        tail = "未发现需要列示的问题。"
+    intro = f"本次共审核{who}{papers}。" + tail
+    return intro, problems + rp, advice + ra, annex_rows(main + single, clash)
 
 
 def to_markdown(intro: str, problems: list[str], advice: list[str], annex: list[tuple[str, str, str]]) -> str:

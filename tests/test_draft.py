@@ -1,0 +1,44 @@
+"""The draft of 存在的问题 / 建议 from reviewed forms: counts with their denominators, fragments not
+counted as projects, categories seen once folded together, the years that follow the batch's, and
+a draft with nothing reviewed that says so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from extractor.draft.sections import draft_sections
+
+
+def _form(name: str | None, year: int, flags: list[dict[str, Any]], rows: int = 4) -> dict[str, Any]:
+    return {"project_name": name, "department": "某区财政局", "year": year, "is_fragment": name is None,
+            "indicators": [{"name": f"指标{i}"} for i in range(rows)], "flags": flags}
+
+
+VAGUE = {"code": "vague-target", "severity": "warn", "indicator": 0, "message": "「甲」指标“指标0”的目标未量化"}
+
+
+def test_counts_name_their_denominators_and_fragments_are_not_projects() -> None:
+    forms = [_form(f"项目{i}", 2023, [dict(VAGUE, message=f"「项目{i}」指标“指标0”的目标未量化")] if i < 3 else [])
+             for i in range(6)] + [_form(None, 2023, [VAGUE])]
+    intro, problems, advice, _ = draft_sections(forms)
+    assert "6个项目中有3个（占50%），另有表格残片1个，涉及全部28项指标中的4项" in problems[0]
+    assert "自评表7份" in intro
+    assert "2024年度" in advice[0] and "2023年度自评" not in "".join(advice)
+
+
+def test_categories_seen_in_one_project_each_are_one_paragraph() -> None:
+    one = [{"code": "goal-copied", "severity": "warn", "indicator": None, "message": "「项目0」总体目标完成情况照抄预期目标"},
+           {"code": "unit-mismatch", "severity": "warn", "indicator": 1, "message": "「项目1」指标“指标1”单位不一致"}]
+    forms = [_form("项目0", 2023, [one[0], VAGUE]), _form("项目1", 2023, [one[1], VAGUE])] + [
+        _form(f"项目{i}", 2023, [VAGUE]) for i in range(2, 6)]
+    _, problems, advice, annex = draft_sections(forms)
+    assert len(problems) == len(advice) == 2 and problems[1].startswith("（二）其他问题。")
+    assert "照抄预期目标" in problems[1] and "单位不一致" in problems[1]
+    assert {a for a, _, _ in annex} >= {"（一）绩效指标设置不够明确，量化程度不足"}
+
+
+def test_accepted_only_with_nothing_reviewed_says_so_not_that_all_is_well() -> None:
+    intro, problems, _, _ = draft_sections([_form("项目0", 2023, [VAGUE])], accepted_only=True)
+    assert problems == [] and "尚未复核任何审核意见" in intro and "未发现需要列示的问题" not in intro
+    intro, _, _, _ = draft_sections([_form("项目0", 2023, [])], accepted_only=True)
+    assert "未发现需要列示的问题" in intro
