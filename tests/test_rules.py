@@ -171,3 +171,22 @@ def test_qualitative_band_caps_a_full_score_for_an_unmet_target() -> None:
     assert band_expected("部分完成", 10, 9, cfg)[1] == pytest.approx(8.0)  # 部分达成: 60–80%
     assert band_expected("已完成", 10, 9, cfg)[1] == 9                     # 达成: 80–100%, kept
     assert band_expected("有效提升", 10, 9, cfg)[0] == "未重算"
+
+
+def test_a_sentence_with_an_amount_is_no_unit_mismatch_and_a_narrative_cause_explains_low_execution() -> None:
+    """Two false findings a reviewer reported: ``当年一次性发放48.69万元`` against ``控制在48.69万元之内``
+    (same unit; the sentence's 一次性 is no count), and 执行率 below 90% whose cause the 实际完成情况
+    gives (由于疫情影响…资金闲置时间较长)."""
+    from extractor.core.records import Form, Indicator
+    from extractor.review.engine import review_form
+
+    form = Form(project_name="困难补助", goal_actual="由于疫情影响，部分活动未开展，资金闲置时间较长。",
+                indicators=[Indicator(level1="产出指标", level2="成本指标", name="发放金额", target="控制在48.69万元之内",
+                                      actual="当年一次性发放48.69万元", weight=10, score=10)])
+    form.funds.total.full_year, form.funds.total.executed = 100, 60
+    codes = {f.code for f in review_form(form, load_config()).flags}
+    assert "unit-mismatch" not in codes and "deviation-unexplained" not in codes
+    form.goal_actual = "完成年度目标。"
+    form.indicators[0].target, form.indicators[0].actual = "≤48.69万元", "48.69元"
+    codes = {f.code for f in review_form(form, load_config()).flags}
+    assert {"unit-mismatch", "deviation-unexplained"} <= codes  # the same checks still fire where they should

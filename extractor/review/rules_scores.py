@@ -189,7 +189,8 @@ def deviation_unexplained(ctx: FormContext) -> Iterator[Flag]:
                            field="score", suggestion="逐项说明未完成或扣分的原因，并提出具体改进措施和完成时限")
     rate = ctx.figures_rate
     if rate is not None and rate < ctx.cfg.thresholds.low_execution_rate:
-        if all(_empty_deviation(ind.deviation) for ind in ctx.form.indicators):
+        explained = re.search(r"由于|因为|受.{0,12}影响|原因|导致|致使|延期|滞后|未到位|结余|闲置", clean(ctx.form.goal_actual))
+        if all(_empty_deviation(ind.deviation) for ind in ctx.form.indicators) and not explained:
             yield ctx.flag("deviation-unexplained",
                            f"「{ctx.project}」预算执行率{rate:.2f}%，低于{fmt(ctx.cfg.thresholds.low_execution_rate)}%，表中未说明原因",
                            evidence=f"执行率{rate:.2f}%", suggestion="说明资金未执行的原因（如项目延期、结算滞后）及后续安排")

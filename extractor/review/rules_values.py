@@ -175,6 +175,13 @@ def _fund_cells(ctx: FormContext):
             yield key, label, col, getattr(row, col)
 
 
+def _plain_figure(text: str | None, q) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a cell is a figure with a short unit (``90%``, ``≥300人``, ``2.48万元``), whose unit a
+    comparison can trust: not a sentence with a figure in it, nor a figure in Chinese numerals."""
+    t = clean(text)
+    return bool(re.search(r"\d", t)) and len(q.unit or "") <= 3 and len(re.sub(r"[\d.,%％≥≤<>=＞＜]", "", t)) <= 6
+
+
 @rule("unit-mismatch", "单位不一致", "warn", "CONTRACT funds (never rescaled); domain.md §5.1 (unit or operator anomaly)")
 def unit_mismatch(ctx: FormContext) -> Iterator[Flag]:
     """An amount in 元 in a 万元 table, or an actual whose unit does not fit its target."""
@@ -194,8 +201,8 @@ def unit_mismatch(ctx: FormContext) -> Iterator[Flag]:
                 break
     for i, ind in enumerate(ctx.form.indicators):
         t, a = quantity(ind.target), quantity(ind.actual)
-        if not t or not a:
-            continue
+        if not t or not a or not _plain_figure(ind.target, t) or not _plain_figure(ind.actual, a):
+            continue  # a sentence (``当年一次性发放48.69万元``): its unit is not read reliably
         ft, fa = unit_family(t.unit), unit_family(a.unit)
         bad = (ft == "share" and fa == "bare" and a.value < 10 <= t.value) or (
             ft != fa and "bare" not in (ft, fa) and {ft, fa} != {"share"})
