@@ -42,3 +42,36 @@ def test_accepted_only_with_nothing_reviewed_says_so_not_that_all_is_well() -> N
     assert problems == [] and "尚未复核任何审核意见" in intro and "未发现需要列示的问题" not in intro
     intro, _, _, _ = draft_sections([_form("项目0", 2023, [])], accepted_only=True)
     assert "未发现需要列示的问题" in intro
+
+
+def test_a_misread_form_gets_no_structure_findings_and_is_listed_for_reading_not_quoted() -> None:
+    """035 is a PDF dumped column by column (reading confidence 0.2): no arithmetic or structure
+    finding is made on it; the draft lists it for a person to read and quotes none of its flags."""
+    from conftest import ROOT
+
+    from extractor.core.config import load_config
+    from extractor.pipeline.process import process
+    from extractor.review.engine import STRUCTURE_CODES
+    from extractor.store.contract import result_to_contract
+
+    res = process(ROOT / "eval_sets" / "real" / "035_suzhou_caizheng_zaibei_zhongxin_2021.txt", load_config())
+    [form] = res.forms
+    assert form.confidence < 0.7 and not {f.code for f in form.flags} & STRUCTURE_CODES
+    assert any("未做计分与结构类审核" in w for w in form.warnings)
+    misread = result_to_contract(res, provenance=False)["forms"][0]
+    ok = _form("项目0", 2021, [VAGUE])
+    intro, problems, _, _ = draft_sections([misread, ok])
+    assert "另有1份表的读取结果不够可靠，如「市财政灾备中心建设」" in intro and "自评表2份" in intro
+    assert "市财政灾备中心建设" not in "".join(problems) and "1个项目中有1个" in problems[0]
+
+
+def test_weights_that_echo_their_targets_make_a_reading_doubtful() -> None:
+    from extractor.core.records import Form, Indicator
+    from extractor.review.engine import doubtful_reading
+
+    form = Form(confidence=0.95, indicators=[Indicator(name="设备", target="4台", weight=4),
+                                             Indicator(name="培训", target="2.98", weight=2.98),
+                                             Indicator(name="满意度", target="≥90%", weight=10)])
+    assert "分值列疑似读自指标值列" in (doubtful_reading(form) or "")
+    form.indicators[1].weight = 20
+    assert doubtful_reading(form) is None

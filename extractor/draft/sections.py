@@ -19,6 +19,7 @@ from typing import Any
 
 from extractor.core.atomic import write_atomic
 from extractor.core.figures import clean
+from extractor.core.records import LOW_READING_CONFIDENCE
 from extractor.core.vocabulary import says_nothing
 from extractor.draft.word import markdown_to_docx
 
@@ -341,10 +342,20 @@ def report_paragraphs(reports: list[dict[str, Any]], k0: int, year: int | None) 
     return problems, advice
 
 
+def _unsure(form: dict[str, Any]) -> bool:
+    """A form whose reading is doubtful (low reading confidence, or the review skipped its structure
+    checks): the draft neither counts nor quotes it."""
+    conf = form.get("confidence")
+    return (isinstance(conf, (int, float)) and conf < LOW_READING_CONFIDENCE) or any(
+        "未做计分与结构类审核" in w for w in form.get("warnings") or [])
+
+
 def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # type: ignore[no-untyped-def]
                    reports: list[dict[str, Any]] | None = None):
     """(intro, problem paragraphs, advice paragraphs, annex rows); ``reports``: the batch's narrative
     reports, whose own problems and review findings get paragraphs of their own."""
+    unsure = [x for x in forms if _unsure(x)]  # misread forms are read by a person, never quoted
+    forms = [x for x in forms if not _unsure(x)]
     fs = findings(forms, accepted_only)
     n = sum(1 for x in forms if x.get("project_name") or not x.get("is_fragment"))
     n_rows = sum(len(x.get("indicators") or []) for x in forms)
@@ -369,7 +380,7 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
         advice.append(f"（{cn_num(len(main) + 1)}）针对个别项目的问题逐项整改：" + "；".join(
             f.category.advice_title for f in single) + "。由相关项目单位负责，财务科室跟踪落实。")
     rp, ra = report_paragraphs(reports, len(problems), year)
-    papers = f"项目支出绩效自评表{len(forms)}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
+    papers = f"项目支出绩效自评表{len(forms) + len(unsure)}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
     if fs or rp:
         tail = "经审核，主要存在以下问题："
     elif accepted_only and any(fl for x in forms for fl in x.get("flags") or []):
@@ -377,6 +388,9 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
     else:
         tail = "未发现需要列示的问题。"
     intro = f"本次共审核{who}{papers}。" + tail
+    if unsure:
+        names = "、".join(f"「{x.get('project_name') or '表格残片'}」" for x in unsure[:5])
+        intro += (f"（另有{len(unsure)}份表的读取结果不够可靠，如{names}，未纳入以下统计和举例，请对照原表人工阅读。）")
     return intro, problems + rp, advice + ra, annex_rows(main + single, clash)
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 from extractor.core.config import ReviewConfig, load_config
-from extractor.core.records import FIGURE_FIELDS, ExtractionResult, Form, readings_to_check
+from extractor.core.figures import clean
+from extractor.core.quantity import quantity
+from extractor.core.records import FIGURE_FIELDS, LOW_READING_CONFIDENCE, ExtractionResult, Form, readings_to_check
 from extractor.review import (
     rules_scores,  # noqa: F401  (register the rules)
     rules_values,  # noqa: F401  (register the rules)
@@ -23,12 +25,34 @@ from extractor.review.rulebook import RULES, FormContext
 SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}
 
 
+# Checks that rest on the table's structure and arithmetic: on a form whose reading is doubtful they
+# would report the misreading, not the form, so they are not run there.
+STRUCTURE_CODES = frozenset({"weights-not-100", "score-sum-mismatch", "rate-mismatch", "budget-score-mismatch",
+                             "score-over-weight", "full-score-shortfall", "score-formula", "missing-dimension",
+                             "weight-allocation", "misclassified"})
+
+
+def doubtful_reading(form: Form) -> str | None:
+    """Why a form's reading is too doubtful for arithmetic and structure checks, or None."""
+    if form.confidence < LOW_READING_CONFIDENCE:
+        return f"读取置信度{form.confidence:.2f}偏低"
+    weighted = [i for i in form.indicators if i.weight is not None]
+    echo = [i for i in weighted if (q := quantity(i.target)) is not None and q.op == "=" and abs(q.value - i.weight) < 1e-9
+            and re.fullmatch(r"[\d.]+\s*[\u4e00-\u9fff]{0,2}", clean(i.target) or "")]
+    if len(echo) >= 2 and len(echo) * 3 >= len(weighted):
+        return f"{len(echo)}项指标的分值与其指标值相同，分值列疑似读自指标值列"
+    return None
+
+
 def review_form(form: Form, cfg: ReviewConfig) -> Form:
     """Attach flags, the rescoring and the risk score to one form (in place; returned for chaining)."""
     ctx = FormContext(form, cfg)
     flags = []
+    doubt = doubtful_reading(form)
+    if doubt:
+        form.warnings.append(f"{doubt}，未做计分与结构类审核（分值合计、得分、执行率、指标维度等），请人工阅读原表")
     for code, r in RULES.items():
-        if code in cfg.rules.disabled:
+        if code in cfg.rules.disabled or (doubt and code in STRUCTURE_CODES):
             continue
         try:
             flags.extend(r.check(ctx))
