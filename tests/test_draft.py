@@ -75,3 +75,10 @@ def test_weights_that_echo_their_targets_make_a_reading_doubtful() -> None:
     assert "分值列疑似读自指标值列" in (doubtful_reading(form) or "")
     form.indicators[1].weight = 20
     assert doubtful_reading(form) is None
+
+
+def test_the_intro_says_how_the_batch_scored_itself() -> None:
+    forms = [dict(_form(f"项目{i}", 2023, [VAGUE]), total_weight=100, total_score=100 if i < 3 else 90,
+                  rescore={"gap": 4.0 if i < 3 else 0.0}) for i in range(5)]
+    intro, *_ = draft_sections(forms)
+    assert "5份填有总分的自评表中3份自评满分" in intro and "5份可重算的表自评总分平均高出2.4分" in intro

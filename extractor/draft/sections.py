@@ -342,6 +342,20 @@ def report_paragraphs(reports: list[dict[str, Any]], k0: int, year: int | None) 
     return problems, advice
 
 
+def _self_scoring(forms: list[dict[str, Any]]) -> str:
+    """How the batch scored itself: how many forms gave themselves full marks, and how far the self
+    totals sit above the totals recomputed by the scoring rules (domain.md §1.4)."""
+    scored = [x for x in forms if isinstance(x.get("total_score"), (int, float))]
+    full = [x for x in scored if x["total_score"] >= (x.get("total_weight") or 100) - 1e-9]
+    gaps = [g for x in forms if isinstance(g := (x.get("rescore") or {}).get("gap"), (int, float))]
+    parts = []
+    if len(full) >= 2:
+        parts.append(f"{len(scored)}份填有总分的自评表中{len(full)}份自评满分")
+    if gaps and (mean := sum(gaps) / len(gaps)) >= 1:
+        parts.append(f"按计分规则重算，{len(gaps)}份可重算的表自评总分平均高出{mean:.1f}分")
+    return ("其中" + "；".join(parts) + "。") if parts else ""
+
+
 def _unsure(form: dict[str, Any]) -> bool:
     """A form whose reading is doubtful (low reading confidence, or the review skipped its structure
     checks): the draft neither counts nor quotes it."""
@@ -387,7 +401,7 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
         tail = "尚未复核任何审核意见（没有“采纳”或“修改后采纳”的问题），本草稿暂无问题可列；请先在审核界面复核后再生成。"
     else:
         tail = "未发现需要列示的问题。"
-    intro = f"本次共审核{who}{papers}。" + tail
+    intro = f"本次共审核{who}{papers}。" + _self_scoring(forms) + tail
     if unsure:
         names = "、".join(f"「{x.get('project_name') or '表格残片'}」" for x in unsure[:5])
         intro += (f"（另有{len(unsure)}份表的读取结果不够可靠，如{names}，未纳入以下统计和举例，请对照原表人工阅读。）")
