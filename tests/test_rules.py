@@ -44,6 +44,7 @@ CASES = [
     ("budget-adjusted", (S0, 2, None), (S0, 0, None)),   # 0.91 -> 2.46
     ("low-execution", (S0, 2, None), (S0, 0, None)),
     ("weight-allocation", (S0, 0, None), (S0, 2, None)),
+    ("inputs-as-outputs", (S2, 28, 0), (S0, 0, None)),   # 数量指标 “10万元”: the money, not a result
 ]
 
 
@@ -86,7 +87,8 @@ def test_every_contract_code_has_a_rule_and_a_test() -> None:
     contract = (SHARED / "CONTRACT.md").read_text(encoding="utf-8") if (SHARED / "CONTRACT.md").exists() else ""
     codes = set(re.findall(r"^\| `([a-z0-9-]+)` \|", contract, re.M)) or set(RULES)
     assert codes <= set(RULES)
-    tested = {c[0] for c in CASES} | {"score-over-weight"}
+    # no seed form shows these two: test_money_as_an_output_… covers them on a form built for it
+    tested = {c[0] for c in CASES} | {"score-over-weight", "execution-outputs-mismatch", "goal-funds-mismatch"}
     assert set(RULES) == tested
 
 
@@ -190,3 +192,29 @@ def test_a_sentence_with_an_amount_is_no_unit_mismatch_and_a_narrative_cause_exp
     form.indicators[0].target, form.indicators[0].actual = "≤48.69万元", "48.69元"
     codes = {f.code for f in review_form(form, load_config()).flags}
     assert {"unit-mismatch", "deviation-unexplained"} <= codes  # the same checks still fire where they should
+
+
+def test_money_as_an_output_a_cost_as_a_percentage_and_funds_that_disagree_with_the_outputs() -> None:
+    from extractor.core.records import Form, Indicator
+    from extractor.review.engine import review_form
+
+    form = Form(project_name="困难群众补助", goal_actual="全年共支付补助资金609.60万元，惠及困难群众1200人。",
+                indicators=[
+                    Indicator(level1="产出指标", level2="数量指标", name="补助发放", target="发放金额231万元", actual="231万元",
+                              weight=20, score=20),
+                    Indicator(level1="产出指标", level2="数量指标", name="补助人数", target="≥1000人", actual="1200人",
+                              weight=20, score=20),
+                    Indicator(level1="产出指标", level2="成本指标", name="补助成本", target="100%", actual="100%",
+                              weight=10, score=10),
+                    Indicator(level1="产出指标", level2="数量指标", name="重大项目储备", target="总投资100亿元以上的项目3个",
+                              actual="3个", weight=10, score=10)])
+    form.funds.total.full_year, form.funds.total.executed = 400, 231.275
+    flags = review_form(form, load_config()).flags
+    got = {(f.code, f.indicator) for f in flags}
+    assert {("inputs-as-outputs", 0), ("inputs-as-outputs", 2)} <= got and ("inputs-as-outputs", 3) not in got
+    assert ("execution-outputs-mismatch", None) in got  # 57.8% spent, every output met
+    assert ("goal-funds-mismatch", None) in got  # 609.60 paid in the text, 231.275 in the table
+    form.funds.total.executed = 390
+    form.goal_actual = "全年共支付补助资金390万元。"
+    got = {f.code for f in review_form(form, load_config()).flags}
+    assert "execution-outputs-mismatch" not in got and "goal-funds-mismatch" not in got

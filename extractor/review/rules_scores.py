@@ -259,3 +259,67 @@ def weight_allocation(ctx: FormContext) -> Iterator[Flag]:
         yield ctx.flag("weight-allocation", f"「{ctx.project}」一级指标权重偏离常规方案：{'，'.join(off)}",
                        evidence="，".join(f"{k}{fmt(v)}" for k, v in sums.items()),
                        suggestion="按产出50、效益30、满意度10、预算执行10的常规方案（或本地规定）分配权重，偏离时说明理由")
+
+
+_MONEY_TARGET = re.compile(r"(?:发放|拨付|支付|投入|使用|下达|安排)?(?:资金|金额|经费|补助|补贴)?[^，。;；]{0,6}?\d[\d,.]*\s*(?:万元|元|亿元)")
+_RESULT_WORDS = re.compile(r"(?:元/|元每|人均|户均|单位成本|每人|每户|每亩|每公里|/人|/户|/亩|节约|节支|降低|控制在|不超过|≤|<)")
+
+
+@rule("inputs-as-outputs", "以投入代替产出", "warn", "domain.md §2 item 28 (inputs are not targets), §2 item 29, §4 item 7")
+def inputs_as_outputs(ctx: FormContext) -> Iterator[Flag]:
+    """An 产出 (数量/质量/时效) indicator measured in money (``发放金额231万元``, the budget as a count), or a
+    成本 indicator that is only a percentage: money invested is not a result."""
+    for i, ind in enumerate(ctx.form.indicators):
+        target = clean(ind.target)
+        if not target or dimension(ctx, i) != "产出":
+            continue
+        if _is_cost(ind):
+            if re.fullmatch(r"[≥≤=<>]?\d+(?:\.\d+)?%", target) and not re.search(r"节约|节支|降低|率", clean(ind.name)):
+                yield ctx.flag("inputs-as-outputs", f"「{ctx.project}」成本指标{ctx.ind_label(i)}的目标“{ind.target}”只是百分比，"
+                               "没有成本数额，无法衡量成本控制", indicator=i, evidence=f"{ind.name}：{ind.target}", field="target",
+                               suggestion="改为单位成本（元/人、元/亩等）、分项成本上限或成本节约率，并写明计算方法")
+            continue
+        m = _MONEY_TARGET.search(target)
+        if m and not _RESULT_WORDS.search(target + clean(ind.name)) \
+                and not re.match(r"(?:以上|以下|及以上)?的|规模|级", target[m.end():]):  # ``100亿元以上的重大项目``: a size, not the target
+            yield ctx.flag("inputs-as-outputs", f"「{ctx.project}」{ind.level2 or '产出'}{ctx.ind_label(i)}以资金金额“{ind.target}”"
+                           "作为目标，反映的是投入而非产出", indicator=i, evidence=f"{ind.name}：{ind.target}", field="target",
+                           suggestion="改为资金所形成的产出（如补助人数、完成工程量），金额控制放入成本指标")
+
+
+@rule("execution-outputs-mismatch", "执行偏低而产出全额完成", "warn",
+      "domain.md §1.5 item 18 (execution below target), §4 item 3 (targets matched to funds: 相应匹配)")
+def execution_outputs_mismatch(ctx: FormContext) -> Iterator[Flag]:
+    """执行率 below 80% while every 产出 indicator with a comparable actual reached its target."""
+    rate = ctx.figures_rate
+    if rate is None or rate >= 80:
+        return
+    rows = [(i, p) for i, ind in enumerate(ctx.form.indicators) if dimension(ctx, i) == "产出" and not _is_cost(ind)
+            and (p := _pair(ind)) is not None]
+    if len(rows) >= 2 and not any(_missed(*p) for _, p in rows):
+        yield ctx.flag("execution-outputs-mismatch",
+                       f"「{ctx.project}」预算执行率仅{rate:.2f}%，但{len(rows)}项产出指标均已完成目标，资金执行与产出完成情况不匹配",
+                       evidence=f"执行率{rate:.2f}%；" + "；".join(
+                           f"{ctx.form.indicators[i].name}：{ctx.form.indicators[i].target}→{ctx.form.indicators[i].actual}" for i, _ in rows[:3]),
+                       suggestion="核实产出完成值是否属实；产出已全部完成而资金大量结余的，说明原因并在编制下年预算时据实压减")
+
+
+_PAID = re.compile(r"(?:已|累计|实际|共)?(?:支付|拨付|使用|支出|执行|兑付|发放)[^\d，,。;；:：]{0,8}?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)")
+
+
+@rule("goal-funds-mismatch", "完成情况与资金表不符", "warn", "domain.md §1.2 item 5 (实际完成情况), §4 item 3")
+def goal_funds_mismatch(ctx: FormContext) -> Iterator[Flag]:
+    """The 实际完成情况 states an amount spent or paid that differs from the table's 全年执行数 by more than 1%."""
+    executed = amount(ctx.form.funds.total.executed)
+    text = clean(ctx.form.goal_actual)
+    if executed is None or executed <= 0 or not text:
+        return
+    for m in _PAID.finditer(text):
+        value = float(m.group(1).replace(",", ""))
+        value = value / 10000 if m.group(2) == "元" else value
+        if value > 0 and abs(value - executed) > 0.01 * executed and value > 0.2 * executed:
+            yield ctx.flag("goal-funds-mismatch",
+                           f"「{ctx.project}」实际完成情况写明“{m.group(0)}”，与资金表全年执行数{fmt(executed)}万元不一致",
+                           evidence=f"实际完成情况：{m.group(0)}；全年执行数：{fmt(executed)}万元",
+                           suggestion="核对完成情况中的金额与资金表、决算数据，统一口径后更正")
+            return
