@@ -82,3 +82,11 @@ def test_the_intro_says_how_the_batch_scored_itself() -> None:
                   rescore={"gap": 4.0 if i < 3 else 0.0}) for i in range(5)]
     intro, *_ = draft_sections(forms)
     assert "5份填有总分的自评表中3份自评满分" in intro and "5份可重算的表自评总分平均高出2.4分" in intro
+
+
+def test_the_draft_marks_what_a_form_cannot_show_for_the_evaluator_to_fill_in() -> None:
+    from extractor.draft.sections import to_markdown
+
+    md = to_markdown(*draft_sections([_form("项目0", 2023, [VAGUE])]))
+    head, tail = md.split("## 二、有关建议")
+    assert "【待评价人补充】" in head and "合同" in head and "问卷" in head and "【待评价人补充】" not in tail

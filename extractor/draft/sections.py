@@ -416,10 +416,18 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
     return intro, problems + rp, advice + ra, annex_rows(main + single, clash)
 
 
+# What evaluators also judge but a form cannot show (seed 000's own report: 3 of its 8 criticisms):
+# marked for the evaluator to fill in from the project's files, or delete.
+TO_FILL = ("【待评价人补充】以下情况自评表无法反映，请查阅项目资料后补充或删除：项目管理制度是否健全并执行"
+           "（查阅管理办法、内控制度）；实施方案、进度计划是否按期落实；合同签订与验收是否规范（查阅合同、验收单）；"
+           "满意度调查是否由服务对象填写、样本是否充足（查阅问卷与统计表）。")
+
+
 def to_markdown(intro: str, problems: list[str], advice: list[str], annex: list[tuple[str, str, str]]) -> str:
     lines = ["# 存在的问题及建议", "", intro, "", "## 一、存在的问题", ""]
     for p in problems:
         lines += [p, ""]
+    lines += [TO_FILL, ""]
     lines += ["## 二、有关建议", ""]
     for a in advice:
         lines += [a, ""]
