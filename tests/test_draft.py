@@ -90,3 +90,14 @@ def test_the_draft_marks_what_a_form_cannot_show_for_the_evaluator_to_fill_in() 
     md = to_markdown(*draft_sections([_form("项目0", 2023, [VAGUE])]))
     head, tail = md.split("## 二、有关建议")
     assert "【待评价人补充】" in head and "合同" in head and "问卷" in head and "【待评价人补充】" not in tail
+
+
+def test_one_indicator_set_filed_for_several_projects_is_a_finding() -> None:
+    rows = [{"name": f"指标{i}", "target": f"≥{i + 1}次"} for i in range(4)]
+    forms = [dict(_form(f"项目{i}", 2023, []), indicators=rows) for i in range(3)] + [_form("项目9", 2023, [VAGUE])]
+    _, problems, advice, _ = draft_sections(forms)
+    text = "".join(problems)
+    assert "不同项目的绩效指标雷同。3个项目存在此类情况" in text and "「项目0」、「项目1」、「项目2」等3个项目的4项" in text
+    assert len(problems) == len(advice)
+    forms[1] = dict(forms[1], project_name="项目0")  # the same project sent twice is no copy
+    assert "雷同" not in "".join(draft_sections(forms[0:2] + forms[3:])[1])

@@ -364,6 +364,18 @@ def _self_scoring(forms: list[dict[str, Any]]) -> str:
     return ("其中" + "；".join(parts) + "。") if parts else ""
 
 
+def _same_indicator_sets(forms: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Groups of two or more forms of different projects whose indicators (three or more, by name and
+    target) are the same: one set copied across projects."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for x in forms:
+        rows = tuple((clean(i.get("name")), clean(i.get("target"))) for i in x.get("indicators") or []
+                     if i.get("name") and i.get("target"))
+        if len(rows) >= 3 and x.get("project_name"):
+            groups.setdefault(rows, []).append(x)
+    return [g for g in groups.values() if len({clean(x.get("project_name")) for x in g}) >= 2]
+
+
 def _unsure(form: dict[str, Any]) -> bool:
     """A form whose reading is doubtful (low reading confidence, or the review skipped its structure
     checks): the draft neither counts nor quotes it."""
@@ -401,6 +413,15 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
                         f"等问题，如{ex}。")
         advice.append(f"（{cn_num(len(main) + 1)}）针对个别项目的问题逐项整改：" + "；".join(
             f.category.advice_title for f in single) + "。由相关项目单位负责，财务科室跟踪落实。")
+    same = _same_indicator_sets(forms)
+    if same:  # one indicator set filed for several projects
+        k = len(problems)
+        ex = "；".join("、".join(f"「{x.get('project_name')}」" for x in g[:3]) + f"等{len(g)}个项目的{len(g[0].get('indicators') or [])}项"
+                      "指标名称和指标值完全相同" for g in same[:2])
+        problems.append(f"（{cn_num(k + 1)}）不同项目的绩效指标雷同。{sum(len(g) for g in same)}个项目存在此类情况，如{ex}。"
+                        "说明绩效指标套用同一模板，未结合各项目的内容和资金用途设置。")
+        advice.append(f"（{cn_num(k + 1)}）结合项目特点设置绩效指标。编制{year + 1 if year else '下一'}年度绩效目标时，"
+                      "按各项目的实施内容和资金用途分别设置产出和效益指标，不同项目不得整体套用同一套指标。由项目单位业务科室负责。")
     rp, ra = report_paragraphs(reports, len(problems), year)
     papers = f"项目支出绩效自评表{len(forms) + len(unsure)}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
     if fs or rp:
