@@ -142,13 +142,20 @@ def _lines(doc: Document, covered: dict[int, list[tuple[int, int]]]) -> list[_Li
     out: list[_Line] = []
     for page in doc.pages:
         pos = 0
-        spans = covered.get(page.number, [])
+        spans = sorted(covered.get(page.number, []))
+        first = 0  # spans ending before the current line are passed once (lines come in order)
         for n, raw in enumerate(page.text.split("\n"), 1):
             start, end = pos, pos + len(raw)
             pos = end + 1
             if not raw.strip():
                 continue
-            inside = sum(max(0, min(end, b) - max(start, a)) for a, b in spans)
+            while first < len(spans) and spans[first][1] <= start:
+                first += 1
+            inside = 0
+            for a, b in spans[first:]:
+                if a >= end:
+                    break
+                inside += max(0, min(end, b) - max(start, a))
             if inside > 0.5 * len(raw.strip()):
                 continue
             folded, fmap = fold_with_map(raw)
