@@ -262,7 +262,6 @@ def weight_allocation(ctx: FormContext) -> Iterator[Flag]:
 
 
 _MONEY_TARGET = re.compile(r"(?:发放|拨付|支付|投入|使用|下达|安排)?(?:资金|金额|经费|补助|补贴)?[^，。;；]{0,6}?\d[\d,.]*\s*(?:万元|元|亿元)")
-_RESULT_WORDS = re.compile(r"(?:元/|元每|人均|户均|单位成本|每人|每户|每亩|每公里|/人|/户|/亩|节约|节支|降低|控制在|不超过|≤|<)")
 
 
 @rule("inputs-as-outputs", "以投入代替产出", "warn", "domain.md §2 item 28 (inputs are not targets), §2 item 29, §4 item 7")
@@ -280,8 +279,10 @@ def inputs_as_outputs(ctx: FormContext) -> Iterator[Flag]:
                                suggestion="改为单位成本（元/人、元/亩等）、分项成本上限或成本节约率，并写明计算方法")
             continue
         m = _MONEY_TARGET.search(target)
-        if m and not _RESULT_WORDS.search(target + clean(ind.name)) \
-                and not re.match(r"(?:以上|以下|及以上)?的|规模|级", target[m.end():]):  # ``100亿元以上的重大项目``: a size, not the target
+        budget = [b for b in (amount(ctx.form.funds.total.full_year), amount(ctx.form.funds.total.initial)) if b]
+        bare = re.fullmatch(r"[≥≤=]?(\d+(?:\.\d+)?)", target)
+        echo = bare and any(abs(float(bare.group(1)) - b * k) < 0.005 * b * k for b in budget for k in (1, 10000))
+        if (m and not re.match(r"(?:以上|以下|及以上)?的|规模|级", target[m.end():])) or echo:  # ``100亿元以上的重大项目``: a size
             yield ctx.flag("inputs-as-outputs", f"「{ctx.project}」{ind.level2 or '产出'}{ctx.ind_label(i)}以资金金额“{ind.target}”"
                            "作为目标，反映的是投入而非产出", indicator=i, evidence=f"{ind.name}：{ind.target}", field="target",
                            suggestion="改为资金所形成的产出（如补助人数、完成工程量），金额控制放入成本指标")
@@ -294,9 +295,18 @@ def execution_outputs_mismatch(ctx: FormContext) -> Iterator[Flag]:
     rate = ctx.figures_rate
     if rate is None or rate >= 80:
         return
-    rows = [(i, p) for i, ind in enumerate(ctx.form.indicators) if dimension(ctx, i) == "产出" and not _is_cost(ind)
-            and (p := _pair(ind)) is not None]
-    if len(rows) >= 2 and not any(_missed(*p) for _, p in rows):
+    met, missed = [], False
+    for i, ind in enumerate(ctx.form.indicators):
+        if dimension(ctx, i) != "产出" or _is_cost(ind) or not clean(ind.actual):
+            continue
+        pair = _pair(ind)
+        if pair is not None:
+            missed = missed or _missed(*pair)
+            met.append(i)
+        elif clean(ind.actual) == clean(ind.target) or _DONE.fullmatch(clean(ind.actual)):
+            met.append(i)  # 完成 / the target restated: reported as met
+    rows = [(i, None) for i in met]
+    if len(rows) >= 2 and not missed:
         yield ctx.flag("execution-outputs-mismatch",
                        f"「{ctx.project}」预算执行率仅{rate:.2f}%，但{len(rows)}项产出指标均已完成目标，资金执行与产出完成情况不匹配",
                        evidence=f"执行率{rate:.2f}%；" + "；".join(
@@ -304,6 +314,7 @@ def execution_outputs_mismatch(ctx: FormContext) -> Iterator[Flag]:
                        suggestion="核实产出完成值是否属实；产出已全部完成而资金大量结余的，说明原因并在编制下年预算时据实压减")
 
 
+_DONE = re.compile(r"(?:已|均已)?(?:全部|全面|按时|按期|如期)?(?:完成|达到|达标|实现)(?:目标|任务)?|是")
 _PAID = re.compile(r"(?:已|累计|实际|共)?(?:支付|拨付|使用|支出|执行|兑付|发放)[^\d，,。;；:：]{0,8}?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)")
 
 
