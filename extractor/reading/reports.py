@@ -94,6 +94,8 @@ _LIST_LEAD = re.compile(r"包括|分别为|分别是|下达了|用于(?:实施)?
 _MASKED = r"点击查看>*|\(略\)|\*{2,}|X{2,}"
 _LISTED = re.compile(r"[“\"]?([^,、;。:“”\"()]{2,50}?)[”\"]?(?:到位|下达)?(?::|\()?(?:(\d[\d,]*(?:\.\d+)?)|" + _MASKED +
                      r")(亿元|万元|元)\)?")
+_AMOUNT_FOR = re.compile(r"(\d[\d,]*(?:\.\d+)?)(亿元|万元|元)(?:资金)?(?:下拨|拨付|安排)?用于(?:实施)?“?([^,，。;；:“”]{2,60}?)”?(?=[,，。;；]|$)")
+_QUOTED_AMOUNT = re.compile(r"[“\"]([^“”\"]{4,60})[”\"]\((\d[\d,]*(?:\.\d+)?)(万元|元)\)")
 _NOT_PROJECT = re.compile(r"^(?:其中|基本支出|人员经费|公用经费|项目支出|财政拨款|收入|支出|合计|总计|共计?|资金|预算|中央资金|"
                           r"省级资金|市级资金|县级资金|本级资金|上年结转|结转|结余|余额|同比|增加|减少|调减|调增|计划|实际)")
 _PROJECT_WORD = re.compile(r"经费|项目|资金|补助|补贴|工程|建设|费|款|奖励|专项|工作|服务|保险|购置|改造")
@@ -532,10 +534,11 @@ def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, in
     """Projects listed with amounts: a 项目名称 | 金额 table, or a list in prose."""
     seen: set[tuple[str, float | None, int]] = set()
 
-    def add(name: str, amount: float | None, x: _Line) -> None:
+    def add(name: str, amount: float | None, x: _Line, named: bool = False) -> None:
+        """``named``: the text itself says this is what the money is for (``用于实施…``, a quoted name)."""
         key = fold_with_map(name)[0]
-        if (key, amount, x.line) in seen or len(key) < 2 or _NOT_PROJECT.match(key) or not _PROJECT_WORD.search(key) \
-                or re.search(r"调减|调增|合计|总计", key):
+        if (key, amount, x.line) in seen or len(key) < 2 or _NOT_PROJECT.match(key) \
+                or not (named or _PROJECT_WORD.search(key)) or re.search(r"调减|调增|合计|总计", key):
             return
         seen.add((key, amount, x.line))
         rep.projects.append(ReportProject(name=name, amount=amount, where=SourceRef(page=x.page, line=x.line)))
@@ -548,6 +551,14 @@ def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, in
                 if len(cells) != 2 or not re.fullmatch(r"\d[\d,]*(?:\.\d+)?", cells[1]):
                     break
                 add(cells[0], float(cells[1].replace(",", "")), y)
+    for x in lines:  # the amount first: ``将2.4亿元资金下拨用于实施清洁取暖,47万元资金下拨用于实施…项目``
+        for m in _AMOUNT_FOR.finditer(x.folded):
+            value = float(m.group(1).replace(",", ""))
+            value = round(value / 10000, 6) if m.group(2) == "元" else value * 10000 if m.group(2) == "亿元" else value
+            add(x.value(m.start(3), m.end(3)).strip("“”\"「」"), value, x, named=True)
+        for m in _QUOTED_AMOUNT.finditer(x.folded):  # ``“…详细调查”(272万元)``
+            value = float(m.group(2).replace(",", ""))
+            add(x.value(m.start(1), m.end(1)), round(value / 10000, 6) if m.group(3) == "元" else value, x, named=True)
     for x in lines:  # prose: ``项目支出包括委员活动经费36.3万元,扫黑除恶工作经费1万元``
         for lead in _LIST_LEAD.finditer(x.folded):
             tail_at = lead.end()
@@ -555,7 +566,7 @@ def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, in
                 if m.start() - tail_at > 2:
                     break
                 name = x.value(m.start(1), m.end(1)).strip("“”\"的及和与")
-                name = re.sub(r"^(?:其中|包括|用于|主要|分别|是|为|有|实施|了)+", "", name)
+                name = re.sub(r"^(?:其中|包括|用于|主要|分别|实施)+", "", name)
                 value = float(m.group(2).replace(",", "")) if m.group(2) else None  # masked by the host: no amount
                 if value is not None and m.group(3) != "万元":
                     value = round(value / 10000, 6) if m.group(3) == "元" else value * 10000
