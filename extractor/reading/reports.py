@@ -40,7 +40,7 @@ _LEVELS = (
     re.compile(r"^\d{1,2}(?!\d)"),  # a circled number (①) as NFKC leaves it: only where _Line.level says so
 )
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮"
-_ENUM = re.compile(rf"(?:^|(?<=[。;!?]))(?:[{_CN}]是|第[{_CN}],)")  # 一是… 二是…
+_ENUM = re.compile(rf"(?:^|(?<=[。;!?]))\s*(?:[{_CN}]是|第[{_CN}],)")  # 一是… 二是… (on NFKC text)
 _TITLE_END = r"(?:绩效|自评|评价|整改)[^:|,。;>]{0,16}?(?:报告|综述)"
 _TITLE = re.compile(_TITLE_END + r"(?:\(\d{4}(?:-\d{4})?年度?\))?$")
 _COVER_LABELS = ("评价类型", "评价方式", "评价机构", "评价单位", "评价年度", "评价时间", "报告日期", "填报日期", "填报时间",
@@ -374,7 +374,7 @@ def _read_report(lines: list[_Line], title: str | None) -> Report:
             rep.sources[key] = SourceRef(page=first.page, line=first.line)
     _figures(rep, lines, text, at)
     _sections(rep, [p for x in lines for p in _inline_heads(x)])
-    _projects(rep, lines, text, at)
+    _projects(rep, lines)
     if (m := _COMPLETE.search(text)) is not None:
         rep.claims_complete = m.group(0).strip(",")
     return rep
@@ -426,14 +426,10 @@ def _figures(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, int
         found.sort(key=lambda m: m.start())
         # the adjusted (全年) budget over the 年初 one, when both are printed
         m = next((x for x in found if key == "budget_total" and re.search(r"调整|全年", x.group(1))), found[0])
-        value = float(m.group(2).replace(",", ""))
         unit = m.group(3) if m.re.groups >= 3 else "万元"
         if unit == "元":
-            value = round(value / 10000, 6)
             rep.converted_from_yuan.append(key)
-        elif unit == "亿元":
-            value = round(value * 10000, 6)
-        setattr(rep, key, value)
+        setattr(rep, key, _wan(m.group(2), unit))
         rep.sources[key] = ref(m.start())
     if (m := _RATE.search(text)) is not None:
         rep.execution_rate = float(m.group(1) or m.group(2))
@@ -520,17 +516,22 @@ def _items(lines: list[_Line], a: int, b: int, head_level: int) -> list[tuple[st
     if not text.strip():
         return []
     first = body[0] if body else head
-    folded = fold_with_map(text)[0]
-    if len(_ENUM.findall(folded)) >= 2:
-        parts = [p for p in re.split(rf"(?:^|(?<=[。；;！!？?]))\s*(?:[{_CN}]是|第[{_CN}][，,])", text) if p.strip()]
-        lead = re.split(rf"(?:^|(?<=[。；;！!？?]))\s*(?:[{_CN}]是|第[{_CN}][，,])", text)[0].strip()
-        if lead and (lead.endswith(("：", ":")) or len(lead) < 40):
-            parts = parts[1:] if parts and parts[0].strip() == lead else parts
-        return [(p.strip(), first) for p in parts]
+    pieces = _ENUM.split(text)
+    if len(pieces) >= 3:  # two 一是/二是 or more
+        lead, parts = pieces[0].strip(), [p.strip() for p in pieces[1:] if p.strip()]
+        if lead and not lead.endswith(":") and len(lead) >= 40:
+            parts.insert(0, lead)  # a long opening sentence is an item of its own; a short lead-in is not
+        return [(p, first) for p in parts]
     return [(text.strip(), first)]
 
 
-def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, int]]) -> None:
+def _wan(number: str, unit: str) -> float:
+    """A printed amount in 万元 (元 and 亿元 converted)."""
+    v = float(number.replace(",", ""))
+    return round(v / 10000, 6) if unit == "元" else round(v * 10000, 6) if unit == "亿元" else v
+
+
+def _projects(rep: Report, lines: list[_Line]) -> None:
     """Projects listed with amounts: a 项目名称 | 金额 table, or a list in prose."""
     seen: set[tuple[str, float | None, int]] = set()
 
@@ -553,12 +554,9 @@ def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, in
                 add(cells[0], float(cells[1].replace(",", "")), y)
     for x in lines:  # the amount first: ``将2.4亿元资金下拨用于实施清洁取暖,47万元资金下拨用于实施…项目``
         for m in _AMOUNT_FOR.finditer(x.folded):
-            value = float(m.group(1).replace(",", ""))
-            value = round(value / 10000, 6) if m.group(2) == "元" else value * 10000 if m.group(2) == "亿元" else value
-            add(x.value(m.start(3), m.end(3)).strip("“”\"「」"), value, x, named=True)
+            add(x.value(m.start(3), m.end(3)).strip("“”\"「」"), _wan(m.group(1), m.group(2)), x, named=True)
         for m in _QUOTED_AMOUNT.finditer(x.folded):  # ``“…详细调查”(272万元)``
-            value = float(m.group(2).replace(",", ""))
-            add(x.value(m.start(1), m.end(1)), round(value / 10000, 6) if m.group(3) == "元" else value, x, named=True)
+            add(x.value(m.start(1), m.end(1)), _wan(m.group(2), m.group(3)), x, named=True)
     for x in lines:  # prose: ``项目支出包括委员活动经费36.3万元,扫黑除恶工作经费1万元``
         for lead in _LIST_LEAD.finditer(x.folded):
             tail_at = lead.end()
@@ -567,10 +565,7 @@ def _projects(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, in
                     break
                 name = x.value(m.start(1), m.end(1)).strip("“”\"的及和与")
                 name = re.sub(r"^(?:其中|包括|用于|主要|分别|实施)+", "", name)
-                value = float(m.group(2).replace(",", "")) if m.group(2) else None  # masked by the host: no amount
-                if value is not None and m.group(3) != "万元":
-                    value = round(value / 10000, 6) if m.group(3) == "元" else value * 10000
-                add(name, value, x)
+                add(name, _wan(m.group(2), m.group(3)) if m.group(2) else None, x)  # masked by the host: no amount
                 tail_at = m.end() + (1 if m.end() < len(x.folded) and x.folded[m.end()] in ",、;" else 0)
 
 
