@@ -179,7 +179,8 @@ def _plain_figure(text: str | None, q) -> bool:  # type: ignore[no-untyped-def]
     """Whether a cell is a figure with a short unit (``90%``, ``≥300人``, ``2.48万元``), whose unit a
     comparison can trust: not a sentence with a figure in it, nor a figure in Chinese numerals."""
     t = clean(text)
-    return bool(re.search(r"\d", t)) and len(q.unit or "") <= 3 and len(re.sub(r"[\d.,%％≥≤<>=＞＜]", "", t)) <= 6
+    return bool(re.search(r"\d", t)) and len(q.unit or "") <= 3 and not (q.unit or "").endswith(("以", "之", "内")) \
+        and len(re.sub(r"[\d.,%％≥≤<>=＞＜]", "", t)) <= 6  # ``1亿元以上`` leaves the unit ``亿元以``
 
 
 @rule("unit-mismatch", "单位不一致", "warn", "CONTRACT funds (never rescaled); domain.md §5.1 (unit or operator anomaly)")
