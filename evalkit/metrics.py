@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.core.alignment import align_rows, norm  # noqa: F401  (the scorer's own rules)
+from extractor.core.records import REPORT_SCALARS
 
 _POINTS = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]$")
 
@@ -192,8 +193,6 @@ class Score:
         return "\n".join(lines)
 
 
-REPORT_FIELDS = ["kind", "unit", "project", "year", "budget_total", "executed_total", "income_total",
-                 "execution_rate", "total_score", "grade", "self_score", "self_grade"]
 ITEM_MATCH = 0.85  # a 问题/建议 item is found when its text shares this much of the gold item's (difflib ratio)
 
 
@@ -212,7 +211,7 @@ def score_reports(s: Score, gold: list[dict], pred: list[dict]) -> None:
         label = f"报告{n + 1}"
         if p is None:
             s.report_misses.append(f"{label}: 未找到")
-        for k in REPORT_FIELDS:
+        for k in REPORT_SCALARS:
             ok = p is not None and eq(g.get(k), p.get(k))
             c = s.report_per.setdefault(k, [0, 0])
             c[0] += ok

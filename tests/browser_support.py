@@ -105,3 +105,14 @@ def field(page, label: str):  # type: ignore[no-untyped-def]
     page.wait_for_function("l => document.querySelectorAll(`[aria-label='${l}']`).length === 1", arg=label,
                            timeout=60000)
     return page.get_by_label(label, exact=True)
+
+
+def import_folder(page, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """Import every file of ``folder`` through the app's 导入 page and wait until it is done."""
+    from playwright.sync_api import expect
+
+    page.get_by_text("导入", exact=True).click()
+    page.get_by_label("或输入文件夹路径").fill(str(folder))
+    page.get_by_label("或输入文件夹路径").press("Enter")
+    page.get_by_role("button", name="开始导入").click()
+    expect(page.get_by_text("导入完成")).to_be_visible(timeout=60000)

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, SHOTS, field, need_chromium, review_app
+from browser_support import ARGS, CHROMIUM, SHOTS, field, import_folder, need_chromium, review_app
 from conftest import ROOT
 
 need_chromium()
@@ -34,11 +34,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(url)
-        page.get_by_text("导入", exact=True).click()
-        page.get_by_label("或输入文件夹路径").fill(str(folder))
-        page.get_by_label("或输入文件夹路径").press("Enter")
-        page.get_by_role("button", name="开始导入").click()
-        expect(page.get_by_text("导入完成")).to_be_visible(timeout=60000)
+        import_folder(page, folder)
         page.screenshot(path=str(SHOTS / "1_import.png"))
 
         page.get_by_text("风险排序", exact=True).first.click()
@@ -82,11 +78,7 @@ def test_a_report_beside_its_source_and_in_the_draft(app, tmp_path: Path) -> Non
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(url)
-        page.get_by_text("导入", exact=True).click()
-        page.get_by_label("或输入文件夹路径").fill(str(folder))
-        page.get_by_label("或输入文件夹路径").press("Enter")
-        page.get_by_role("button", name="开始导入").click()
-        expect(page.get_by_text("导入完成")).to_be_visible(timeout=60000)
+        import_folder(page, folder)
         page.get_by_text("绩效评价报告", exact=True).first.click()
         expect(page.get_by_text("大于收入792.22万元").first).to_be_visible(timeout=30000)
         expect(page.get_by_text("799.12").first).to_be_visible()

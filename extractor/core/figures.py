@@ -45,3 +45,9 @@ def as_json_number(x: float | str | None) -> float | int | str | None:
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return int(x)
     return x
+
+
+def in_wan(number: str, unit: str) -> float:
+    """A printed amount (``1,250,000`` 元, ``2.4`` 亿元, ``36.3`` 万元) in 万元."""
+    v = float(number.replace(",", ""))
+    return round(v / 10000, 6) if unit == "元" else round(v * 10000, 6) if unit == "亿元" else v

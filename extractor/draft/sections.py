@@ -282,11 +282,15 @@ def _problem_text(k: int, f: Finding, n_forms: int, clash: set[str], n_rows: int
     return f"（{cn_num(k + 1)}）{f.category.title}。{scope}存在此类问题。{ex}{f.category.reflects}"
 
 
+def _next_year(year: int | None) -> int | str:
+    """The year advice is for: the batch's year has been self-evaluated, so the next self-evaluation
+    and the next targets are the year after (``下一`` when the forms give no year)."""
+    return year + 1 if year else "下一"
+
+
 def _advice_text(k: int, f: Finding, year: int | None) -> str:
-    # the batch's year has been self-evaluated: the next self-evaluation and the next targets are the year after
-    y = year + 1 if year else "下一"
-    nxt = year + 1 if year else "下一"
-    return f"（{cn_num(k + 1)}）{f.category.advice_title}。" + f.category.advice.format(year=y, next=nxt)
+    nxt = _next_year(year)
+    return f"（{cn_num(k + 1)}）{f.category.advice_title}。" + f.category.advice.format(year=nxt, next=nxt)
 
 
 def annex_rows(fs: list[Finding], clash: set[str]) -> list[tuple[str, str, str]]:
@@ -339,7 +343,7 @@ def report_paragraphs(reports: list[dict[str, Any]], k0: int, year: int | None) 
         problems.append(f"（{cn_num(k0 + 1)}）绩效评价报告自身反映的问题。{len({id(r) for r, _ in own})}份报告共列出"
                         f"{len(own)}条问题，如{ex}。说明相关单位已认识到上述不足，需跟踪整改落实。")
         advice.append(f"（{cn_num(k0 + 1)}）跟踪落实报告所列问题的整改。对各报告列出的问题逐条明确整改措施、责任科室和完成时限，"
-                      f"{year + 1 if year else '下一'}年度自评时报告整改结果。")
+                      f"{_next_year(year)}年度自评时报告整改结果。")
     if flagged:
         k = k0 + len(problems)
         ex = "；".join(f"{_report_name(r)}{f.get('message', '').split('」', 1)[-1]}" for r, f in flagged[:3])
@@ -420,7 +424,7 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
                       "指标名称和指标值完全相同" for g in same[:2])
         problems.append(f"（{cn_num(k + 1)}）不同项目的绩效指标雷同。{sum(len(g) for g in same)}个项目存在此类情况，如{ex}。"
                         "说明绩效指标套用同一模板，未结合各项目的内容和资金用途设置。")
-        advice.append(f"（{cn_num(k + 1)}）结合项目特点设置绩效指标。编制{year + 1 if year else '下一'}年度绩效目标时，"
+        advice.append(f"（{cn_num(k + 1)}）结合项目特点设置绩效指标。编制{_next_year(year)}年度绩效目标时，"
                       "按各项目的实施内容和资金用途分别设置产出和效益指标，不同项目不得整体套用同一套指标。由项目单位业务科室负责。")
     rp, ra = report_paragraphs(reports, len(problems), year)
     papers = f"项目支出绩效自评表{len(forms) + len(unsure)}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
@@ -432,8 +436,8 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
         tail = "未发现需要列示的问题。"
     intro = f"本次共审核{who}{papers}。" + _self_scoring(forms) + tail
     if unsure:
-        names = "、".join(f"「{x.get('project_name') or '表格残片'}」" for x in unsure[:5])
-        intro += (f"（另有{len(unsure)}份表的读取结果不够可靠，如{names}，未纳入以下统计和举例，请对照原表人工阅读。）")
+        listed = "、".join(f"「{x.get('project_name') or '表格残片'}」" for x in unsure[:5])
+        intro += (f"（另有{len(unsure)}份表的读取结果不够可靠，如{listed}，未纳入以下统计和举例，请对照原表人工阅读。）")
     return intro, problems + rp, advice + ra, annex_rows(main + single, clash)
 
 

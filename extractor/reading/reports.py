@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from extractor.core.document import Document
+from extractor.core.figures import in_wan
 from extractor.core.records import Report, ReportProject, SourceRef
 from extractor.core.vocabulary import fold_with_map, strip_pinyin
 
@@ -429,7 +430,7 @@ def _figures(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, int
         unit = m.group(3) if m.re.groups >= 3 else "万元"
         if unit == "元":
             rep.converted_from_yuan.append(key)
-        setattr(rep, key, _wan(m.group(2), unit))
+        setattr(rep, key, in_wan(m.group(2), unit))
         rep.sources[key] = ref(m.start())
     if (m := _RATE.search(text)) is not None:
         rep.execution_rate = float(m.group(1) or m.group(2))
@@ -525,12 +526,6 @@ def _items(lines: list[_Line], a: int, b: int, head_level: int) -> list[tuple[st
     return [(text.strip(), first)]
 
 
-def _wan(number: str, unit: str) -> float:
-    """A printed amount in 万元 (元 and 亿元 converted)."""
-    v = float(number.replace(",", ""))
-    return round(v / 10000, 6) if unit == "元" else round(v * 10000, 6) if unit == "亿元" else v
-
-
 def _projects(rep: Report, lines: list[_Line]) -> None:
     """Projects listed with amounts: a 项目名称 | 金额 table, or a list in prose."""
     seen: set[tuple[str, float | None, int]] = set()
@@ -554,9 +549,9 @@ def _projects(rep: Report, lines: list[_Line]) -> None:
                 add(cells[0], float(cells[1].replace(",", "")), y)
     for x in lines:  # the amount first: ``将2.4亿元资金下拨用于实施清洁取暖,47万元资金下拨用于实施…项目``
         for m in _AMOUNT_FOR.finditer(x.folded):
-            add(x.value(m.start(3), m.end(3)).strip("“”\"「」"), _wan(m.group(1), m.group(2)), x, named=True)
+            add(x.value(m.start(3), m.end(3)).strip("“”\"「」"), in_wan(m.group(1), m.group(2)), x, named=True)
         for m in _QUOTED_AMOUNT.finditer(x.folded):  # ``“…详细调查”(272万元)``
-            add(x.value(m.start(1), m.end(1)), _wan(m.group(2), m.group(3)), x, named=True)
+            add(x.value(m.start(1), m.end(1)), in_wan(m.group(2), m.group(3)), x, named=True)
     for x in lines:  # prose: ``项目支出包括委员活动经费36.3万元,扫黑除恶工作经费1万元``
         for lead in _LIST_LEAD.finditer(x.folded):
             tail_at = lead.end()
@@ -565,7 +560,7 @@ def _projects(rep: Report, lines: list[_Line]) -> None:
                     break
                 name = x.value(m.start(1), m.end(1)).strip("“”\"的及和与")
                 name = re.sub(r"^(?:其中|包括|用于|主要|分别|实施)+", "", name)
-                add(name, _wan(m.group(2), m.group(3)) if m.group(2) else None, x)  # masked by the host: no amount
+                add(name, in_wan(m.group(2), m.group(3)) if m.group(2) else None, x)  # masked by the host: no amount
                 tail_at = m.end() + (1 if m.end() < len(x.folded) and x.folded[m.end()] in ",、;" else 0)
 
 

@@ -106,7 +106,8 @@ def review_report(rep: Report, forms: list[Form], own: list[Form] | None = None)
         if rate is not None and rate < 90:
             why.append(f"预算执行率仅{rate:g}%")
         why += [f.message for f in flags if f.severity != "info"][:2]
-        mine = list(own if own is not None else forms) + [f for f in forms if _same_unit(rep, f) and f not in (own or [])]
+        mine = list(own if own is not None else forms)
+        mine += [f for f in forms if _same_unit(rep, f) and all(f is not g for g in mine)]
         weak = [f for form in mine for f in form.flags if f.severity == "error"]
         if weak:
             why.append(f"同批自评表有{len(weak)}处计分或数字错误")

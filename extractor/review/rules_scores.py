@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from extractor.core.figures import clean
+from extractor.core.figures import clean, in_wan
 from extractor.core.quantity import Quantity
 from extractor.core.records import Flag, Indicator
 from extractor.review.rescore import indicator_expected, indicator_pair
@@ -305,12 +305,11 @@ def execution_outputs_mismatch(ctx: FormContext) -> Iterator[Flag]:
             met.append(i)
         elif clean(ind.actual) == clean(ind.target) or _DONE.fullmatch(clean(ind.actual)):
             met.append(i)  # 完成 / the target restated: reported as met
-    rows = [(i, None) for i in met]
-    if len(rows) >= 2 and not missed:
+    if len(met) >= 2 and not missed:
         yield ctx.flag("execution-outputs-mismatch",
-                       f"「{ctx.project}」预算执行率仅{rate:.2f}%，但{len(rows)}项产出指标均已完成目标，资金执行与产出完成情况不匹配",
+                       f"「{ctx.project}」预算执行率仅{rate:.2f}%，但{len(met)}项产出指标均已完成目标，资金执行与产出完成情况不匹配",
                        evidence=f"执行率{rate:.2f}%；" + "；".join(
-                           f"{ctx.form.indicators[i].name}：{ctx.form.indicators[i].target}→{ctx.form.indicators[i].actual}" for i, _ in rows[:3]),
+                           f"{ctx.form.indicators[i].name}：{ctx.form.indicators[i].target}→{ctx.form.indicators[i].actual}" for i in met[:3]),
                        suggestion="核实产出完成值是否属实；产出已全部完成而资金大量结余的，说明原因并在编制下年预算时据实压减")
 
 
@@ -326,8 +325,7 @@ def goal_funds_mismatch(ctx: FormContext) -> Iterator[Flag]:
     if executed is None or executed <= 0 or not text:
         return
     for m in _PAID.finditer(text):
-        value = float(m.group(1).replace(",", ""))
-        value = value / 10000 if m.group(2) == "元" else value
+        value = in_wan(m.group(1), m.group(2))
         if value > 0 and abs(value - executed) > 0.01 * executed and value > 0.2 * executed:
             yield ctx.flag("goal-funds-mismatch",
                            f"「{ctx.project}」实际完成情况写明“{m.group(0)}”，与资金表全年执行数{fmt(executed)}万元不一致",
