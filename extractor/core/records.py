@@ -178,6 +178,8 @@ class Form(BaseModel):
     total_weight: float | None = Field(None, description="总分行的分值")
     total_score: float | None = Field(None, description="总分行的得分")
     is_fragment: bool = Field(False, description="是否为缺少表头的表格残片")
+    cut_off: bool = Field(False, description="原文在本表的指标表中途结束（网页或转换件截断），后面的指标行与总分行缺失")
+    deviation_column: bool | None = Field(None, description="指标表是否有“偏差原因”一栏（null：表头未读到，不确定）")
     template_rows: list[SourceRef] = Field(default_factory=list, description="未填写的模板行（如“指标1：”）的位置")
     warnings: list[str] = Field(default_factory=list, description="解析中发现的问题（中文）")
     confidence: float = Field(1.0, description="解析置信度（0-1）")

@@ -257,6 +257,7 @@ _VERB = re.compile(r"完成|达成|达到|实现|满足|符合|未达|超额")
 
 _POINTS_NOTE = re.compile(r"(?:[(（]\d+(?:\.\d+)?分?[)）]|\d+(?:\.\d+)?分?)$")
 _TEMPLATE = re.compile(r"^(指标\d*[:：]?|[…\.。·]+|指标[NnＮ][:：]?|\d+[.、]?)$")
+_SERIAL = re.compile(r"\d+")
 
 
 def strip_points(text: str) -> str:
@@ -268,6 +269,14 @@ def strip_points(text: str) -> str:
 def is_template_name(text: str | None) -> bool:
     """An unfilled template placeholder: ``指标1：``, ``……``."""
     return bool(text) and bool(_TEMPLATE.match(fold(text or "")))
+
+
+def is_torn_points(text: str | None) -> bool:
+    """A template-like cell numbered past any template's rows (``50``, ``指标 40``): a points cell a
+    dump tore from its heading, neither a row nor an unfilled placeholder (templates number from 1,
+    a handful of rows per group)."""
+    m = _SERIAL.search(fold(text or ""))
+    return is_template_name(text) and m is not None and int(m.group()) > 20
 
 
 def is_label(text: str) -> bool:

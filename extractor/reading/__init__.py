@@ -17,7 +17,7 @@ from extractor.core.records import Form
 from extractor.core.vocabulary import fold
 from extractor.reading.build import Locator, build_form
 from extractor.reading.confidence import assess
-from extractor.reading.forms import find_forms, split_blocks
+from extractor.reading.forms import Blocks, FormSpan, find_forms, split_blocks
 from extractor.reading.stream import Token, document_tokens
 
 __all__ = ["ReadResult", "read"]
@@ -94,6 +94,10 @@ def read(doc: Document) -> ReadResult:
             continue  # a table in a narrative report (its scoring table, a project list)
         if span.fragment and not any(i.actual or i.score is not None or i.weight is not None for i in rows):
             continue  # a report's scoring table or list of targets, not a form's tail
+        form.cut_off = _cut_off(tokens, span, blocks) and bool(form.indicators)
+        if form.cut_off:
+            form.warnings.append("原文在指标表中途结束（网页或转换件截断）：其后的指标行与总分行缺失，"
+                                 "未做依赖全表的审核（分值合计、指标维度等），请对照完整原件")
         assess(form, built, blocks, span)
         if form.year is not None:
             last_year = form.year
@@ -103,6 +107,17 @@ def read(doc: Document) -> ReadResult:
         out.spans.append((span.start, span.end))
     _drop_repeats(out)
     return out
+
+
+def _cut_off(tokens: list[Token], span: FormSpan, blocks: Blocks) -> bool:
+    """Whether the text stops inside the form's indicator table: no 总分 row or trailer was seen and
+    nothing but empty cells follows the form (a web page or converter that cut the table short)."""
+    if span.closed or blocks.total or not blocks.indicators:
+        return False
+    last = max(blocks.indicators)
+    if any(i > last for i in blocks.trailer):  # a trailer printed above the table (单位领导审签) does not close it
+        return False
+    return all(not t.text.strip() for t in tokens[span.end:])
 
 
 _FIELDS = ("project_name", "department", "implementing_unit", "project_lead", "phone", "year")

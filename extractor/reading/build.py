@@ -15,13 +15,22 @@ from dataclasses import dataclass
 
 from extractor.core.document import Page
 from extractor.core.records import Form, FundRow, Indicator, SourceRef
-from extractor.core.vocabulary import fold, is_template_name, level_of, level_text, strip_decorations
+from extractor.core.vocabulary import (
+    fold,
+    is_template_name,
+    is_torn_points,
+    level_of,
+    level_text,
+    match,
+    strip_decorations,
+)
 from extractor.reading.digits import is_run, splits
 from extractor.reading.fields import read_fields
 from extractor.reading.forms import Blocks, FormSpan, heading_year
 from extractor.reading.funds import AMOUNT_COLS, ROWS, Cellv, FundsRead, read_funds
 from extractor.reading.goals import read_goals
 from extractor.reading.indicators import (
+    DEV,
     RATE,
     SCORE,
     TVAL,
@@ -137,6 +146,8 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
     for seg, schema, k in segments(tokens, ind_idx):
         if not all_rows and not has_header:
             has_header = schema is not None and sum(1 for x in schema.slots if x in (TVAL, WEIGHT, SCORE)) >= 1
+        if schema is not None and schema.from_header and set(schema.slots) & {TVAL, WEIGHT, SCORE}:
+            form.deviation_column = bool(form.deviation_column) or DEV in schema.slots
         data = split_name_runs(_trim_block([tokens[i] for i in seg[k:]]))
         if schema is not None and not set(schema.slots) & {TVAL, WEIGHT, SCORE}:
             continue  # a checklist (指标解释 / 自评内容 / 完成情况), not a scored indicator table
@@ -360,6 +371,8 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
                 parsed.append(_Row(Indicator(), e1, e2, None, True, grid))  # a group label row: no row
                 parsed[-1].ind.sources["_levels_only"] = locate(r.levels[0][1])
             continue
+        if name is not None and not values and (is_torn_points(name[0]) or _block_heading(name[0])):
+            continue  # a points cell torn from its heading, or a block's heading (项目年度目标) among the rows
         if name is not None and is_template_name(name[0]) and not values:
             tr = _Row(Indicator(), e1, e2, None, True, grid)
             tr.ind.sources["name"] = locate(name[1][0], name[1])
@@ -465,6 +478,12 @@ def _family(l2: str | None) -> str | None:
     return next((f for f, members in _FAMILY.items() if c in members), None)
 
 
+def _block_heading(text: str) -> bool:
+    """A cell that heads a block of the form (项目年度目标, 项目资金), not an indicator's name."""
+    m = match(text)
+    return m is not None and any(r.startswith("block.") and r != "block.indicators" for r in m.roles)
+
+
 def _levels(parsed: list[_Row], fragment: bool = False) -> None:
     """Fill levels down their groups; resolve labels that may be either level; carry a label
     printed mid-group back over the group's earlier rows (text dumps of PDFs). A table's tail on a
@@ -479,6 +498,9 @@ def _levels(parsed: list[_Row], fragment: bool = False) -> None:
             e1, e2 = None, e1  # 成本指标 alone on a row: the second level under 产出指标
         if e2 and not e1 and level_of(e2) == frozenset({"L1"}):
             e1, e2 = e2, None
+        if e1 and e2 and _family(e2) and "L1" in level_of(e1) and \
+                not any(c in fold(e1) for c in ("产出", "效益", "满意", "成本")):
+            e2 = None  # 服务对象满意度指标 beside 过程指标: an empty group's label, not this first level's part
         if e1:
             fam = _family(l2)
             if l1 is not None and _core(e1) != _core(l1) and not e2 and fam and fam != _core(e1) and not (

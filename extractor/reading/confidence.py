@@ -41,7 +41,7 @@ _NOTHING = frozenset({"无", "暂无", "/", "-", "—", "不涉及"})
 _FIGURE_END = re.compile(r"(?:^|[^\d.])\d+(?:\.\d+)?\s*%?$")
 
 
-def _odd_name(name: str) -> bool:
+def odd_name(name: str) -> bool:
     """A name that is a figure, ends in one glued on (``充分1``), or is a one-character fragment."""
     t = name.strip()
     if t in _NOTHING:
@@ -89,7 +89,7 @@ def assess(form: Form, built: "Built", blocks: "Blocks", span: "FormSpan") -> No
     if built.fit_cost > 0.9:
         penalty += min(0.3, (built.fit_cost - 0.9) * 0.4)
         w.append("指标表的版式与表头对应不够确定，请核对各栏数值")
-    odd = sum(1 for i in form.indicators if i.name and _odd_name(i.name))
+    odd = sum(1 for i in form.indicators if i.name and odd_name(i.name))
     if odd:
         w.append(f"{odd}个指标名称像是数值或被截断的片段，指标表可能未读对")
         penalty += min(0.4, 0.05 * odd)

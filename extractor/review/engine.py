@@ -20,7 +20,7 @@ from extractor.review import (
 )
 from extractor.review.report_rules import review_report
 from extractor.review.rescore import rescore_form
-from extractor.review.rulebook import RULES, FormContext
+from extractor.review.rulebook import RULES, FormContext, unread_rows
 
 SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}
 
@@ -59,6 +59,13 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
         except Exception as exc:  # one rule failing on one form never loses the form or the batch
             form.warnings.append(f"审核规则“{r.title}”在此表上出错，未给出该项意见（{type(exc).__name__}: {exc}）；"
                                  "其余规则照常审核，请人工复核该项并将此表反馈给维护人员")
+    unread, why = unread_rows(form)
+    if unread:
+        kept = [f for f in flags if f.indicator is None or f.indicator not in unread]
+        if len(kept) < len(flags):
+            rows = "、".join(str(i + 1) for i in sorted({f.indicator for f in flags if f.indicator in unread}))
+            form.warnings.append(f"{why or '部分指标行的名称像是数值、残片或识别错字'}：第{rows}行未逐行审核，请人工阅读原表")
+        flags = kept
     flags.sort(key=lambda f: (f.indicator if f.indicator is not None else -1, SEVERITY_ORDER[f.severity]))
     _note_shaky_evidence(form, flags)
     form.flags = flags

@@ -68,10 +68,29 @@ def indicator_expected(pair: tuple[Quantity, Quantity] | None, weight: float | N
     return "正向", weight * min(1.0, share), "分值×min(1, 实际值÷目标值)"
 
 
+# Indicators whose name says smaller is better (domain.md §1.4 item 13: cost, accident rate,
+# complaints): a bare ``3%`` target of 预算调整率 is a ceiling, not a goal to reach. 控制率 and
+# 变动率 only of money or staff (病虫害控制率 is a share to reach).
+_LOWER_BETTER = re.compile(
+    r"(?:经费|费用|成本|支出|开支|人员|编制|资金)(?:控制|变动)率|(?:预算|科目)?调整率|结转结余率|结余率|结转率|超支率|"
+    r"(?:投诉|事故|差错|失误|违规|违纪|故障|逾期|延误|返工|损耗|损失|流失|辍学|死亡|伤亡|发病|成灾|受害|超标|误报|漏报|空置|闲置|不合格)(?:发生)?"
+    r"(?:率|数|次数|起数)$")
+
+
+def lower_is_better(ind: Indicator) -> bool:
+    """Whether a ``=`` target is a ceiling: a 成本 indicator, or a name of the
+    smaller-is-better kind (unless its 指标性质 column prints a comparator)."""
+    if "成本" in clean(ind.level2) + clean(ind.level1):
+        return True
+    name = clean(ind.name)
+    return (ind.nature or "").strip() not in _NATURE and bool(_LOWER_BETTER.search(name)) and \
+        not re.search(r"处置|处理|办结|回复|解决|整改|查处|降低|下降|减少", name)
+
+
 def indicator_pair(ind: Indicator) -> tuple[Quantity, Quantity] | None:
-    """Comparable target/actual of an indicator; cost indicators are ceilings (越小越好)."""
+    """Comparable target/actual of an indicator; cost and smaller-is-better indicators are ceilings."""
     pair = comparable(ind.target, ind.actual, ind.nature, ind.unit)
-    if pair and pair[0].op == "=" and "成本" in clean(ind.level2) + clean(ind.level1):
+    if pair and pair[0].op == "=" and lower_is_better(ind):
         return Quantity("<=", pair[0].value, pair[0].unit), pair[1]
     return pair
 

@@ -13,8 +13,34 @@ from functools import cached_property
 
 from extractor.core.config import ReviewConfig
 from extractor.core.figures import clean
-from extractor.core.records import Flag, Form, Indicator, SourceRef
+from extractor.core.records import LOW_READING_CONFIDENCE, Flag, Form, Indicator, SourceRef
 from extractor.core.vocabulary import strip_points
+from extractor.reading.confidence import odd_name
+
+# Below this confidence the indicator table is taken as not read at all (a column-wise dump cut
+# into pieces): only rows that hold together are judged; the rest are listed for reading by hand.
+UNREAD_TABLE_CONFIDENCE = 0.5
+# OCR letters where digits or characters belong (``第O份``, ``tot扁``): capitals O/I/l beside
+# characters, or lower-case runs glued to them; upper-case acronyms (PM2.5, APP, GDP) are not.
+_GARBLED = re.compile(r"[\u4e00-\u9fff][a-z]+|[a-z]+[\u4e00-\u9fff]|[\u4e00-\u9fff][OIl](?![A-Za-z])")
+
+
+def unread_rows(form: Form) -> tuple[set[int], str | None]:
+    """Rows too doubtful to judge one by one, and why (Chinese) when it is the whole table: a table
+    read below :data:`UNREAD_TABLE_CONFIDENCE` that the LLM step did not rebuild, else the rows whose
+    name is OCR garble or, on a doubtful reading, a figure or a one-character fragment (on a sure
+    one the form itself printed its target as the name: ``2.46万``)."""
+    rebuilt = form.llm is not None and not form.llm.error and any(
+        str(x.get("field", "")).startswith("indicators") for x in form.llm.filled)
+    doubtful = form.confidence < LOW_READING_CONFIDENCE  # a sure reading: a figure as name is the form's own
+    bad = {i for i, ind in enumerate(form.indicators)
+           if ind.name and (doubtful and odd_name(ind.name) or _GARBLED.search(clean(ind.name)))}
+    if form.indicators and form.confidence < UNREAD_TABLE_CONFIDENCE and not rebuilt:
+        # only a row that holds together is judged: a whole name, its 分值 and 得分 read, 0 ≤ 得分 ≤ 分值
+        whole = {i for i, ind in enumerate(form.indicators) if i not in bad and ind.name and ind.weight is not None
+                 and ind.score is not None and 0 <= ind.score <= ind.weight}
+        return set(range(len(form.indicators))) - whole, f"指标表读取置信度{form.confidence:.2f}，多数行未读出"
+    return bad, None
 
 
 @dataclass
@@ -27,6 +53,11 @@ class FormContext:
     @property
     def project(self) -> str:
         return self.form.project_name or "（无项目名称的表格残片）"
+
+    @cached_property
+    def unread(self) -> set[int]:
+        """Rows too doubtful to judge one by one (:func:`unread_rows`)."""
+        return unread_rows(self.form)[0]
 
     def ind_label(self, i: int) -> str:
         ind = self.form.indicators[i]

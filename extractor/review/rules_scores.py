@@ -15,7 +15,7 @@ from extractor.core.quantity import Quantity
 from extractor.core.records import Flag, Indicator
 from extractor.review.rescore import indicator_expected, indicator_pair
 from extractor.review.rulebook import FormContext, amount, fmt, rule
-from extractor.review.rules_values import dimension
+from extractor.review.rules_values import dimension, whole_table
 
 
 def _decimals(x: float) -> int:
@@ -50,11 +50,11 @@ def weights_not_100(ctx: FormContext) -> Iterator[Flag]:
     """Indicator weights plus the budget-execution weight do not add up to the printed total (or 100)."""
     f = ctx.form
     ws = [ind.weight for ind in f.indicators if ind.weight is not None]
-    if not ws or f.is_fragment:
-        return
+    if not ws or f.is_fragment or f.cut_off or f.total_weight is None:
+        return  # no 合计 row printed, or the table cut short: the rows read are not the whole table
     budget = f.funds.total.weight or 0
     total = sum(ws) + budget
-    expected = f.total_weight if f.total_weight is not None else 100
+    expected = f.total_weight
     if abs(total - expected) > ctx.cfg.thresholds.sum_tolerance:
         yield ctx.flag("weights-not-100",
                        f"「{ctx.project}」各指标分值合计{fmt(sum(ws))}加预算执行分值{fmt(budget)}为{fmt(total)}，"
@@ -68,7 +68,7 @@ def score_sum_mismatch(ctx: FormContext) -> Iterator[Flag]:
     """The indicator scores plus the budget-execution score do not add up to the printed 总分."""
     f = ctx.form
     ss = [ind.score for ind in f.indicators if ind.score is not None]
-    if f.total_score is None or not ss or f.is_fragment:
+    if f.total_score is None or not ss or f.is_fragment or f.cut_off:
         return
     budget = f.funds.total.score or 0
     total = sum(ss) + budget
@@ -175,6 +175,8 @@ def score_formula(ctx: FormContext) -> Iterator[Flag]:
 @rule("deviation-unexplained", "偏差未说明", "warn", "domain.md §1.2 item 5, §1.5 item 18, §4 item 10, §5.3 item 7")
 def deviation_unexplained(ctx: FormContext) -> Iterator[Flag]:
     """Points deducted or a target missed with 偏差原因 empty/无; or 执行率 < 90% explained nowhere."""
+    if not ctx.form.deviation_column:
+        return  # no 偏差原因 column read: the reason may stand in a box or section the form has elsewhere
     for i, ind in enumerate(ctx.form.indicators):
         if not _empty_deviation(ind.deviation):
             continue
@@ -205,6 +207,8 @@ def overachievement(ctx: FormContext) -> Iterator[Flag]:
         if pair is None:
             continue
         t, a = pair
+        if a.unit in ("%", "％") and a.value > 100 and "满意" in clean(ind.name) + clean(ind.level2):
+            continue  # a satisfaction above 100% is a misprint (``≥90%`` read as ``290%``), not overachievement
         if t.op != "<=" and t.value > 0 and a.value >= ratio * t.value:
             yield ctx.flag("overachievement",
                            f"「{ctx.project}」指标{ctx.ind_label(i)}实际完成“{ind.actual}”为目标“{ind.target}”的{a.value / t.value:.0%}，目标可能设置偏低",
@@ -245,7 +249,7 @@ def low_execution(ctx: FormContext) -> Iterator[Flag]:
 def weight_allocation(ctx: FormContext) -> Iterator[Flag]:
     """First-level weights (产出 incl. 成本, 效益, 满意度, 预算执行) depart from the configured scheme."""
     f = ctx.form
-    if f.is_fragment or not any(ind.weight for ind in f.indicators):
+    if f.is_fragment or not whole_table(ctx) or not any(ind.weight for ind in f.indicators):
         return
     sums = {"产出": 0.0, "效益": 0.0, "满意度": 0.0, "预算执行": float(f.funds.total.weight or 0)}
     for i, ind in enumerate(f.indicators):

@@ -20,7 +20,7 @@ from extractor.core.quantity import (
     target_is_quantified,
     unit_family,
 )
-from extractor.core.records import Flag
+from extractor.core.records import Flag, Indicator
 from extractor.core.vocabulary import is_template_name
 from extractor.review.rulebook import FormContext, rule
 from extractor.review.suggest import suggest_actual, suggest_target
@@ -41,6 +41,18 @@ def dimension(ctx: FormContext, i: int) -> str:
             return fam
     core = ctx.level1_core(ind)
     return "产出" if core == "成本" else core
+
+
+def whole_table(ctx: FormContext) -> bool:
+    """Whether the rows read are the form's whole indicator table, each in a known dimension, so that
+    what is absent is absent from the form: a project form (部门整体 tables follow another scheme),
+    not cut short, its 总分 row printed, and most rows under a 产出/效益/满意度 heading."""
+    f = ctx.form
+    if f.kind == "department" or f.cut_off or (f.total_weight is None and f.total_score is None):
+        return False
+    rows = [i for i, ind in enumerate(f.indicators) if (ind.name or "").strip()]
+    known = sum(1 for i in rows if dimension(ctx, i))
+    return bool(rows) and known * 2 >= len(rows)
 
 
 @rule("vague-target", "指标值未量化", "warn", "domain.md §2 item 27 (细化量化), §5.1; CONTRACT vague-target")
@@ -72,7 +84,8 @@ def unmeasured_actual(ctx: FormContext) -> Iterator[Flag]:
 @rule("template-residue", "模板残留", "info", "domain.md §4 item 23 (套用模板); CONTRACT template-residue")
 def template_residue(ctx: FormContext) -> Iterator[Flag]:
     """Unfilled template rows (指标2：, ……) left in the table, or rows whose name is only a placeholder."""
-    placeholders = [i for i, ind in enumerate(ctx.form.indicators) if ind.name and is_template_name(ind.name)]
+    placeholders = [i for i, ind in enumerate(ctx.form.indicators)
+                    if ind.name and is_template_name(ind.name) and i not in ctx.unread]
     n = len(ctx.form.template_rows)
     if n or placeholders:
         parts = []
@@ -140,8 +153,16 @@ def all_exact(ctx: FormContext) -> Iterator[Flag]:
 
 
 _DATE = re.compile(r"\d{4}\s*[.年/-]\s*\d{1,2}|\d{1,2}\s*月(底|末|前|份)?|年底|年末|季度|时限|完成时间|期限|日前")
-_MONEY = re.compile(r"万元|元|成本|节约|结余|预算|资金|经费")
 _BUDGET_MGMT = re.compile(r"执行率|结余率|结转率|预算调整|科目调整|调整次数|资金到位率")
+
+
+def _money_measure(ind: Indicator) -> bool:
+    """Whether the indicator measures money: an amount as its target, or a name ending in a money
+    term (``资金节约率``); a money word inside the name's qualifier (``与补助资金相关的…事故发生数``) is not."""
+    if re.search(r"\d\s*(?:万元|元|亿元)", clean(ind.target)):
+        return True
+    return bool(re.search(r"(?:成本|资金|经费|费用|结余|节约|预算|支出)(?:率|额|金额|总额|数|量|情况)?$",
+                          clean(ind.name)))
 
 
 @rule("misclassified", "指标归类不当", "warn", "domain.md §2 items 30–31, §4 item 5, §5.4")
@@ -153,11 +174,11 @@ def misclassified(ctx: FormContext) -> Iterator[Flag]:
         if is_not_applicable(ind.target) and is_not_applicable(ind.name or "不涉及"):
             continue
         why = None
-        if _BUDGET_MGMT.search(clean(ind.name)):
+        if _BUDGET_MGMT.search(clean(ind.name)) and dimension(ctx, i) in ("产出", "效益"):
             why = "预算管理类指标（执行率、结余率、调整次数等）不属于产出或效益"
         elif ("效益" in l2 or "影响" in l2) and _DATE.search(text) and not re.search(r"提升|提高|降低|减少|改善", text):
             why = "时限类指标应归入产出指标中的时效指标"
-        elif ("生态" in l2 or "社会效益" in l2) and _MONEY.search(text) and not re.search(r"群众|居民|就业|收入", text):
+        elif ("生态" in l2 or "社会效益" in l2) and _money_measure(ind) and not re.search(r"群众|居民|就业|收入", text):
             why = "成本或资金控制类指标不属于社会效益或生态效益"
         elif "效益" in clean(ind.level1) + l2 and "满意" in clean(ind.name):
             why = "满意度不能替代效益指标，应归入满意度指标"
@@ -241,9 +262,11 @@ def cost_vs_budget(ctx: FormContext) -> Iterator[Flag]:
 @rule("missing-dimension", "指标维度缺失", "warn", "domain.md §1.2 item 7 (产出/效益/满意度), §1.3 item 8")
 def missing_dimension(ctx: FormContext) -> Iterator[Flag]:
     """No 产出, 效益 or 满意度 indicator (with a 分值 above 0) at all."""
-    if ctx.form.is_fragment or not ctx.form.indicators:
+    if ctx.form.is_fragment or not ctx.form.indicators or not whole_table(ctx):
         return
-    present = {dimension(ctx, i) for i, ind in enumerate(ctx.form.indicators) if (ind.weight or 0) > 0}
+    weighted = any(ind.weight is not None for ind in ctx.form.indicators)  # no 分值 column: rows count
+    present = {dimension(ctx, i) for i, ind in enumerate(ctx.form.indicators)
+               if ((ind.weight or 0) > 0 if weighted else bool((ind.name or "").strip()))}
     missing = [d for d in ("产出", "效益", "满意度") if d not in present]
     if missing:
         yield ctx.flag("missing-dimension", f"「{ctx.project}」未设置{'、'.join(missing)}指标（或其分值为0）",

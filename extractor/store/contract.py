@@ -78,6 +78,10 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
     if form.funds_extra:
         out["funds_extra"] = [{k: as_json_number(v) for k, v in row.items()} for row in form.funds_extra]
     out["is_fragment"] = form.is_fragment
+    if form.cut_off:
+        out["cut_off"] = True
+    if form.deviation_column is not None:
+        out["deviation_column"] = form.deviation_column
     out["funds_unit"] = form.funds.unit
     out["confidence"] = round(form.confidence, 3)
     out["warnings"] = list(form.warnings)
@@ -200,6 +204,7 @@ def form_from_contract(d: dict[str, Any]) -> Form:
                 goal_expected=d.get("goal_expected"), goal_actual=d.get("goal_actual"), indicators=inds,
                 total_weight=d.get("total_weight"), total_score=d.get("total_score"),
                 is_fragment=bool(d.get("is_fragment", d.get("project_name") is None)),
+                cut_off=bool(d.get("cut_off", False)), deviation_column=d.get("deviation_column"),
                 sources=refs(d.get("provenance")))
 
 
