@@ -182,7 +182,7 @@ def test_a_sentence_with_an_amount_is_no_unit_mismatch_and_a_narrative_cause_exp
     from extractor.core.records import Form, Indicator
     from extractor.review.engine import review_form
 
-    form = Form(project_name="困难补助", goal_actual="由于疫情影响，部分活动未开展，资金闲置时间较长。", deviation_column=True,
+    form = Form(project_name="困难补助", goal_actual="由于疫情影响，部分活动未开展，资金闲置时间较长。",
                 indicators=[Indicator(level1="产出指标", level2="成本指标", name="发放金额", target="控制在48.69万元之内",
                                       actual="当年一次性发放48.69万元", weight=10, score=10)])
     form.funds.total.full_year, form.funds.total.executed = 100, 60
@@ -192,7 +192,7 @@ def test_a_sentence_with_an_amount_is_no_unit_mismatch_and_a_narrative_cause_exp
     form.indicators[0].target, form.indicators[0].actual = "≤48.69万元", "48.69元"
     codes = {f.code for f in review_form(form, load_config()).flags}
     assert {"unit-mismatch", "deviation-unexplained"} <= codes  # the same checks still fire where they should
-    form.deviation_column = None  # no 偏差原因 column read: the reason may stand in a box the form has elsewhere
+    form.deviation_column = False  # a header without 偏差原因: the reason may stand in a box the form has elsewhere
     assert "deviation-unexplained" not in {f.code for f in review_form(form, load_config()).flags}
 
 

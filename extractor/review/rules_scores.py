@@ -175,9 +175,10 @@ def score_formula(ctx: FormContext) -> Iterator[Flag]:
 @rule("deviation-unexplained", "偏差未说明", "warn", "domain.md §1.2 item 5, §1.5 item 18, §4 item 10, §5.3 item 7")
 def deviation_unexplained(ctx: FormContext) -> Iterator[Flag]:
     """Points deducted or a target missed with 偏差原因 empty/无; or 执行率 < 90% explained nowhere."""
-    if not ctx.form.deviation_column:
-        return  # no 偏差原因 column read: the reason may stand in a box or section the form has elsewhere
-    for i, ind in enumerate(ctx.form.indicators):
+    form = ctx.form
+    if form.deviation_column is False:
+        return  # a table header without a 偏差原因 column: the reason may stand in a box or section elsewhere
+    for i, ind in enumerate(form.indicators):
         if not _empty_deviation(ind.deviation):
             continue
         lost = ind.score is not None and ind.weight is not None and ind.score < ind.weight - 1e-9
@@ -192,7 +193,9 @@ def deviation_unexplained(ctx: FormContext) -> Iterator[Flag]:
     rate = ctx.figures_rate
     if rate is not None and rate < ctx.cfg.thresholds.low_execution_rate:
         explained = re.search(r"由于|因为|受.{0,12}影响|原因|导致|致使|延期|滞后|未到位|结余|闲置", clean(ctx.form.goal_actual))
-        if all(_empty_deviation(ind.deviation) for ind in ctx.form.indicators) and not explained:
+        # where a reason would stand: the 偏差原因 column, or (header unread) a whole table
+        shown = form.deviation_column is True or (form.deviation_column is None and form.indicators and not form.cut_off)
+        if shown and all(_empty_deviation(ind.deviation) for ind in form.indicators) and not explained:
             yield ctx.flag("deviation-unexplained",
                            f"「{ctx.project}」预算执行率{rate:.2f}%，低于{fmt(ctx.cfg.thresholds.low_execution_rate)}%，表中未说明原因",
                            evidence=f"执行率{rate:.2f}%", suggestion="说明资金未执行的原因（如项目延期、结算滞后）及后续安排")
