@@ -231,8 +231,14 @@ def _plus_budget_forms(f: Finding) -> list[dict[str, Any]]:
     return out
 
 
+def _empty_cell(fl: dict[str, Any]) -> bool:
+    """A finding on an empty cell (``（空）``): a weaker example than a printed value, which shows the defect."""
+    return (fl.get("evidence") or "").strip() in ("", "（空）")
+
+
 def _examples(f: Finding, clash: set[str], limit: int = 2) -> list[str]:
-    """At most ``limit`` examples: one per kind of defect first, typical rows before 不涉及 rows."""
+    """At most ``limit`` examples: one per kind of defect first, typical rows before 不涉及 rows, named
+    projects before table fragments, printed values before empty cells."""
     out, used_forms, used_codes = [], set(), set()
     if f.category.key == "arith":
         same = _plus_budget_forms(f)
@@ -242,7 +248,8 @@ def _examples(f: Finding, clash: set[str], limit: int = 2) -> list[str]:
             out.append(f"{units}{len(same)}份自评表的三级指标分值合计已达{t:g}分，另计预算执行分值，总分栏仍按{t:g}分填列，"
                        f"导致分值、得分合计与总分不符")
             used_forms.update(id(x) for x in same)
-    ordered = sorted(f.items, key=lambda it: (_not_applicable(it[1]), it[1].get("code") in used_codes))
+    ordered = sorted(f.items, key=lambda it: (_not_applicable(it[1]), not it[0].get("project_name"),
+                                              _empty_cell(it[1]), it[1].get("code") in used_codes))
     for form, fl in ordered:
         if id(form) in used_forms or len(out) >= limit:
             continue
@@ -403,8 +410,8 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
     clash = {k for k, v in names.items() if len(v) > 1}
     units = list(dict.fromkeys(u for u in (_unit_name(f) for f in forms) if u))
     who = f"{'、'.join(units[:4])}{'等' if len(units) > 4 else ''}{len(units)}家单位报送的" if units else ""
-    years = [f.get("year") for f in forms if isinstance(f.get("year"), int)]
-    year = max(years) if years else None
+    years = {f.get("year") for f in forms if isinstance(f.get("year"), int)}
+    year = next(iter(years)) if len(years) == 1 else None  # a batch of several years: advice for 下一年度
     reports = reports or []
     single = [f for f in fs if len(f.forms()) == 1] if n >= 5 else []
     main = [f for f in fs if f not in single] if len(single) >= 2 else fs
@@ -434,7 +441,8 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
         tail = "尚未复核任何审核意见（没有“采纳”或“修改后采纳”的问题），本草稿暂无问题可列；请先在审核界面复核后再生成。"
     else:
         tail = "未发现需要列示的问题。"
-    intro = f"本次共审核{who}{papers}。" + _self_scoring(forms) + tail
+    span = (f"{year}年度" if year else f"{min(years)}—{max(years)}年度") if years else ""
+    intro = f"本次共审核{who}{span}{papers}。" + _self_scoring(forms) + tail
     if unsure:
         listed = "、".join(f"「{x.get('project_name') or '表格残片'}」" for x in unsure[:5])
         intro += (f"（另有{len(unsure)}份表的读取结果不够可靠，如{listed}，未纳入以下统计和举例，请对照原表人工阅读。）")
