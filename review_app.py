@@ -20,10 +20,12 @@ from extractor.app_support import (
     FIELDS,
     FUND_FIELDS,
     IND_COLS,
+    audit_csv,
     export_contract,
     export_eval_set,
     export_xlsx,
     field_edits,
+    field_label,
     low_confidence,
     md_text,
     page_text,
@@ -83,7 +85,8 @@ if (not store.documents() and SAMPLES.exists() and not st.session_state.get("see
 
 st.session_state.setdefault("page", "风险排序")
 st.session_state.setdefault("form_id", None)
-st.session_state.setdefault("who", "审核员")
+# the reviewer's name lives in the page address (?reviewer=…): a reload or a bookmark keeps it per browser
+st.session_state.setdefault("who", st.query_params.get("reviewer") or "审核员")
 if "goto_form" in st.session_state:  # navigation requested on the previous run
     st.session_state["form_id"] = st.session_state.pop("goto_form")
     st.session_state["page"] = "逐表审核"
@@ -91,7 +94,9 @@ if "goto_form" in st.session_state:  # navigation requested on the previous run
 # ---- sidebar -----------------------------------------------------------------------------------
 with st.sidebar:
     st.title("绩效自评表审核")
-    who = st.text_input("审核人", key="who")
+    who = st.text_input("审核人", key="who", help="处理意见与更正记录以此署名；保存在本页地址中，刷新或收藏后仍保留")
+    if who and st.query_params.get("reviewer") != who:
+        st.query_params["reviewer"] = who
     page = st.radio("页面", ["风险排序", "逐表审核", "绩效评价报告", "问题与建议", "导入", "导出"], key="page")
     st.caption(f"数据库：{DB_PATH}")
 
@@ -520,8 +525,9 @@ def page_form() -> None:
         _source_view(form, doc["path"], field)
         st.subheader("审核意见")
         flags = form.get("flags") or []
+        history = store.decision_history(fid)
         for key, fl in zip(flag_keys(flags), flags):
-            _flag_box(fid, snap, key, fl, who)
+            _flag_box(fid, snap, key, fl, who, history.get(key, []))
         live = set(flag_keys(flags))
         gone = [d for k, d in store.decisions(fid).items() if k not in live]
         if gone:
@@ -604,23 +610,21 @@ def _get(form: dict, path: str):  # type: ignore[no-untyped-def]
 
 
 def _field_label(path: str) -> str:
-    labels = dict(FIELDS) | {k: lab for k, lab in IND_COLS}
-    parts = path.split(".")
-    if parts[0] == "indicators":
-        return f"指标{int(parts[1]) + 1} · {labels.get(parts[2], parts[2])}"
-    if parts[0] == "funds" and len(parts) == 3:
-        from extractor.core.field_names import FUND_COLUMNS, FUND_ROWS
-        return dict(FUND_FIELDS).get(path) or f"{FUND_ROWS.get(parts[1], parts[1])}·{FUND_COLUMNS.get(parts[2], parts[2])}"
-    return labels.get(path, path)
+    return field_label(path)
 
 
-def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str) -> None:
+def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str, history: list[dict]) -> None:
     version = snap["version"]
     title = RULES[fl["code"]].title if fl["code"] in RULES else md_text(fl["code"])
     where = "" if fl.get("indicator") is None else f" · 指标{fl['indicator'] + 1}"
     decision = fl.get("decision", "open")
     with st.container(border=True):
         st.markdown(f"**【{SEVERITY.get(fl['severity'], fl['severity'])}】{title}**{where} — {DECISIONS.get(decision)}")
+        if history:  # every decision kept, newest last: who decided what, and when
+            st.caption("处理记录：" + "；".join(
+                f"{md_text(h['at'][:16].replace('T', ' '))} {md_text(h.get('who') or '（未署名）')}："
+                f"{DECISIONS.get(h.get('decision'), md_text(h.get('decision')))}"
+                + (f"（{md_text(h['comment'])}）" if h.get("comment") else "") for h in history))
         if fl.get("reconfirm"):
             st.warning("更正后此问题引用的原文已变化，原处理意见仍保留，请重新确认。")
         st.markdown(md_text(fl.get("message")))
@@ -748,6 +752,8 @@ def page_export() -> None:
     st.download_button("导出JSON（已套用更正）", json.dumps(export_contract(store), ensure_ascii=False, indent=1).encode("utf-8"),
                        file_name="审核结果.json", key="dl_json")
     st.download_button("导出Excel工作簿", export_xlsx(store), file_name="审核结果.xlsx", key="dl_xlsx")
+    st.download_button("导出操作记录（CSV）", audit_csv(store), file_name="操作记录.csv", key="dl_audit",
+                       help="全部更正、处理意见与复核标记，含操作人和时间")
     target = st.text_input("评测集文件夹", str(ROOT / "eval_sets" / "reviewed"), key="eval_dir")
     if st.button("把已复核的表写入评测集", key="to_eval"):
         written = export_eval_set(store, Path(target))

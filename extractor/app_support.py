@@ -13,12 +13,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from extractor.core.field_names import FORM_FIELDS, FUND_AMOUNTS, FUND_ROWS, INDICATOR_FIELDS
+from extractor.core.field_names import FORM_FIELDS, FUND_AMOUNTS, FUND_COLUMNS, FUND_ROWS, INDICATOR_FIELDS
 from extractor.store.contract import low_confidence, parse_edit, provenance  # noqa: F401  (re-exported for the app)
 from extractor.store.database import Store
 
 FIELDS = list(FORM_FIELDS.items())
-FUND_FIELDS = [(f"funds.{r}.{c}", f"{rl}·{cl}") for r, rl in FUND_ROWS.items() for c, cl in FUND_AMOUNTS.items()]
+FUND_FIELDS = [(f"funds.{r}.{c}", f"{rl}·{cl}") for r, rl in FUND_ROWS.items() for c, cl in FUND_AMOUNTS.items()] + [
+    (f"funds.total.{c}", f"{FUND_ROWS['total']}·{FUND_COLUMNS[c]}") for c in ("rate", "weight", "score")]
 IND_COLS = list(INDICATOR_FIELDS.items())
 _MARKUP = re.compile(r"([\\`*_\[\]<>!#~$:|{}()=+\-.^&])")
 
@@ -129,38 +130,138 @@ def export_contract(store: Store) -> dict[str, Any]:
     return {"documents": out}
 
 
+SEVERITY_CN = {"error": "错误", "warn": "警告", "info": "提示"}
+DECISION_CN = {"open": "待定", "accepted": "采纳", "rejected": "驳回", "edited": "修改后采纳"}
+EVENT_CN = {"correction": "更正", "decision": "处理意见", "reviewed": "复核标记", "reimport": "重新导入"}
+
+
+def field_label(path: str) -> str:
+    """A contract path as the reviewer knows it: ``indicators.3.score`` → 指标4·得分."""
+    parts = path.split(".")
+    if parts[0] == "indicators" and len(parts) == 3 and parts[1].isdigit():
+        return f"指标{int(parts[1]) + 1}·{INDICATOR_FIELDS.get(parts[2], parts[2])}"
+    if parts[0] == "funds" and len(parts) == 3:
+        return f"{FUND_ROWS.get(parts[1], parts[1])}·{FUND_COLUMNS.get(parts[2], parts[2])}"
+    return FORM_FIELDS.get(path, path)
+
+
+def _sheet(wb, title: str, header: list[str], widths: list[int]):  # type: ignore[no-untyped-def]
+    """A sheet with a bold, frozen, filterable header and set column widths."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    ws.append(header)
+    for k, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(k)].width = w
+        cell = ws.cell(row=1, column=k)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    ws.freeze_panes = "A2"
+    return ws
+
+
+def _finish(ws) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl.utils import get_column_letter
+
+    ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{max(ws.max_row, 1)}"
+
+
+def _value(v: Any) -> Any:
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+
+
 def export_xlsx(store: Store) -> bytes:
-    """A workbook of forms, indicators, flags and review decisions."""
+    """The review as a workbook in Chinese: forms with their funds, indicators, findings with their
+    decisions, corrections and the audit trail; each sheet with a frozen, filterable header."""
     import openpyxl
 
+    from extractor.review.rulebook import RULES
+
     wb = openpyxl.Workbook()
-    ws_f = wb.active
-    ws_f.title = "自评表"
-    ws_f.append(["文件", "项目名称", "主管部门", "年度", "自评总分", "重算总分", "差距", "风险分", "已复核"])
-    ws_i = wb.create_sheet("指标")
-    ws_i.append(["文件", "项目名称", "序号"] + [c for _, c in IND_COLS])
-    ws_q = wb.create_sheet("问题")
-    ws_q.append(["文件", "项目名称", "代码", "严重程度", "指标序号", "说明", "原文", "建议", "处理", "意见"])
-    ws_c = wb.create_sheet("更正记录")
-    ws_c.append(["文件", "项目名称", "字段", "原值", "新值", "更正人", "时间", "来源已变"])
+    wb.remove(wb.active)
+    fund_cols = [(r, c) for r in FUND_ROWS for c in FUND_AMOUNTS] + [("total", c) for c in ("rate", "weight", "score")]
+    ws_f = _sheet(wb, "自评表", ["文件", "项目名称", "主管部门", "实施单位", "年度"]
+                  + [f"{FUND_ROWS[r]}·{FUND_COLUMNS[c]}" for r, c in fund_cols]
+                  + ["自评总分", "重算总分", "差距", "重算说明", "风险分", "解析置信度", "已复核"],
+                  [28, 30, 20, 20, 7] + [12] * len(fund_cols) + [9, 9, 8, 30, 8, 9, 7])
+    ws_i = _sheet(wb, "指标", ["文件", "项目名称", "序号"] + [c for _, c in IND_COLS],
+                  [28, 30, 6] + [14 if k in ("level1", "level2") else 24 if k in ("name", "target", "actual", "deviation")
+                                 else 8 for k, _ in IND_COLS])
+    ws_q = _sheet(wb, "问题", ["文件", "项目名称", "问题", "严重程度", "指标序号", "说明", "原文", "建议", "处理", "意见"],
+                  [28, 30, 18, 8, 8, 50, 30, 40, 10, 24])
+    ws_c = _sheet(wb, "更正记录", ["文件", "项目名称", "字段", "原值", "新值", "更正人", "时间", "来源已变"],
+                  [28, 30, 20, 20, 20, 10, 20, 8])
     for row in store.triage():
         form = store.effective_form(row["id"])
         rs = form.get("rescore") or {}
-        ws_f.append([row["file"], form.get("project_name"), form.get("department"), form.get("year"),
-                     rs.get("self_total"), rs.get("recomputed_total"), rs.get("gap"), form.get("risk"),
-                     "是" if row["reviewed"] else "否"])
+        funds = form.get("funds") or {}
+        ws_f.append([row["file"], form.get("project_name"), form.get("department"), form.get("implementing_unit"),
+                     form.get("year")] + [(funds.get(r) or {}).get(c) for r, c in fund_cols]
+                    + [rs.get("self_total"), rs.get("recomputed_total"), rs.get("gap"), rs.get("note") or None,
+                       form.get("risk"), form.get("confidence"), "是" if row["reviewed"] else "否"])
         for i, ind in enumerate(form.get("indicators") or []):
             ws_i.append([row["file"], form.get("project_name"), i + 1] + [ind.get(k) for k, _ in IND_COLS])
         for fl in form.get("flags") or []:
-            ws_q.append([row["file"], form.get("project_name"), fl.get("code"), fl.get("severity"),
+            code = fl.get("code")
+            ws_q.append([row["file"], form.get("project_name"), RULES[code].title if code in RULES else code,
+                         SEVERITY_CN.get(fl.get("severity"), fl.get("severity")),
                          None if fl.get("indicator") is None else fl["indicator"] + 1, fl.get("message"),
-                         fl.get("evidence"), fl.get("suggestion"), fl.get("decision", "待定"), fl.get("comment")])
+                         fl.get("evidence"), fl.get("suggestion"), DECISION_CN.get(fl.get("decision", "open"), "待定"),
+                         fl.get("comment")])
         for c in store.corrections(row["id"]):
-            ws_c.append([row["file"], form.get("project_name"), c["field"], json.loads(c["old_value"]),
-                         json.loads(c["new_value"]), c["who"], c["at"], "是" if c["stale"] else "否"])
+            ws_c.append([row["file"], form.get("project_name"), field_label(c["field"]), _value(json.loads(c["old_value"])),
+                         _value(json.loads(c["new_value"])), c["who"], c["at"], "是" if c["stale"] else "否"])
+    ws_a = _sheet(wb, "操作记录", AUDIT_HEADER,
+                  [6, 28, 30, 10, 24, 24, 24, 10, 20, 6])
+    for e in audit_rows(store):
+        ws_a.append(e)
+    for ws in wb.worksheets:
+        _finish(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _event_text(kind: str, v: Any) -> Any:
+    if kind == "decision" and isinstance(v, dict):
+        word = DECISION_CN.get(v.get("decision"), v.get("decision"))
+        return word + (f"（{v['comment']}）" if v.get("comment") else "")
+    if kind == "reviewed":
+        return "已复核" if v else "未复核"
+    return _value(v)
+
+
+AUDIT_HEADER = ["序号", "文件", "项目名称", "操作", "对象", "原值", "新值", "操作人", "时间", "版本"]
+
+
+def audit_csv(store: Store) -> bytes:
+    """The audit trail as CSV (UTF-8 with BOM, so Excel opens the Chinese as written)."""
+    import csv
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(AUDIT_HEADER)
+    w.writerows(audit_rows(store))
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def audit_rows(store: Store) -> list[list[Any]]:
+    """The audit trail as rows in Chinese (序号, 文件, 项目, 操作, 对象, 原值, 新值, 操作人, 时间, 版本)."""
+    from extractor.review.rulebook import RULES
+
+    out = []
+    for e in store.audit_trail():
+        target = e["target"]
+        if e["kind"] == "decision":
+            code = target.split("|")[0]
+            target = f"{RULES[code].title}（{target}）" if code in RULES else target
+        elif e["kind"] == "correction":
+            target = field_label(target)
+        out.append([e["id"], e["document"], e["project"], EVENT_CN.get(e["kind"], e["kind"]), target,
+                    _event_text(e["kind"], e["old"]), _event_text(e["kind"], e["new"]), e["who"], e["at"], e["version"]])
+    return out
 
 
 GOLD_KEYS = ("year", "project_name", "department", "implementing_unit", "project_lead", "phone", "funds",

@@ -4,6 +4,7 @@ Screenshots go to tests/_generated/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -88,3 +89,44 @@ def test_a_report_beside_its_source_and_in_the_draft(app, tmp_path: Path) -> Non
         draft = page.get_by_label("草稿（可直接修改，保存后下次打开仍在）")
         expect(draft).to_contain_text("绩效评价报告反映问题不够客观全面", timeout=30000)
         browser.close()
+
+
+def test_the_reviewer_name_survives_a_reload_and_every_decision_is_kept(app, tmp_path: Path) -> None:
+    """Issue 16 (audit): the 审核人 typed once stays after a reload (it lives in the page address),
+    and a flag decided twice shows both decisions with who and when; the audit export lists them."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from extractor.app_support import audit_rows
+    from extractor.store.database import Store
+
+    url, db = app
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ROOT / "samples" / "000_6226a1c3cfbc3ef3.txt", folder)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(url)
+        import_folder(page, folder)
+        who = field(page, "审核人")
+        who.fill("张评审")
+        who.press("Enter")
+        expect(page).to_have_url(re.compile("reviewer="), timeout=30000)
+        page.get_by_text("逐表审核", exact=True).click()
+        box = page.locator("[data-testid='stForm']").filter(has_text="保存处理意见").first
+        box.get_by_text("驳回", exact=True).click()
+        box.get_by_role("button", name="保存处理意见").click()
+        expect(page.get_by_text("— 驳回").first).to_be_visible(timeout=30000)
+        box = page.locator("[data-testid='stForm']").filter(has_text="保存处理意见").first
+        box.get_by_text("采纳", exact=True).click()
+        box.get_by_role("button", name="保存处理意见").click()
+        expect(page.get_by_text("— 采纳").first).to_be_visible(timeout=30000)
+        page.reload()
+        expect(field(page, "审核人")).to_have_value("张评审", timeout=30000)
+        page.get_by_text("逐表审核", exact=True).click()
+        history = page.get_by_text(re.compile("处理记录：.*张评审：驳回.*张评审：采纳")).first
+        expect(history).to_be_visible(timeout=30000)
+        page.screenshot(path=str(SHOTS / "audit_history.png"))
+        browser.close()
+    rows = [r for r in audit_rows(Store(db)) if r[3] == "处理意见"]
+    assert [r[6] for r in rows] == ["驳回", "采纳"] and {r[7] for r in rows} == {"张评审"}

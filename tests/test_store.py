@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -410,3 +411,36 @@ def test_an_upload_is_kept_inside_the_data_folder_whatever_name_the_browser_sent
     b = upload_path(dest, "自评表.txt", "乙部门".encode())
     assert a != b and a.name == b.name == "自评表.txt"  # one name, two documents
     assert upload_path(dest, "自评表.txt", "甲部门".encode()) == a  # the same file again is the same document
+
+
+def test_the_workbook_is_chinese_with_funds_frozen_filtered_and_the_audit_trail(tmp_path: Path) -> None:
+    import io
+
+    import openpyxl
+
+    from extractor.app_support import export_xlsx
+
+    store = Store(tmp_path / "review.db", rereview=REREVIEW)
+    import_files(store, [_copy(tmp_path)])
+    fid = store.triage()[0]["id"]
+    v = store.save_corrections(fid, store.raw_form(fid)[1], {"indicators.0.target": "≥20件"}, who="张三")
+    from extractor.store.contract import flag_keys
+
+    key = flag_keys(store.effective_form(fid)["flags"])[0]
+    v = store.decide_flag(fid, v, key, "rejected", "口径已说明", who="张三")
+    store.decide_flag(fid, v, key, "accepted", who="李四")
+    assert [h["decision"] for h in store.decision_history(fid)[key]] == ["rejected", "accepted"]
+    wb = openpyxl.load_workbook(io.BytesIO(export_xlsx(store)))
+    assert wb.sheetnames == ["自评表", "指标", "问题", "更正记录", "操作记录"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws.cell(1, 1).font.bold
+    head = [c.value for c in wb["自评表"][1]]
+    assert "年度资金总额·全年预算数" in head and "年度资金总额·得分" in head
+    assert wb["自评表"].column_dimensions["B"].width >= 20
+    severities = {r[3].value for r in wb["问题"].iter_rows(min_row=2)}
+    assert severities and severities <= {"错误", "警告", "提示"}
+    assert not [r for r in wb["问题"].iter_rows(min_row=2) if re.fullmatch(r"[a-z-]+", str(r[2].value))]
+    fields = [r[2].value for r in wb["更正记录"].iter_rows(min_row=2)]
+    assert fields == ["指标1·年度指标值"]
+    audit = [(r[3].value, r[6].value, r[7].value) for r in wb["操作记录"].iter_rows(min_row=2)]
+    assert ("处理意见", "驳回（口径已说明）", "张三") in audit and ("处理意见", "采纳", "李四") in audit

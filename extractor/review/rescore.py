@@ -154,11 +154,16 @@ def rescore_form(form: Form, cfg: ReviewConfig) -> Rescore:
     budget_part = budget_expected if budget_expected is not None else total.score
     weights = sum(ind.weight for ind in form.indicators if ind.weight is not None) + (total.weight or 0)
     ceiling = form.total_weight if form.total_weight is not None else 100
-    if parts or budget_part is not None:
-        rs.recomputed_total = round(min(sum(parts) + (budget_part or 0), ceiling), 2)
     consistent = abs(weights - ceiling) <= 0.05
-    if rs.self_total is not None and rs.recomputed_total is not None and consistent:
+    over = not consistent and weights > ceiling and not form.cut_off  # 指标 100 + 预算执行 10 against 总分 100
+    if parts or budget_part is not None:
+        points = sum(parts) + (budget_part or 0)
+        rs.recomputed_total = round(points * ceiling / weights if over else min(points, ceiling), 2)
+    if rs.self_total is not None and rs.recomputed_total is not None and (consistent or over):
         rs.gap = round(rs.self_total - rs.recomputed_total, 2)
-    if not consistent:
-        rs.note = f"分值合计{weights:g}与总分{ceiling:g}不符，重算差距不作比较"
+    if over:
+        rs.note = f"分值合计{weights:g}超过总分{ceiling:g}，重算总分已按{ceiling:g}分制折算（×{ceiling:g}/{weights:g}）后比较"
+    elif not consistent:
+        rs.note = (f"分值合计{weights:g}不足总分{ceiling:g}" + ("（原文在指标表中途结束）" if form.cut_off else "（可能有指标行未读出）")
+                   + "，重算差距不作比较")
     return rs

@@ -261,6 +261,27 @@ class Store:
             "SELECT version, kind, target, old_value, new_value, who, at FROM form_events WHERE form_id=? AND "
             "version>? ORDER BY id", (form_id, version))]
 
+    def decision_history(self, form_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Every decision ever saved on the form's flags, by flag key, oldest first: what it became,
+        who decided and when (a later decision never erases an earlier one)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in self.conn.execute("SELECT target, new_value, who, at FROM form_events WHERE form_id=? AND "
+                                   "kind='decision' ORDER BY id", (form_id,)):
+            out.setdefault(r["target"], []).append(json.loads(r["new_value"]) | {"who": r["who"], "at": r["at"]})
+        return out
+
+    def audit_trail(self) -> list[dict[str, Any]]:
+        """Every save in the database (corrections, flag decisions, review marks), oldest first, with the
+        form's file and project: the record an evaluator hands over with the findings."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.form_id, e.version, e.kind, e.target, e.old_value, e.new_value, e.who, e.at, "
+            "d.name AS document, f.project_name AS project FROM form_events e JOIN forms f ON f.id=e.form_id "
+            "JOIN documents d ON d.id=f.document_id ORDER BY e.id").fetchall()
+        return [{"id": r["id"], "form_id": r["form_id"], "version": r["version"], "kind": r["kind"],
+                 "target": r["target"], "old": json.loads(r["old_value"]), "new": json.loads(r["new_value"]),
+                 "who": r["who"], "at": r["at"], "document": r["document"],
+                 "project": r["project"]} for r in rows]
+
     def raw_form(self, form_id: int) -> tuple[dict[str, Any], int, int]:
         r = self.conn.execute("SELECT data, version, reviewed FROM forms WHERE id=?", (form_id,)).fetchone()
         if r is None:
