@@ -239,6 +239,42 @@ def page_import() -> None:
 
 
 # ---- triage ------------------------------------------------------------------------------------
+def _decide_many(items: list[tuple[int, str]], decision: str) -> int:
+    """Save one decision on many flags ((form id, flag key) pairs); returns how many were saved. A form
+    another tab changed meanwhile is decided on its newest version (a decision changes no value)."""
+    done = 0
+    for fid, key in items:
+        for _attempt in range(3):
+            try:
+                store.decide_flag(fid, store.version(fid), key, decision, "批量处理", "", who)
+                done += 1
+                break
+            except ConcurrentEditError:
+                continue
+        _reload(fid)
+    return done
+
+
+def _bulk_panel(ids: list[int], codes: list[str]) -> None:
+    """Accept or reject, at once, every open flag of the chosen types on the forms the filter shows."""
+    items = []
+    for fid in ids:
+        flags = store.effective_form(fid).get("flags") or []
+        items += [(fid, k) for k, fl in zip(flag_keys(flags), flags)
+                  if fl.get("code") in codes and fl.get("decision", "open") == "open"]
+    titles = "、".join(RULES[c].title if c in RULES else c for c in codes)
+    with st.expander(f"批量处理：筛选出的 {len(ids)} 份表中待定的“{titles}”问题共 {len(items)} 条"):
+        sure = st.checkbox("我已核对筛选条件，确认批量处理这些问题", key="bulk_sure")
+        b1, b2 = st.columns(2)
+        for col, decision, label in ((b1, "accepted", "全部采纳"), (b2, "rejected", "全部驳回")):
+            if col.button(label, key=f"bulk_{decision}", disabled=not (sure and items)):
+                n = _decide_many(items, decision)
+                st.session_state["flash_triage"] = f"已批量{DECISIONS[decision]} {n} 条问题（署名：{who}）。"
+                st.rerun()
+    if "flash_triage" in st.session_state:
+        st.success(st.session_state.pop("flash_triage"))
+
+
 def page_triage() -> None:
     st.header("风险排序")
     problems = store.problem_documents()
@@ -280,7 +316,8 @@ def page_triage() -> None:
         "自评总分": df["self_total"], "重算总分": df["recomputed_total"], "差距": df["gap"],
         "错误": df["n_error"], "警告": df["n_warn"], "已复核": df["reviewed"].map({1: "是", 0: "否"}),
         "文件": df["file"]})
-    st.caption(f"共 {len(df)} 份（全部 {len(frame)} 份）。点选一行打开该表。")
+    st.session_state["queue"] = [int(x) for x in df["id"]]  # what 上一份/下一份 walk on the form page
+    st.caption(f"共 {len(df)} 份（全部 {len(frame)} 份）。点选一行打开该表；逐表审核页的“上一份/下一份”按此筛选结果依次打开。")
     event = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="triage_table",
                          width="stretch")
     picked = event.selection.rows if event is not None and hasattr(event, "selection") else []
@@ -290,6 +327,8 @@ def page_triage() -> None:
     if st.button("打开排在最前的表（先待核，再按风险）", key="open_worst") and len(df):
         open_form(int(df.iloc[0]["id"]))
         st.rerun()
+    if sel_code and len(df):
+        _bulk_panel([int(x) for x in df["id"]], sel_code)
     st.subheader("概览")
     g1, g2, g3 = st.columns(3)
     counts = Counter(c for s in frame["codes"].fillna("") for c in s.split(",") if c)
@@ -439,6 +478,9 @@ def page_form() -> None:
     if not ids:
         st.info("还没有自评表。")
         return
+    queue = [i for i in st.session_state.get("queue") or [] if i in set(ids)]
+    if queue and (st.session_state.get("form_id") or queue[0]) in queue:
+        ids = queue  # the triage filter defines what 上一份/下一份 walk
     fid = st.session_state.get("form_id") or ids[0]
     if fid not in ids:
         fid = ids[0]
@@ -454,7 +496,8 @@ def page_form() -> None:
     if nav2.button("下一份 →", key="next", disabled=pos == len(ids) - 1):
         open_form(ids[pos + 1])
         st.rerun()
-    nav3.caption(f"第 {pos + 1} / {len(ids)} 份（按风险排序）；快捷键 Alt+← / Alt+→（在输入框中打字时不起作用）")
+    nav3.caption(f"第 {pos + 1} / {len(ids)} 份（{'风险排序页的筛选结果' if ids is queue else '全部，按风险排序'}）；"
+                 "快捷键 Alt+← / Alt+→（在输入框中打字时不起作用）")
     reviewed = store.raw_form(fid)[2]
     doc = store.document_of(fid)
     st.header(md_text(form.get("project_name") or "（表格残片）"))
@@ -526,8 +569,11 @@ def page_form() -> None:
         st.subheader("审核意见")
         flags = form.get("flags") or []
         history = store.decision_history(fid)
-        for key, fl in zip(flag_keys(flags), flags):
-            _flag_box(fid, snap, key, fl, who, history.get(key, []))
+        if flags:
+            _quick_review(fid, snap, flags)
+        with st.expander(f"逐条详细处理（写意见、修改说明）：{len(flags)} 条", expanded=False, key=f"details_{fid}"):
+            for key, fl in zip(flag_keys(flags), flags):
+                _flag_box(fid, snap, key, fl, who, history.get(key, []))
         live = set(flag_keys(flags))
         gone = [d for k, d in store.decisions(fid).items() if k not in live]
         if gone:
@@ -611,6 +657,64 @@ def _get(form: dict, path: str):  # type: ignore[no-untyped-def]
 
 def _field_label(path: str) -> str:
     return field_label(path)
+
+
+def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
+    """One flag at a time, decided from the keyboard: A 采纳, X 驳回, J 下一条, K 上一条. A decision
+    moves on to the next undecided flag; a selection in the list below is accepted or rejected at once."""
+    keys = flag_keys(flags)
+    cur_key = f"cur_{fid}"
+    if cur_key not in st.session_state:
+        st.session_state[cur_key] = next((k for k, fl in enumerate(flags) if fl.get("decision", "open") == "open"), 0)
+    cur = min(st.session_state[cur_key], len(flags) - 1)
+    fl = flags[cur]
+    title = RULES[fl["code"]].title if fl["code"] in RULES else md_text(fl["code"])
+    where = "" if fl.get("indicator") is None else f" · 指标{fl['indicator'] + 1}"
+    open_n = sum(1 for x in flags if x.get("decision", "open") == "open")
+    with st.container(border=True):
+        st.markdown(f"**第 {cur + 1}/{len(flags)} 条（待定 {open_n} 条）【{SEVERITY.get(fl['severity'], fl['severity'])}】"
+                    f"{title}**{where} — {DECISIONS.get(fl.get('decision', 'open'))}")
+        st.markdown(md_text(fl.get("message")))
+        if fl.get("evidence"):
+            st.caption(f"原文：{md_text(fl['evidence'])}")
+        b1, b2, b3, b4 = st.columns(4)
+        act = None
+        if b1.button("采纳", key=f"qa_{fid}", shortcut="A", type="primary"):
+            act = "accepted"
+        if b2.button("驳回", key=f"qx_{fid}", shortcut="X"):
+            act = "rejected"
+        if b3.button("上一条", key=f"qk_{fid}", shortcut="K", disabled=cur == 0):
+            st.session_state[cur_key] = cur - 1
+            st.rerun()
+        if b4.button("下一条", key=f"qj_{fid}", shortcut="J", disabled=cur == len(flags) - 1):
+            st.session_state[cur_key] = cur + 1
+            st.rerun()
+        st.caption("键盘：A 采纳 · X 驳回 · J 下一条 · K 上一条（光标在输入框中时不起作用）")
+    if act:
+        try:
+            store.decide_flag(fid, snap["version"], keys[cur], act, "", "", who)
+        except ConcurrentEditError as exc:
+            snap["conflict"] = {"message": str(exc), "mine": {f"问题 {keys[cur]}": DECISIONS[act]}}
+            st.rerun()
+        after = [k for k in range(cur + 1, len(flags)) if flags[k].get("decision", "open") == "open"]
+        st.session_state[cur_key] = after[0] if after else min(cur + 1, len(flags) - 1)
+        st.session_state["flash"] = f"第 {cur + 1} 条已{DECISIONS[act]}。"
+        _reload(fid)
+        st.rerun()
+    table = pd.DataFrame([{"序号": k + 1, "问题": RULES[x["code"]].title if x["code"] in RULES else x["code"],
+                           "指标": "" if x.get("indicator") is None else x["indicator"] + 1,
+                           "说明": x.get("message") or "", "处理": DECISIONS.get(x.get("decision", "open"))}
+                          for k, x in enumerate(flags)])
+    event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row",
+                         key=f"flags_{fid}_{snap['version']}", width="stretch", height=min(36 * (len(flags) + 1) + 4, 380))
+    picked = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
+    if picked:
+        c1, c2 = st.columns(2)
+        for col, decision in ((c1, "accepted"), (c2, "rejected")):
+            if col.button(f"所选 {len(picked)} 条全部{DECISIONS[decision]}", key=f"sel_{decision}_{fid}"):
+                n = _decide_many([(fid, keys[k]) for k in picked], decision)
+                st.session_state["flash"] = f"已{DECISIONS[decision]}所选 {n} 条问题。"
+                st.rerun()
 
 
 def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str, history: list[dict]) -> None:

@@ -136,10 +136,10 @@ EVENT_CN = {"correction": "更正", "decision": "处理意见", "reviewed": "复
 
 
 def field_label(path: str) -> str:
-    """A contract path as the reviewer knows it: ``indicators.3.score`` → 指标4·得分."""
+    """A contract path as the reviewer knows it: ``indicators.3.score`` → 指标4 · 得分."""
     parts = path.split(".")
     if parts[0] == "indicators" and len(parts) == 3 and parts[1].isdigit():
-        return f"指标{int(parts[1]) + 1}·{INDICATOR_FIELDS.get(parts[2], parts[2])}"
+        return f"指标{int(parts[1]) + 1} · {INDICATOR_FIELDS.get(parts[2], parts[2])}"
     if parts[0] == "funds" and len(parts) == 3:
         return f"{FUND_ROWS.get(parts[1], parts[1])}·{FUND_COLUMNS.get(parts[2], parts[2])}"
     return FORM_FIELDS.get(path, path)

@@ -4,6 +4,7 @@ driving it, for the end-to-end tests. Playwright never downloads a browser of it
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -116,3 +117,14 @@ def import_folder(page, folder: Path) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("或输入文件夹路径").press("Enter")
     page.get_by_role("button", name="开始导入").click()
     expect(page.get_by_text("导入完成")).to_be_visible(timeout=60000)
+
+
+def open_flag_details(page) -> None:  # type: ignore[no-untyped-def]
+    """Unfold the form page's 逐条详细处理 list (folded by default: the quick panel comes first)."""
+    from playwright.sync_api import expect
+
+    summary = page.get_by_text(re.compile("^逐条详细处理")).first
+    expect(summary).to_be_visible(timeout=30000)
+    if not page.locator("[data-testid='stForm']").filter(has_text="保存处理意见").first.is_visible():
+        summary.click()
+    expect(page.locator("[data-testid='stForm']").filter(has_text="保存处理意见").first).to_be_visible(timeout=30000)

@@ -175,9 +175,12 @@ def test_low_confidence_ocr_values_are_marked_one_by_one(app_db: Path) -> None:
     assert "年度资金总额·全年执行数（0.70）" in marks
     locate = next(s for s in at.selectbox if s.label == "定位字段")
     assert locate.value == "funds.total.executed" or locate.value == "indicators.0.actual"
-    funds, inds = (d.value for d in at.get("dataframe"))  # the two editable tables
-    assert funds.set_index("字段").loc["年度资金总额·全年执行数", "核对"] == "⚠待核 0.70"
-    assert (funds["核对"] != "").sum() == 1
+    tables = [d.value for d in at.get("dataframe")]
+    funds = next(t for t in tables if "字段" in t.columns)  # the two editable tables (beside the flag list)
+    inds = next(t for t in tables if "三级指标" in t.columns)
+    checked = funds.set_index("字段")["核对"]
+    assert checked["年度资金总额·全年执行数"] == "⚠待核 0.70" and checked["年度资金总额·得分"] == "⚠待核 0.70"
+    assert (funds["核对"] != "").sum() == 2  # the funds table now holds 执行率/分值/得分 too
     assert inds["核对"].tolist() == ["⚠实际完成值"]
 
 

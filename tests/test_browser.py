@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, SHOTS, field, import_folder, need_chromium, review_app
+from browser_support import ARGS, CHROMIUM, SHOTS, field, import_folder, need_chromium, open_flag_details, review_app
 from conftest import ROOT
 
 need_chromium()
@@ -49,6 +49,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         expect(page.get_by_text("已保存")).to_be_visible(timeout=30000)
         page.screenshot(path=str(SHOTS / "2_corrected.png"), full_page=False)
 
+        open_flag_details(page)
         first_flag = page.locator("[data-testid='stForm']").filter(has_text="保存处理意见").first
         first_flag.get_by_text("驳回", exact=True).click()
         first_flag.get_by_role("button", name="保存处理意见").click()
@@ -58,6 +59,7 @@ def test_import_correct_reject_reload(app, tmp_path: Path) -> None:
         page.get_by_text("逐表审核", exact=True).click()
         expect(page.get_by_role("heading", name=worst)).to_be_visible(timeout=30000)
         expect(field(page, "项目负责人")).to_have_value("浏览器更正")
+        open_flag_details(page)
         expect(page.get_by_text("— 驳回").first).to_be_visible()
         expect(page.locator("mark").first).to_be_visible(timeout=30000)  # the value highlighted in the source
         page.screenshot(path=str(SHOTS / "3_after_reload.png"))
@@ -113,6 +115,7 @@ def test_the_reviewer_name_survives_a_reload_and_every_decision_is_kept(app, tmp
         who.press("Enter")
         expect(page).to_have_url(re.compile("reviewer="), timeout=30000)
         page.get_by_text("逐表审核", exact=True).click()
+        open_flag_details(page)
         box = page.locator("[data-testid='stForm']").filter(has_text="保存处理意见").first
         box.get_by_text("驳回", exact=True).click()
         box.get_by_role("button", name="保存处理意见").click()
@@ -124,6 +127,7 @@ def test_the_reviewer_name_survives_a_reload_and_every_decision_is_kept(app, tmp
         page.reload()
         expect(field(page, "审核人")).to_have_value("张评审", timeout=30000)
         page.get_by_text("逐表审核", exact=True).click()
+        open_flag_details(page)
         history = page.get_by_text(re.compile("处理记录：.*张评审：驳回.*张评审：采纳")).first
         expect(history).to_be_visible(timeout=30000)
         page.screenshot(path=str(SHOTS / "audit_history.png"))

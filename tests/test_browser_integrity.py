@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from browser_support import SHOTS, browser, field, need_chromium, open_page, review_app, settle
+from browser_support import SHOTS, browser, field, need_chromium, open_flag_details, open_page, review_app, settle
 from conftest import ROOT
 
 need_chromium()
@@ -150,6 +150,7 @@ def test_3_a_correction_keeps_the_flag_decision_and_asks_to_reconfirm(tmp_path: 
     with review_app(db) as url, browser() as b:
         page = open_page(b, url)
         _form_page(page, name)
+        open_flag_details(page)
         box = page.locator("[data-testid='stForm']").filter(has_text="保存处理意见").nth(i)
         box.get_by_text("修改后采纳", exact=True).click()
         box.get_by_label("修改后的说明（选“修改后采纳”时填写）").fill("评审组改写的意见")
@@ -161,7 +162,9 @@ def test_3_a_correction_keeps_the_flag_decision_and_asks_to_reconfirm(tmp_path: 
         store.save_corrections(fid, store.raw_form(fid)[1], {target: old + "（较好）"}, who="乙")
         page.reload()
         _form_page(page, name)
-        expect(page.get_by_text("评审组改写的意见").first).to_be_visible(timeout=30000)
+        open_flag_details(page)
+        details = page.locator("[data-testid='stExpander']").filter(has_text="保存处理意见")
+        expect(details.get_by_text("评审组改写的意见").first).to_be_visible(timeout=30000)
         expect(page.get_by_text("请重新确认").first).to_be_visible()
     after = store.effective_form(fid)
     key = _flag_keys(form["flags"])[i]

@@ -23,7 +23,8 @@ def test_counts_name_their_denominators_and_fragments_are_not_projects() -> None
     intro, problems, advice, _ = draft_sections(forms)
     assert "6个项目中有3个（占50%），另有表格残片1个，涉及全部28项指标中的4项" in problems[0]
     assert "自评表7份" in intro
-    assert "2024年度" in advice[0] and "2023年度自评" not in "".join(advice)
+    # 2023 forms are evaluated in 2024, whose targets are set: targets for 2025, the next self-evaluation of 2024
+    assert "编制2025年度绩效目标" in advice[0] and "2023年度自评" not in "".join(advice)
 
 
 def test_categories_seen_in_one_project_each_are_one_paragraph() -> None:
@@ -101,3 +102,34 @@ def test_one_indicator_set_filed_for_several_projects_is_a_finding() -> None:
     assert len(problems) == len(advice)
     forms[1] = dict(forms[1], project_name="项目0")  # the same project sent twice is no copy
     assert "雷同" not in "".join(draft_sections(forms[0:2] + forms[3:])[1])
+
+
+def test_one_part_per_department_and_year_with_aliases_merged_and_sections_not_departments() -> None:
+    """Senior evaluator's first fix: a batch of several departments is drafted per 主管部门 and year;
+    通州区发改委 and 北京市通州区发展和改革委员会 are one department; a form filed by 办公室 belongs to
+    the department its file names; traditional characters are shown simplified."""
+    from extractor.draft.sections import department_groups, draft_markdown
+
+    def f(name: str, dept: str, year: int | None, unit: str | None = None) -> dict[str, Any]:
+        return dict(_form(name, year or 2023, [dict(VAGUE, message=f"「{name}」指标“指标0”的目标未量化",
+                                                      evidence="完成")]),
+                    department=dept, year=year, implementing_unit=unit)
+
+    forms = [f("甲", "通州区发改委", 2023), f("乙", "北京市通州区发展和改革委员会", 2023), f("丙", "北京市通州区发展和改革委员会", None),
+             f("丁", "丰台区信访办公室", 2024), f("戊", "办公室", 2024, "丰台区信访办公室"), f("己", "省農業農村廳", 2024)]
+    groups = department_groups(forms)
+    assert [(g[0], g[1], len(g[2])) for g in groups] == [
+        ("北京市通州区发展和改革委员会", 2023, 3), ("丰台区信访办公室", 2024, 2), ("省农业农村厅", 2024, 1)]
+    text = draft_markdown(forms)
+    assert "## 一、北京市通州区发展和改革委员会（2023年度）" in text and "## 二、丰台区信访办公室（2024年度）" in text
+    assert "3个主管部门" in text and "审核办公室" not in text
+    assert "编制2025年度绩效目标" in text and "编制2026年度绩效目标" in text  # each part its own years
+
+
+def test_fragments_and_empty_cells_are_counted_but_never_quoted() -> None:
+    empty = dict(VAGUE, evidence="（空）", message="「乙」指标“指标0”的年度指标值“（空）”未量化")
+    forms = [_form(None, 2023, [dict(VAGUE, evidence="完成")]), _form("乙", 2023, [empty]),
+             _form("丙", 2023, [dict(VAGUE, evidence="按需", message="「丙」指标“指标0”的年度指标值“按需”未量化")])]
+    _, problems, _, _ = draft_sections(forms)
+    assert "2个项目中有2个" in problems[0] and "另有表格残片1个" in problems[0]
+    assert "「丙」" in problems[0] and "（空）" not in problems[0] and "表格残片」" not in problems[0]

@@ -300,7 +300,7 @@ def test_exports_apply_corrections_and_grow_eval_sets(tmp_path: Path) -> None:
     assert any(f["project_lead"] == "导出测试" for f in forms)
     import io
     wb = openpyxl.load_workbook(io.BytesIO(export_xlsx(store)))
-    assert wb.sheetnames == ["自评表", "指标", "问题", "更正记录"]
+    assert wb.sheetnames == ["自评表", "指标", "问题", "更正记录", "操作记录"]
     assert wb["更正记录"].max_row == 2 and wb["问题"].max_row > 1
     written = export_eval_set(store, tmp_path / "eval")
     gold = json.loads(written[0].read_text(encoding="utf-8"))
@@ -441,6 +441,6 @@ def test_the_workbook_is_chinese_with_funds_frozen_filtered_and_the_audit_trail(
     assert severities and severities <= {"错误", "警告", "提示"}
     assert not [r for r in wb["问题"].iter_rows(min_row=2) if re.fullmatch(r"[a-z-]+", str(r[2].value))]
     fields = [r[2].value for r in wb["更正记录"].iter_rows(min_row=2)]
-    assert fields == ["指标1·年度指标值"]
+    assert fields == ["指标1 · 年度指标值"]
     audit = [(r[3].value, r[6].value, r[7].value) for r in wb["操作记录"].iter_rows(min_row=2)]
     assert ("处理意见", "驳回（口径已说明）", "张三") in audit and ("处理意见", "采纳", "李四") in audit

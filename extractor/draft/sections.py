@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from extractor.core.atomic import write_atomic
 from extractor.core.figures import clean
 from extractor.core.records import LOW_READING_CONFIDENCE
-from extractor.core.vocabulary import says_nothing
+from extractor.core.vocabulary import fold, says_nothing
 from extractor.draft.word import markdown_to_docx
 
 _DIGITS = "零一二三四五六七八九"
@@ -50,20 +51,20 @@ CATEGORIES = [
     Category("vague", "绩效指标设置不够明确，量化程度不足", ("vague-target",),
              "说明绩效目标未按数量、质量、时效、成本等维度细化分解，“明确、具体、可衡量”的要求落实不到位。",
              "细化量化绩效指标", "在编制{next}年度绩效目标时，按数量、质量、时效、成本、效益逐项设置指标，每项写明数值、"
-             "计量单位和完成时限；确需定性表述的，明确分级分档标准。由项目单位业务科室提出，财务科室审核把关。"),
+             "计量单位和完成时限；确需定性表述的，明确分级分档标准。由项目单位业务科室提出，财务部门审核把关。"),
     Category("evidence", "实际完成值缺乏实测数据，完成情况难以核实", ("unmeasured-actual", "all-exact"),
              "说明自评以“完成”等表述代替实际数据，自评结果缺乏可核验的依据。",
              "据实填报完成值并留存佐证", "{year}年度自评时，按年度指标值的口径逐项填写实际完成的数值，同步整理台账、验收单、"
-             "支付凭证等佐证材料备查。由项目单位负责，财务科室在汇总时抽查。"),
+             "支付凭证等佐证材料备查。由项目单位负责，财务部门在汇总时抽查。"),
     Category("arith", "自评表计算和填报存在差错", ("weights-not-100", "score-sum-mismatch", "rate-mismatch",
                                          "budget-score-mismatch", "score-over-weight"),
              "说明自评表报送前未对表内勾稽关系进行复核。",
              "加强自评表复核", "报送前对分值合计、得分合计、执行率及预算执行得分逐项复核，并与决算数据核对一致；"
-             "由财务科室负责审核，审核后再行报送。"),
+             "由财务部门负责审核，审核后再行报送。"),
     Category("inflated", "自评打分不够严格，存在自评偏高现象", ("full-score-shortfall", "score-formula"),
              "说明自评未严格按“实际完成值÷年度指标值×分值”等计分规则打分，自评结果不够客观。",
              "严格按计分规则自评", "{year}年度自评时，正向指标按完成比例计分，反向指标超出目标的按比例扣分，"
-             "未完成目标的不得给满分；财务科室复核时重点核对未完成指标的得分。"),
+             "未完成目标的不得给满分；财务部门复核时重点核对未完成指标的得分。"),
     Category("deviation", "偏差原因分析缺失", ("deviation-unexplained",),
              "说明对扣分和未完成事项未进行原因分析，难以据此改进管理。",
              "逐项分析偏差原因", "对每项扣分或未完成的指标逐项说明偏差原因，提出具体改进措施和完成时限；"
@@ -71,7 +72,7 @@ CATEGORIES = [
     Category("budget", "预算执行进度偏慢或年中调整幅度较大", ("low-execution", "budget-adjusted"),
              "说明预算编制的准确性和执行进度管控有待加强。",
              "提高预算编制准确性，加强执行监控", "编制{next}年度预算时据实测算资金需求；年中对执行进度开展监控，"
-             "对追加或调减预算逐项说明原因。由财务科室牵头，项目单位配合。"),
+             "对追加或调减预算逐项说明原因。由财务部门牵头，项目单位配合。"),
     Category("system", "指标体系不够完整，部分指标归类不当", ("missing-dimension", "misclassified", "weight-allocation",
                                                    "template-residue"),
              "说明指标体系未对照产出、效益、满意度的定义设置，部分表格留有未使用的模板内容。",
@@ -80,10 +81,10 @@ CATEGORIES = [
     Category("cost", "成本指标设置不合理，计分口径不明确", ("cost-vs-budget",),
              "说明成本指标多以预算金额作为目标，未体现成本控制要求。",
              "改进成本指标设置", "成本指标改用单位成本、分项成本上限或成本节约率等，并写明“≤”等计分口径；"
-             "由项目单位在编制{next}年度绩效目标时落实，财务科室审核。"),
+             "由项目单位在编制{next}年度绩效目标时落实，财务部门审核。"),
     Category("unit", "完成值与目标口径或金额单位不一致", ("unit-mismatch",),
              "说明部分完成值与目标的计量口径不一致，难以比较。",
-             "统一计量口径", "完成值按年度指标值的单位和口径填报，表内金额统一以万元填列；由财务科室复核。"),
+             "统一计量口径", "完成值按年度指标值的单位和口径填报，表内金额统一以万元填列；由财务部门复核。"),
     Category("satisfaction", "满意度指标缺乏支撑材料", ("satisfaction-unsupported",),
              "说明满意度结果缺少问卷调查等数据来源，结论的可信度不足。",
              "规范满意度调查", "开展满意度抽样问卷调查，注明调查对象、样本量、调查时间和计算方法，留存问卷和统计表；"
@@ -91,27 +92,46 @@ CATEGORIES = [
     Category("low-target", "部分指标目标值设置偏低", ("overachievement",),
              "说明部分目标值的设定依据不够充分。",
              "合理设定目标值", "参考以前年度完成值和行业标准设定{next}年度目标值；对超额完成较多的指标说明原因。"
-             "由项目单位业务科室提出，财务科室审核。"),
+             "由项目单位业务科室提出，财务部门审核。"),
     Category("inputs", "部分指标以资金投入代替产出，指标科学性不足", ("inputs-as-outputs",),
              "说明部分产出指标以资金数额或百分比代替实际产出和成本控制，不能反映资金使用的结果。",
              "以产出和成本设置指标", "编制{next}年度绩效目标时，产出指标写明资金所形成的实物量或服务量（人数、工程量、次数等），"
-             "成本指标写明单位成本或分项成本上限；资金金额不作为产出目标。由项目单位业务科室提出，财务科室审核。"),
+             "成本指标写明单位成本或分项成本上限；资金金额不作为产出目标。由项目单位业务科室提出，财务部门审核。"),
     Category("match", "资金执行与产出、完成情况的表述不一致", ("execution-outputs-mismatch", "goal-funds-mismatch"),
              "说明资金执行数据与产出完成情况、文字说明之间缺少相互印证，自评结果的可信度不足。",
              "核实资金与产出数据的一致性", "{year}年度自评时，将实际完成情况中的金额与资金表、决算数据逐项核对；执行率偏低而产出"
-             "全部完成的，说明资金结余的原因，并在编制{next}年度预算时据实调整。由财务科室与项目单位共同核实。"),
+             "全部完成的，说明资金结余的原因，并在编制{next}年度预算时据实调整。由财务部门与项目单位共同核实。"),
     Category("goal", "年度总体目标完成情况照抄预期目标", ("goal-copied",),
              "说明实际完成情况未据实填写，总体目标的完成程度无法判断。",
              "据实填写总体目标完成情况", "按预期目标逐项写明实际完成的数量、质量、时间和效果，并附关键数据。由项目单位填报。"),
 ]
 
 
+# an internal office or section (办公室, 财务科, 综合处室) is part of a department, never the department
+_SECTION = re.compile(r"^(?:办公室|[\u4e00-\u9fff]{0,6}(?:科|科室|处室|股|组))$")
+_ABBREVIATIONS = (("发改委", "发展和改革委员会"), ("发改局", "发展和改革局"), ("财政厅", "财政厅"),
+                  ("区政府", "区人民政府"), ("县政府", "县人民政府"), ("市政府", "市人民政府"))
+_REGION = re.compile(r"^(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?:[\u4e00-\u9fff]{2,6}?市)?(?=[\u4e00-\u9fff]{2,}[区县市旗])")
+
+
 def _unit_name(form: dict[str, Any]) -> str:
-    """The department as a name: a unit code (101019) gives way to the implementing unit."""
-    dept = (form.get("department") or "").strip()
-    if not dept or re.fullmatch(r"[\d\s\-]+", dept):
-        dept = (form.get("implementing_unit") or dept or "").strip()
-    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", dept)
+    """The 主管部门 as a name, in simplified characters: a unit code (101019) or an internal office
+    (办公室, 财政处室) gives way to the implementing unit."""
+    dept = fold(form.get("department") or "")
+    if not dept or re.fullmatch(r"[\d\-]+", dept) or _SECTION.match(dept):
+        dept = fold(form.get("implementing_unit") or "") or ("" if _SECTION.match(dept) else dept)
+    if not dept or _SECTION.match(dept):
+        dept = form.get("document_unit") or ""  # the department the other forms of its file name
+    return dept
+
+
+def department_key(name: str) -> str:
+    """One key for the spellings of one department (北京市通州区发展和改革委员会, 通州区发改委): the
+    abbreviations written out and the province and city before a district or county dropped."""
+    t = fold(name)
+    for short, full in _ABBREVIATIONS:
+        t = t.replace(short, full)
+    return _REGION.sub("", t)
 
 
 def _identity(form: dict[str, Any]) -> tuple:
@@ -140,9 +160,11 @@ def load_reviewed(paths: list[Path], damaged: list[tuple[Path, str]] | None = No
                     why = "文件不完整或不是有效的JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
                     damaged.append((f, why))
                 continue
-            for form in data.get("forms") or []:
-                if not isinstance(form, dict):
-                    continue
+            file_forms = [x for x in data.get("forms") or [] if isinstance(x, dict)]
+            named = Counter(u for u in (_unit_name(x) for x in file_forms) if u)
+            for form in file_forms:
+                if named and not _unit_name(form):  # 办公室 on one form of a department's file
+                    form = {**form, "document_unit": named.most_common(1)[0][0]}
                 key = _identity(form)
                 if key not in seen:
                     seen.add(key)
@@ -212,8 +234,9 @@ def _budget_sentence(form: dict[str, Any]) -> str | None:
     else:
         parts.append(f"全年预算{full:g}万元")
     parts.append(f"全年执行{ex:g}万元，执行率{ex / full:.2%}")
-    explained = any((i.get("deviation") or "").strip() not in ("", "无", "—") for i in form.get("indicators") or [])
-    if ex / full < 0.9 and not explained:
+    unexplained = any(fl.get("code") == "deviation-unexplained" and fl.get("indicator") is None
+                      for fl in form.get("flags") or [])  # the review found no reason anywhere in the form
+    if ex / full < 0.9 and unexplained:
         parts.append("表中未说明原因")
     return "，".join(parts)
 
@@ -237,8 +260,8 @@ def _empty_cell(fl: dict[str, Any]) -> bool:
 
 
 def _examples(f: Finding, clash: set[str], limit: int = 2) -> list[str]:
-    """At most ``limit`` examples: one per kind of defect first, typical rows before 不涉及 rows, named
-    projects before table fragments, printed values before empty cells."""
+    """At most ``limit`` examples: one per kind of defect first, typical rows before 不涉及 rows; never
+    a table fragment or an empty cell (counted, but nothing a reader could check)."""
     out, used_forms, used_codes = [], set(), set()
     if f.category.key == "arith":
         same = _plus_budget_forms(f)
@@ -248,8 +271,9 @@ def _examples(f: Finding, clash: set[str], limit: int = 2) -> list[str]:
             out.append(f"{units}{len(same)}份自评表的三级指标分值合计已达{t:g}分，另计预算执行分值，总分栏仍按{t:g}分填列，"
                        f"导致分值、得分合计与总分不符")
             used_forms.update(id(x) for x in same)
-    ordered = sorted(f.items, key=lambda it: (_not_applicable(it[1]), not it[0].get("project_name"),
-                                              _empty_cell(it[1]), it[1].get("code") in used_codes))
+    # a fragment or an empty cell is no example a reader can check: counted, never quoted
+    quotable = [it for it in f.items if it[0].get("project_name") and not _empty_cell(it[1])]
+    ordered = sorted(quotable, key=lambda it: (_not_applicable(it[1]), it[1].get("code") in used_codes))
     for form, fl in ordered:
         if id(form) in used_forms or len(out) >= limit:
             continue
@@ -282,33 +306,45 @@ def _problem_text(k: int, f: Finding, n_forms: int, clash: set[str], n_rows: int
     scope = f"{n_forms}个项目中有{len(projects)}个{share}" if projects else ""
     if len(forms) > len(projects):
         scope += f"{'，另有' if scope else ''}表格残片{len(forms) - len(projects)}个"
-    if rows:
+    row_forms = {fid for fid, _ in rows}
+    if rows and len(row_forms) == len(forms):
         scope += f"，涉及全部{n_rows}项指标中的{len(rows)}项" if n_rows else f"的{len(rows)}项指标"
+    elif rows:  # a category of table-level findings with a few row-level ones: say which is which
+        scope += f"（其中{len(row_forms)}个项目涉及具体指标{len(rows)}项）"
     examples = _examples(f, clash)
     ex = f"如{'；'.join(examples)}。" if examples else ""
     return f"（{cn_num(k + 1)}）{f.category.title}。{scope}存在此类问题。{ex}{f.category.reflects}"
 
 
 def _next_year(year: int | None) -> int | str:
-    """The year advice is for: the batch's year has been self-evaluated, so the next self-evaluation
-    and the next targets are the year after (``下一`` when the forms give no year)."""
+    """The next self-evaluation: the batch's year is being evaluated now (a 2023 form in 2024), so
+    the next one is of the year after (``下一`` when the forms give no year)."""
     return year + 1 if year else "下一"
 
 
+def _target_year(year: int | None) -> int | str:
+    """The first year whose targets and budget can still be set: the year after the one already
+    under way (2023 forms, evaluated in 2024, whose targets were set in 2023: 2025)."""
+    return year + 2 if year else "下一预算"
+
+
 def _advice_text(k: int, f: Finding, year: int | None) -> str:
-    nxt = _next_year(year)
-    return f"（{cn_num(k + 1)}）{f.category.advice_title}。" + f.category.advice.format(year=nxt, next=nxt)
+    return f"（{cn_num(k + 1)}）{f.category.advice_title}。" + f.category.advice.format(
+        year=_next_year(year), next=_target_year(year))
 
 
 def annex_rows(fs: list[Finding], clash: set[str]) -> list[tuple[str, str, str]]:
     """(problem number and title, project, count) for the annex."""
     rows = []
     for k, f in enumerate(fs):
-        counts: dict[int, tuple[dict[str, Any], int]] = {}
-        for form, _ in f.items:
-            prev = counts.get(id(form))
-            counts[id(form)] = (form, (prev[1] if prev else 0) + 1)
-        for form, n in counts.values():
+        places: dict[int, tuple[dict[str, Any], set]] = {}  # per form: the places the body counts
+        for form, fl in f.items:
+            if fl.get("indicator") is not None and _not_applicable(fl):
+                continue  # 不涉及 rows are not counted in the text either
+            where = ("row", fl.get("indicator")) if fl.get("indicator") is not None else ("form", fl.get("code"))
+            places.setdefault(id(form), (form, set()))[1].add(where)
+        for form, seen in places.values():
+            n = len(seen)
             name = form.get("project_name") or "表格残片"
             if clean(name) in clash and _unit_name(form):
                 name = f"{name}（{_unit_name(form)}）"
@@ -357,7 +393,7 @@ def report_paragraphs(reports: list[dict[str, Any]], k0: int, year: int | None) 
         problems.append(f"（{cn_num(k + 1)}）绩效评价报告反映问题不够客观全面。{len({id(r) for r, _ in flagged})}份报告存在"
                         f"此类情况，如{ex}。说明报告未如实分析执行偏差和数据差错，结论的可信度不足。")
         advice.append(f"（{cn_num(k + 1)}）如实撰写绩效评价报告。报告中的预算、执行和得分数据与自评表、决算数据核对一致；"
-                      "执行率偏低、目标未完成或数据有误的，在“存在的问题”中如实列示并分析原因，不得以“无”代替。由项目单位负责，财务科室审核。")
+                      "执行率偏低、目标未完成或数据有误的，在“存在的问题”中如实列示并分析原因，不得以“无”代替。由项目单位负责，财务部门审核。")
     return problems, advice
 
 
@@ -409,7 +445,8 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
         names.setdefault(clean(form.get("project_name")), set()).add(_unit_name(form))
     clash = {k for k, v in names.items() if len(v) > 1}
     units = list(dict.fromkeys(u for u in (_unit_name(f) for f in forms) if u))
-    who = f"{'、'.join(units[:4])}{'等' if len(units) > 4 else ''}{len(units)}家单位报送的" if units else ""
+    who = (f"{units[0]}报送的" if len(units) == 1 else
+           f"{'、'.join(units[:4])}{'等' if len(units) > 4 else ''}{len(units)}家单位报送的") if units else ""
     years = {f.get("year") for f in forms if isinstance(f.get("year"), int)}
     year = next(iter(years)) if len(years) == 1 else None  # a batch of several years: advice for 下一年度
     reports = reports or []
@@ -423,7 +460,7 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
         problems.append(f"（{cn_num(len(main) + 1)}）其他问题。个别项目还存在{'、'.join(f.category.title for f in single)}"
                         f"等问题，如{ex}。")
         advice.append(f"（{cn_num(len(main) + 1)}）针对个别项目的问题逐项整改：" + "；".join(
-            f.category.advice_title for f in single) + "。由相关项目单位负责，财务科室跟踪落实。")
+            f.category.advice_title for f in single) + "。由相关项目单位负责，财务部门跟踪落实。")
     same = _same_indicator_sets(forms)
     if same:  # one indicator set filed for several projects
         k = len(problems)
@@ -431,7 +468,7 @@ def draft_sections(forms: list[dict[str, Any]], accepted_only: bool = False,  # 
                       "指标名称和指标值完全相同" for g in same[:2])
         problems.append(f"（{cn_num(k + 1)}）不同项目的绩效指标雷同。{sum(len(g) for g in same)}个项目存在此类情况，如{ex}。"
                         "说明绩效指标套用同一模板，未结合各项目的内容和资金用途设置。")
-        advice.append(f"（{cn_num(k + 1)}）结合项目特点设置绩效指标。编制{_next_year(year)}年度绩效目标时，"
+        advice.append(f"（{cn_num(k + 1)}）结合项目特点设置绩效指标。编制{_target_year(year)}年度绩效目标时，"
                       "按各项目的实施内容和资金用途分别设置产出和效益指标，不同项目不得整体套用同一套指标。由项目单位业务科室负责。")
     rp, ra = report_paragraphs(reports, len(problems), year)
     papers = f"项目支出绩效自评表{len(forms) + len(unsure)}份" + (f"、绩效评价报告{len(reports)}份" if reports else "")
@@ -471,10 +508,54 @@ def to_markdown(intro: str, problems: list[str], advice: list[str], annex: list[
     return "\n".join(lines)
 
 
+def department_groups(forms: list[dict[str, Any]]) -> list[tuple[str, int | None, list[dict[str, Any]]]]:
+    """The batch by 主管部门 and year ((name, year, forms), largest first): each gets its own problems
+    and advice, as an evaluator writes one report per department and budget year. The name shown is
+    the longest spelling of the department in the batch."""
+    groups: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+    spelled: dict[str, str] = {}
+    for f in forms:
+        name = _unit_name(f)
+        key = department_key(name) if name else ""
+        if len(name) > len(spelled.get(key, "")):
+            spelled[key] = name
+        groups.setdefault((key, f.get("year") if isinstance(f.get("year"), int) else None), []).append(f)
+    for key, year in [g for g in groups if g[1] is None]:  # undated forms join their department's one year
+        dated = [g for g in groups if g[0] == key and g[1] is not None]
+        if len(dated) == 1:
+            groups[dated[0]] += groups.pop((key, year))
+    out = [(spelled.get(k) or "未注明主管部门的单位", y, fs) for (k, y), fs in groups.items()]
+    return sorted(out, key=lambda g: (-len(g[2]), g[0], g[1] or 0))
+
+
+def draft_markdown(forms: list[dict[str, Any]], accepted_only: bool = False,
+                   reports: list[dict[str, Any]] | None = None) -> str:
+    """The whole draft: one 存在的问题及建议 when the batch is one department's year, else a part per
+    department and year (reports go with the department they name; the rest after)."""
+    groups = department_groups(forms)
+    if len(groups) <= 1:
+        return to_markdown(*draft_sections(forms, accepted_only, reports))
+    reports = list(reports or [])
+    parts = ["# 存在的问题及建议", "",
+             f"本批次共{len(forms)}份自评表，分属{len({department_key(g[0]) for g in groups})}个主管部门、"
+             f"{len(groups)}个部门年度，以下按部门和年度分别列示问题与建议（各部分的统计均以该部门该年度的自评表为分母）。", ""]
+    for k, (name, year, fs) in enumerate(groups):
+        key = department_key(name)
+        mine = [r for r in reports if r.get("unit") and department_key(r["unit"]) == key]
+        reports = [r for r in reports if r not in mine]
+        body = to_markdown(*draft_sections(fs, accepted_only, mine)).split("\n", 1)[1]  # without its title
+        title = f"## {cn_num(k + 1)}、{name}" + (f"（{year}年度）" if year else "")
+        parts.append(title + "\n" + re.sub(r"^## ", "### ", body, flags=re.M))
+    if reports:
+        intro, problems, advice, _ = draft_sections([], accepted_only, reports)
+        parts.append(f"## {cn_num(len(groups) + 1)}、其他单位的绩效评价报告\n\n" + "\n\n".join(problems + advice) + "\n")
+    return "\n".join(parts)
+
+
 def write_draft(forms: list[dict[str, Any]], out: Path, accepted_only: bool = False,
                 reports: list[dict[str, Any]] | None = None) -> Path:
     """Write the draft as .md or .docx (by the file's extension)."""
-    text = to_markdown(*draft_sections(forms, accepted_only, reports))
+    text = draft_markdown(forms, accepted_only, reports)
     if out.suffix.lower() == ".docx":
         write_atomic(out, markdown_to_docx(text))
     else:

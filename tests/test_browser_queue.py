@@ -1,0 +1,86 @@
+"""Issue 16 in a real browser: a form's flags decided from the keyboard alone, bulk decisions on a
+filtered set, and the filter as the queue 上一份/下一份 walk."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+from browser_support import SHOTS, browser, need_chromium, open_page, review_app, settle
+from conftest import ROOT
+
+from extractor.core.config import load_config
+from extractor.pipeline.importer import import_files
+from extractor.pipeline.process import reviewer
+from extractor.store.database import Store
+
+need_chromium()
+
+
+def _db(tmp_path: Path) -> tuple[Path, Store]:
+    db = tmp_path / "review.db"
+    store = Store(db, rereview=reviewer(load_config()))
+    src = tmp_path / "000.txt"
+    shutil.copy(ROOT / "samples" / "000_6226a1c3cfbc3ef3.txt", src)
+    import_files(store, [src])
+    return db, store
+
+
+def _decisions(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as c:
+        return dict(c.execute("SELECT decision, COUNT(*) FROM flag_decisions GROUP BY decision").fetchall())
+
+
+def test_twenty_flags_decided_from_the_keyboard(tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    db, store = _db(tmp_path)
+    fid = max(store.triage(), key=lambda r: len(store.effective_form(r["id"])["flags"]))["id"]
+    n = len(store.effective_form(fid)["flags"])
+    assert n >= 20, n
+    name = store.effective_form(fid)["project_name"]
+    with review_app(db) as url, browser() as b:
+        page = open_page(b, url, "风险排序")
+        page.get_by_label("搜索项目名称或文件").fill(name)
+        page.get_by_label("搜索项目名称或文件").press("Enter")
+        settle(page)
+        page.get_by_role("button", name="打开排在最前的表（先待核，再按风险）").click()
+        expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30000)
+        settle(page)
+        for k in range(20):  # keys only: A accepts, X rejects, each moves on to the next open flag
+            page.locator("body").press("X" if k % 4 == 3 else "A")
+            expect(page.get_by_text(f"第 {k + 1} 条已")).to_be_visible(timeout=30000)
+            settle(page, 200)
+        page.locator("body").press("K")  # back one flag: the 20th, rejected
+        expect(page.get_by_text(re.compile(r"第 20/\d+ 条.*— 驳回"))).to_be_visible(timeout=30000)
+        page.screenshot(path=str(SHOTS / "keyboard_review.png"))
+    assert _decisions(db) == {"accepted": 15, "rejected": 5}
+
+
+def test_bulk_reject_of_one_finding_on_the_filtered_forms_and_the_filter_is_the_queue(tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    db, store = _db(tmp_path)
+    rows = store.triage()
+    with_code = [r["id"] for r in rows if "all-exact" in (r["codes"] or "").split(",")]
+    open_before = sum(1 for r in rows for f in store.effective_form(r["id"])["flags"] if f["code"] == "all-exact")
+    assert with_code and open_before
+    with review_app(db) as url, browser() as b:
+        page = open_page(b, url, "风险排序")
+        page.get_by_label("问题类型").click()
+        page.keyboard.type("完成值与目标完全一致")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        settle(page)
+        expect(page.get_by_text(f"共 {len(with_code)} 份")).to_be_visible(timeout=30000)
+        page.get_by_text(re.compile("^批量处理：筛选出的")).click()
+        page.get_by_text("我已核对筛选条件，确认批量处理这些问题").click()
+        page.get_by_role("button", name="全部驳回").click()
+        expect(page.get_by_text(f"已批量驳回 {open_before} 条问题")).to_be_visible(timeout=30000)
+        page.get_by_role("button", name="打开排在最前的表（先待核，再按风险）").click()
+        expect(page.get_by_text(f"第 1 / {len(with_code)} 份（风险排序页的筛选结果）")).to_be_visible(timeout=30000)
+    assert _decisions(db) == {"rejected": open_before}
+    for fid in with_code:
+        assert all(f.get("decision") == "rejected" for f in store.effective_form(fid)["flags"] if f["code"] == "all-exact")
