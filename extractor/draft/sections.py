@@ -109,7 +109,7 @@ CATEGORIES = [
 
 # an internal office or section (办公室, 财务科, 综合处室) is part of a department, never the department
 _SECTION = re.compile(r"^(?:办公室|[\u4e00-\u9fff]{0,6}(?:科|科室|处室|股|组))$")
-_ABBREVIATIONS = (("发改委", "发展和改革委员会"), ("发改局", "发展和改革局"), ("财政厅", "财政厅"),
+_ABBREVIATIONS = (("发改委", "发展和改革委员会"), ("发改局", "发展和改革局"),
                   ("区政府", "区人民政府"), ("县政府", "县人民政府"), ("市政府", "市人民政府"))
 _REGION = re.compile(r"^(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?:[\u4e00-\u9fff]{2,6}?市)?(?=[\u4e00-\u9fff]{2,}[区县市旗])")
 
