@@ -175,6 +175,7 @@ class Form(BaseModel):
     goal_expected: str | None = Field(None, description="年度总体目标：预期目标")
     goal_actual: str | None = Field(None, description="年度总体目标：实际完成情况")
     indicators: list[Indicator] = Field(default_factory=list, description="绩效指标表中已填写的各行，自上而下")
+    problems_stated: str | None = Field(None, description="表尾“存在问题”栏，按原文（如“无”“暂无”）；表中无此栏为null")
     total_weight: float | None = Field(None, description="总分行的分值")
     total_score: float | None = Field(None, description="总分行的得分")
     is_fragment: bool = Field(False, description="是否为缺少表头的表格残片")

@@ -77,6 +77,24 @@ class Locator:
                          end=end if end >= 0 else None, bbox=tok.bbox, confidence=conf)
 
 
+_PROBLEMS_LABEL = re.compile(r"^(?:存在的?问题|(?:主要|存在)?问题及(?:改进|整改)措施|存在问题和改进措施)[:：]?$")
+
+
+def _stated_problems(tokens: list[Token], trailer: list[int]) -> list[Token]:
+    """The cells after the trailer's 存在问题 label, up to the next label (``存在问题 | 无 | 改进措施``)."""
+    out: list[Token] = []
+    taking = False
+    for i in trailer:
+        tok = tokens[i]
+        if tok.label is not None:
+            if taking:
+                break
+            taking = bool(_PROBLEMS_LABEL.match(fold(tok.text)))
+        elif taking and not tok.empty:
+            out.append(tok)
+    return out
+
+
 @dataclass
 class Built:
     """A form and the facts about its reading that set its confidence."""
@@ -136,6 +154,10 @@ def build_form(tokens: list[Token], span: FormSpan, blocks: Blocks, locate: Loca
         if toks:
             setattr(form, key, "".join(t.text for t in toks))
             form.sources[key] = locate(toks[0], toks)
+    stated = _stated_problems(tokens, blocks.trailer)
+    if stated:
+        form.problems_stated = "".join(t.text for t in stated)
+        form.sources["problems_stated"] = locate(stated[0], stated)
     # -- indicators
     cost = 0.0
     has_header = False

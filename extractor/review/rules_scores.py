@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from extractor.core.figures import clean, in_wan
 from extractor.core.quantity import Quantity
 from extractor.core.records import Flag, Indicator
+from extractor.core.vocabulary import says_nothing
 from extractor.review.rescore import indicator_expected, indicator_pair
 from extractor.review.rulebook import FormContext, amount, fmt, rule
-from extractor.review.rules_values import dimension, whole_table
+from extractor.review.rules_values import clause_around, dimension, whole_table
 
 
 def _decimals(x: float) -> int:
@@ -338,4 +339,62 @@ def goal_funds_mismatch(ctx: FormContext) -> Iterator[Flag]:
                            f"「{ctx.project}」实际完成情况写明“{m.group(0)}”，与资金表全年执行数{fmt(executed)}万元不一致",
                            evidence=f"实际完成情况：{m.group(0)}；全年执行数：{fmt(executed)}万元",
                            suggestion="核对完成情况中的金额与资金表、决算数据，统一口径后更正")
+            return
+
+
+@rule("problems-none", "存在问题填“无”", "warn", "domain.md §5.3 item 8, §4 item 10 (存在问题 = 无 / 暂无)")
+def problems_none(ctx: FormContext) -> Iterator[Flag]:
+    """The form's 存在问题 says 无 / 暂无 while points were lost or 执行率 is below 90%."""
+    f = ctx.form
+    if f.problems_stated is None or not says_nothing([f.problems_stated]):
+        return
+    why: list[str] = []
+    if f.total_score is not None and f.total_weight is not None and f.total_score < f.total_weight - 0.05:
+        why.append(f"总分{fmt(f.total_score)}分（满分{fmt(f.total_weight)}）")
+    lost = [i for i, ind in enumerate(f.indicators)
+            if ind.score is not None and ind.weight is not None and ind.score < ind.weight - 0.05]
+    if lost:
+        why.append(f"{len(lost)}项指标扣分（如{ctx.ind_label(lost[0])}得{fmt(f.indicators[lost[0]].score)}分，"
+                   f"分值{fmt(f.indicators[lost[0]].weight)}）")
+    rate = ctx.figures_rate
+    if rate is not None and rate < 90:
+        why.append(f"预算执行率{rate:.2f}%")
+    if why:
+        yield ctx.flag("problems-none", f"「{ctx.project}」存在问题栏填“{f.problems_stated}”，但{'，'.join(why)}",
+                       evidence=f"存在问题：{f.problems_stated}；" + "；".join(why), field="problems_stated",
+                       suggestion="逐项分析扣分和执行偏差的原因，如实填写存在问题并提出改进措施")
+
+
+_PAY = r"(?:资金|经费|补助|补贴|款项)?(?:拨付|支付|下达|到位|到账|兑付|发放|使用)"
+_LATE_WORDS = re.compile(r"(?:下达|拨付|到位|支付|申请|审批)(?:时间)?(?:较晚|滞后|延迟|迟缓|晚)|(?:年底|年末|岁末|年终)(?:集中|突击)"
+                         r"(?:支付|拨付|使用|支出)|资金到位(?:晚|迟)")
+_LATE_DATE = re.compile(r"(?<!截止)(?<!截至)(?<!截止到)(?<!截止于)(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月(?:\s*\d{1,2}\s*日)?"
+                        r"(?:底|末|份|中旬|下旬|左右)?(?:才|方|省级|市级|县级)?[^，。；;,\d]{0,6}?" + _PAY)
+
+
+@rule("late-execution", "资金下达或支付滞后", "info", "domain.md §4 item 14 (专项资金申请、拨付滞后), §1.5 item 18")
+def late_execution(ctx: FormContext) -> Iterator[Flag]:
+    """The form's own text says funds came or were paid late: 下达滞后, 年底集中支付, or funds issued
+    or paid in the 11th–12th month of the form's year or in the next year."""
+    f = ctx.form
+    texts: list[tuple[str, str | None, int | None, str]] = [("实际完成情况", f.goal_actual, None, "goal_actual")] + [
+        (f"指标{ctx.ind_label(i)}偏差原因", ind.deviation, i, "deviation") for i, ind in enumerate(f.indicators)]
+    for where, text, row, field in texts:
+        t = clean(text)
+        if not t:
+            continue
+        hit = _LATE_WORDS.search(t)
+        if hit is None:
+            for m in _LATE_DATE.finditer(t):
+                year = int(m.group(1)) if m.group(1) else f.year
+                month = int(m.group(2))
+                before = t[max(0, m.start() - 2):m.start()]
+                if f.year and year and (year > f.year or (year == f.year and month >= 11)) and "前" not in t[m.end():m.end() + 1] \
+                        and not re.search(r"截[止至]", before):
+                    hit = m
+                    break
+        if hit is not None:
+            yield ctx.flag("late-execution", f"「{ctx.project}」{where}写明“{hit.group(0)}”，资金下达或支付时间偏晚",
+                           evidence=f"{where}：{clause_around(t, hit)}", field=field if row is None else None,
+                           suggestion="按用款计划及时申请、下达和拨付资金，加强年度中期执行进度监控，避免年底集中支付")
             return

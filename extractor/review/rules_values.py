@@ -272,3 +272,110 @@ def missing_dimension(ctx: FormContext) -> Iterator[Flag]:
         yield ctx.flag("missing-dimension", f"「{ctx.project}」未设置{'、'.join(missing)}指标（或其分值为0）",
                        evidence=f"已有维度：{'、'.join(sorted(present - {''})) or '无'}",
                        suggestion=f"补充{'、'.join(missing)}指标，按产出、效益、满意度完整设置绩效目标")
+
+
+_COUNT = re.compile(r"(?<![第\d.])(\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*"
+                    r"(?:个(?!月|工作日)|家|人次|人|户|次|场|期|台|套|件|所|座|处|公里|千米|km|米|亩|平方米|吨|册|篇|项|条|村|辆|名|批|班|栋|间|本)")
+_MONEY = re.compile(r"\d[\d,]*(?:\.\d+)?\s*(?:万元|亿元|元)")
+
+
+def clause_around(text: str, m: re.Match[str]) -> str:
+    """The clause of ``text`` around a match (between punctuation), at most 40 characters."""
+    start = max((text.rfind(c, 0, m.start()) for c in "，。；;,、：:"), default=-1) + 1
+    ends = [e for e in (text.find(c, m.end()) for c in "，。；;,") if e >= 0]
+    return text[start:min(ends) if ends else len(text)][:40]
+
+
+@rule("incomplete-indicators", "指标编制不完整", "info", "domain.md §2 item 27 (数量、质量、成本…细化), §2 item 29 (成本指标), §4 item 7")
+def incomplete_indicators(ctx: FormContext) -> Iterator[Flag]:
+    """A whole project table with no 数量 indicator although the 预期目标 names a count, or no 成本
+    indicator although it names an amount of money."""
+    f = ctx.form
+    if f.kind != "project" or f.is_fragment or not whole_table(ctx):
+        return
+    rows = [i for i, ind in enumerate(f.indicators) if (ind.name or "").strip()]
+    if sum(1 for i in rows if clean(f.indicators[i].level2)) * 2 < len(rows):
+        return  # second levels not read: 数量 / 成本 headings cannot be told apart
+    goal = clean(f.goal_expected)
+    levels = [clean(ind.level1) + "|" + clean(ind.level2) for ind in f.indicators]
+    has_count = any("数量" in lv for lv in levels)
+    has_cost = any("成本" in lv for lv in levels) or any(
+        "成本" in clean(ind.name) or re.search(r"元\s*/", clean(ind.target)) for ind in f.indicators)
+    missing: list[tuple[str, str]] = []
+    count = _COUNT.search(goal)
+    if count and not has_count:
+        missing.append(("数量", clause_around(goal, count)))
+    money = _MONEY.search(goal)
+    if money and not has_cost:
+        missing.append(("成本", clause_around(goal, money)))
+    elsewhere = next((clean(ind.level2) for ind in f.indicators if clean(ind.level2) and _COUNT.search(clean(ind.target))), "")
+    for what, clause in missing:
+        aside = f"（数量内容填在了{elsewhere}下）" if what == "数量" and elsewhere else ""
+        yield ctx.flag("incomplete-indicators",
+                       f"「{ctx.project}」预期目标写明“{clause}”，但指标表未设置{what}指标{aside}",
+                       evidence=f"预期目标：{clause}；二级指标：{'、'.join(dict.fromkeys(clean(i.level2) for i in f.indicators if clean(i.level2)))}",
+                       field="goal_expected",
+                       suggestion=("将预期目标中的数量（人数、次数、工程量等）设为数量指标" if what == "数量" else
+                                   "增设成本指标（单位成本、分项成本上限或成本节约率），与预算金额相互印证"))
+
+
+_GENERIC = set("项目 资金 工作 完成 提高 提升 保障 实现 开展 加强 推进 进一步 有效 确保 顺利 按时 及时 全年 年度 "
+               "预算 执行 情况 管理 服务 建设 发展 目标 指标 单位 部门 相关 通过 用于 主要 全面 做好 落实 达到 "
+               "促进 推动 满意 满意度 质量 数量 时效 成本 效益 社会 经济 生态 可持续 影响 产出 支出 经费".split())
+
+
+def _terms(text: str) -> set[str]:
+    """The two-character words of a text that are not generic form vocabulary."""
+    runs = re.findall(r"[\u4e00-\u9fff]+", text)
+    grams = {r[k:k + 2] for r in runs for k in range(len(r) - 1)}
+    return {g for g in grams if g not in _GENERIC and not any(g in w for w in _GENERIC if len(w) > 2)}
+
+
+@rule("goal-indicator-unrelated", "目标与指标关联性不强", "info", "domain.md §1.6 item 21 (指标与对象紧密相关), §2 item 26 (指向明确、相应匹配)")
+def goal_indicator_unrelated(ctx: FormContext) -> Iterator[Flag]:
+    """The 预期目标 narrative and the indicators talk about different things: no indicator shares a
+    content word with a goal of some length."""
+    f = ctx.form
+    goal = clean(f.goal_expected)
+    named = [ind for ind in f.indicators if clean(ind.name) and dimension_of(ind) != "满意度"]
+    if f.is_fragment or len(re.findall(r"[\u4e00-\u9fff]", goal)) < 20 or len(named) < 3:
+        return
+    words = _terms(goal)
+    shared = [ind for ind in named if words & _terms(clean(ind.name) + clean(ind.target))]
+    if not shared:
+        yield ctx.flag("goal-indicator-unrelated",
+                       f"「{ctx.project}」{len(named)}项产出、效益指标与预期目标没有共同的内容，指标未反映年度目标",
+                       evidence=f"预期目标：{goal[:60]}；指标：{'、'.join(clean(i.name) for i in named[:4])}",
+                       field="goal_expected",
+                       suggestion="按预期目标的主要内容逐项设置对应的产出和效益指标，使指标能够反映目标的完成程度")
+
+
+def dimension_of(ind: Indicator) -> str:
+    """满意度 for a satisfaction row, else ''."""
+    return "满意度" if "满意" in clean(ind.level1) + clean(ind.level2) + clean(ind.name) else ""
+
+
+_OWN_STAFF = re.compile(r"本单位|本部门|本局|机关干部|干部职工|单位职工|内部职工|内部人员|工作人员|干警|本院")
+_SERVED = re.compile(r"群众|居民|农户|农民|村民|学生|幼儿|患者|病人|企业|游客|旅客|市民|老人|困难|贫困|残疾|"
+                     r"服务对象|受益|社会公众|公众|家庭|户籍|考生|参训|读者")
+
+
+# services whose users are the staff themselves (domain.md §2 item 33: 使用人员满意度 for purchases, 学员 for training)
+_INTERNAL = re.compile(r"党建|廉政|办公|培训|会议|机关运转|订阅|报纸|杂志|报刊|食堂|后勤|设备|购置|信息化|系统")
+
+
+@rule("satisfaction-own-staff", "满意度由本单位人员评价", "info", "domain.md §2 item 32 (满意度 from the people served), §4 item 12")
+def satisfaction_own_staff(ctx: FormContext) -> Iterator[Flag]:
+    """A satisfaction indicator asked of the unit's own staff while the goal names other people served."""
+    f = ctx.form
+    served = _SERVED.search(clean(f.goal_expected))
+    if not served:
+        return
+    for i, ind in enumerate(f.indicators):
+        name = clean(ind.name)
+        if "满意" in name and _OWN_STAFF.search(name) and not _SERVED.search(name) and not _INTERNAL.search(name):
+            yield ctx.flag("satisfaction-own-staff",
+                           f"「{ctx.project}」满意度指标{ctx.ind_label(i)}的调查对象是本单位人员，而项目服务对象为{served.group(0)}等",
+                           indicator=i, evidence=f"{ind.name}；预期目标：{clause_around(clean(f.goal_expected), served)}",
+                           field="name", suggestion=f"以{served.group(0)}等服务对象为调查对象开展满意度调查，注明样本量和调查方式")
+            return

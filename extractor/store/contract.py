@@ -82,6 +82,8 @@ def form_to_contract(form: Form, provenance: bool = True) -> dict[str, Any]:
         out["cut_off"] = True
     if form.deviation_column is not None:
         out["deviation_column"] = form.deviation_column
+    if form.problems_stated is not None:
+        out["problems_stated"] = form.problems_stated
     out["funds_unit"] = form.funds.unit
     out["confidence"] = round(form.confidence, 3)
     out["warnings"] = list(form.warnings)
@@ -205,6 +207,7 @@ def form_from_contract(d: dict[str, Any]) -> Form:
                 total_weight=d.get("total_weight"), total_score=d.get("total_score"),
                 is_fragment=bool(d.get("is_fragment", d.get("project_name") is None)),
                 cut_off=bool(d.get("cut_off", False)), deviation_column=d.get("deviation_column"),
+                problems_stated=d.get("problems_stated"),
                 sources=refs(d.get("provenance")))
 
 
