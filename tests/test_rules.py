@@ -88,7 +88,8 @@ def test_every_contract_code_has_a_rule_and_a_test() -> None:
     codes = set(re.findall(r"^\| `([a-z0-9-]+)` \|", contract, re.M)) or set(RULES)
     assert codes <= set(RULES)
     # no seed form shows these two: test_money_as_an_output_… covers them on a form built for it
-    tested = {c[0] for c in CASES} | {"score-over-weight", "execution-outputs-mismatch", "goal-funds-mismatch"}
+    tested = {c[0] for c in CASES} | {"score-over-weight", "execution-outputs-mismatch", "goal-funds-mismatch",
+                                      "problems-none", "late-execution"}
     assert set(RULES) == tested
 
 
@@ -163,6 +164,14 @@ def test_the_word_writer_turns_an_edited_draft_into_headings_paragraphs_and_tabl
     assert [(p.style.name, p.text) for p in doc.paragraphs] == [
         ("Heading 1", "存在的问题及建议"), ("Normal", "引言"), ("Heading 2", "一、存在的问题"), ("Normal", "（一）问题一")]
     assert [[c.text for c in r.cells] for r in doc.tables[0].rows] == [["问题", "项目"], ["甲", "乙"]]
+    sec = doc.sections[0]  # GB/T 9704: A4, 37 mm top, 28 mm binding margin
+    assert (round(sec.page_width.cm, 1), round(sec.page_height.cm, 1)) == (21.0, 29.7)
+    assert round(sec.top_margin.cm, 1) == 3.7 and round(sec.left_margin.cm, 1) == 2.8
+    normal = doc.styles["Normal"]
+    east_asian = normal.element.rPr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+    assert east_asian in ("仿宋_GB2312", "仿宋") and normal.font.size.pt == 16  # 仿宋 三号
+    assert doc.styles["Heading 1"].font.size.pt == 22 and doc.styles["Heading 1"].font.bold is False  # 二号
+    assert "PAGE" in doc.sections[0].footer.paragraphs[0]._p.xml
 
 
 def test_qualitative_band_caps_a_full_score_for_an_unmet_target() -> None:
@@ -220,3 +229,23 @@ def test_money_as_an_output_a_cost_as_a_percentage_and_funds_that_disagree_with_
     form.goal_actual = "全年共支付补助资金390万元。"
     got = {f.code for f in review_form(form, load_config()).flags}
     assert "execution-outputs-mismatch" not in got and "goal-funds-mismatch" not in got
+
+
+def test_problems_none_and_late_execution_on_a_real_form() -> None:
+    """067 (大英县司法局) prints 存在问题 | 无 below its table; with a point lost it is a finding, and a
+    completion text that dates the payment in December is late execution (a status date is not)."""
+    from extractor.pipeline.process import process
+
+    form = process(ROOT / "eval_sets" / "real" / "067_daying_sifa_anke_tidai_2023.txt").forms[0]
+    assert form.problems_stated == "无" and form.sources["problems_stated"].line
+    assert "problems-none" not in {f.code for f in review_form(form, load_config()).flags}  # nothing lost
+    form.indicators[0].score = (form.indicators[0].weight or 10) - 2
+    form.year = 2023  # the fragment before the titled form carries no year of its own
+    form.goal_actual = "项目资金于2023年12月下旬才拨付到施工方，按合同完成了安装。"
+    got = {f.code: f for f in review_form(form, load_config()).flags}
+    assert "problems-none" in got and "扣分" in got["problems-none"].message
+    assert "late-execution" in got and "12月" in got["late-execution"].evidence
+    form.goal_actual = "截至2023年12月31日，已拨付资金全部到位。"
+    assert "late-execution" not in {f.code for f in review_form(form, load_config()).flags}
+    form.goal_actual = "资金下达滞后，影响了项目进度。"
+    assert "late-execution" in {f.code for f in review_form(form, load_config()).flags}
