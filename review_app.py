@@ -57,6 +57,14 @@ SEVERITY = {"error": "错误", "warn": "警告", "info": "提示"}
 DECISIONS = {"open": "待定", "accepted": "采纳", "rejected": "驳回", "edited": "修改后采纳"}
 
 st.set_page_config(page_title="绩效自评表审核", layout="wide")
+# a small locale layer for the strings Streamlit draws itself (the upload box; its skip link)
+st.html("""<style>
+[data-testid="stSkipToContent"] {display: none;}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {display: none;}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {content: "选择文件";}
+[data-testid="stFileUploaderDropzoneInstructions"] span {display: none;}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {content: "拖放文件到此处，每个文件不超过200MB";}
+</style>""")
 
 
 @st.cache_resource
@@ -290,10 +298,11 @@ def page_triage() -> None:
     df = frame.copy()
     c1, c2, c3, c4 = st.columns(4)
     depts = sorted(x for x in df["department"].dropna().unique())
-    sel_dept = c1.multiselect("主管部门", depts, key="f_dept")
+    sel_dept = c1.multiselect("主管部门", depts, key="f_dept", placeholder="全部")
     codes = sorted(RULES)
-    sel_code = c2.multiselect("问题类型", codes, format_func=lambda c: f"{RULES[c].title}（{c}）", key="f_code")
-    sel_sev = c3.multiselect("严重程度", list(SEVERITY), format_func=SEVERITY.get, key="f_sev")
+    sel_code = c2.multiselect("问题类型", codes, format_func=lambda c: f"{RULES[c].title}（{c}）", key="f_code",
+                              placeholder="全部")
+    sel_sev = c3.multiselect("严重程度", list(SEVERITY), format_func=SEVERITY.get, key="f_sev", placeholder="全部")
     sel_rev = c4.selectbox("复核状态", ["全部", "未复核", "已复核"], key="f_rev")
     c5, c6 = st.columns([1, 2])
     min_gap = c5.number_input("自评高于重算至少（分）", value=0.0, step=1.0, key="f_gap")
@@ -309,15 +318,19 @@ def page_triage() -> None:
     if min_gap > 0:
         df = df[df["gap"].fillna(-1e9) >= min_gap]
     if query:
-        df = df[df["project_name"].fillna("").str.contains(query) | df["file"].str.contains(query)]
+        df = df[df["project_name"].fillna("").str.contains(query, regex=False)
+                | df["files"].fillna("").str.contains(query, regex=False)]
     view = pd.DataFrame({
         "解析": df["confidence"].fillna(1).map(lambda c: "⚠待核" if c < LOW_READING_CONFIDENCE else ""),
         "风险分": df["risk"], "项目名称": df["project_name"].fillna("（表格残片）"), "主管部门": df["department"],
         "自评总分": df["self_total"], "重算总分": df["recomputed_total"], "差距": df["gap"],
         "错误": df["n_error"], "警告": df["n_warn"], "已复核": df["reviewed"].map({1: "是", 0: "否"}),
-        "文件": df["file"]})
+        "副本": df["copies"].map(lambda n: f"{n}份" if n > 1 else ""), "文件": df["files"]})
     st.session_state["queue"] = [int(x) for x in df["id"]]  # what 上一份/下一份 walk on the form page
-    st.caption(f"共 {len(df)} 份（全部 {len(frame)} 份）。点选一行打开该表；逐表审核页的“上一份/下一份”按此筛选结果依次打开。")
+    merged = int(frame["copies"].sum()) - len(frame)
+    st.caption(f"共 {len(df)} 份（全部 {len(frame)} 份" + (f"；另有{merged}份是同一份表的副本（如同表的PDF与Word），已合并，只审一次、只计一次"
+                                                     if merged else "") +
+               "）。点选一行打开该表；逐表审核页的“上一份/下一份”按此筛选结果依次打开。")
     event = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="triage_table",
                          width="stretch")
     picked = event.selection.rows if event is not None and hasattr(event, "selection") else []
@@ -329,16 +342,25 @@ def page_triage() -> None:
         st.rerun()
     if sel_code and len(df):
         _bulk_panel([int(x) for x in df["id"]], sel_code)
-    st.subheader("概览")
+    st.subheader("概览（按当前筛选）")
     g1, g2, g3 = st.columns(3)
-    counts = Counter(c for s in frame["codes"].fillna("") for c in s.split(",") if c)
+    counts = Counter(c for s in df["codes"].fillna("") for c in s.split(",") if c)
     g1.caption("各类问题涉及的表数")
     g1.bar_chart(pd.Series({RULES[c].title if c in RULES else c: n for c, n in counts.most_common(12)}), horizontal=True)
     g2.caption("各主管部门的表数与平均风险分")
-    g2.bar_chart(frame.groupby(frame["department"].fillna("（无）"))["risk"].mean())
+    g2.bar_chart(df.groupby(df["department"].fillna("（无）"))["risk"].mean())
     g3.caption("自评总分与重算总分")
-    g3.scatter_chart(frame.rename(columns={"self_total": "自评总分", "recomputed_total": "重算总分"}),
-                     x="自评总分", y="重算总分")
+    pts = df.rename(columns={"self_total": "自评总分", "recomputed_total": "重算总分", "project_name": "项目"})
+    pts = pts.dropna(subset=["自评总分", "重算总分"])
+    if len(pts):  # axes fitted to the scores (they cluster near the top), not 0–100
+        import altair as alt
+
+        g3.altair_chart(alt.Chart(pts[["自评总分", "重算总分", "项目"]]).mark_circle(size=60).encode(
+            x=alt.X("自评总分", scale=alt.Scale(zero=False, nice=True)),
+            y=alt.Y("重算总分", scale=alt.Scale(zero=False, nice=True)), tooltip=["项目", "自评总分", "重算总分"]),
+            width="stretch")
+    else:
+        g3.caption("（筛选结果中没有可比较的总分）")
 
 
 # ---- one form ----------------------------------------------------------------------------------
@@ -502,6 +524,10 @@ def page_form() -> None:
     doc = store.document_of(fid)
     st.header(md_text(form.get("project_name") or "（表格残片）"))
     st.caption(f"文件：{md_text(doc['name'])} · 第 {version} 版")
+    twins = store.copies_of(fid)
+    if twins:
+        st.caption(f"同一份表的副本另有{len(twins)}份（{md_text('、'.join(t['file'] for t in twins))}），已合并：在此审核一次即可，"
+                   "统计与草稿只计一次")
     if "flash" in st.session_state:
         st.success(st.session_state.pop("flash"))
     _conflict_panel(fid, snap)
@@ -702,7 +728,7 @@ def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
         _reload(fid)
         st.rerun()
     table = pd.DataFrame([{"序号": k + 1, "问题": RULES[x["code"]].title if x["code"] in RULES else x["code"],
-                           "指标": "" if x.get("indicator") is None else x["indicator"] + 1,
+                           "指标": "表级" if x.get("indicator") is None else f"第{x['indicator'] + 1}项",
                            "说明": x.get("message") or "", "处理": DECISIONS.get(x.get("decision", "open"))}
                           for k, x in enumerate(flags)])
     event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row",
@@ -815,40 +841,91 @@ def page_reports() -> None:
 
 
 # ---- draft and export ------------------------------------------------------------------------
+def _draft_diff(old: str, new: str) -> str:
+    """What regenerating would change in the edited text, line by line (－ removed, ＋ added)."""
+    import difflib
+
+    out = []
+    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+        if line.startswith(("- ", "+ ")):
+            out.append(("－ " if line[0] == "-" else "＋ ") + line[2:])
+    return "\n".join(out) or "（没有差别）"
+
+
 def page_draft() -> None:
-    from extractor.draft.sections import draft_sections, to_markdown
+    from datetime import datetime
+
+    from extractor.draft.sections import draft_markdown
     from extractor.draft.word import markdown_to_docx
 
     st.header("问题与建议草稿")
     scope = st.radio("范围", ["全部自评表", "已复核的自评表"], horizontal=True, key="draft_scope")
     depts = sorted({r["department"] for r in rows if r["department"]})
-    pick_dept = st.multiselect("只起草这些主管部门（不选则全部）", depts, key="draft_depts")
+    pick_dept = st.multiselect("只起草这些主管部门（不选则全部）", depts, key="draft_depts", placeholder="全部")
     candidates = [r for r in rows if (scope == "全部自评表" or r["reviewed"])
                   and (not pick_dept or r["department"] in pick_dept)]
     pick_forms = st.multiselect("只起草这些项目（不选则上述范围内全部）", [r["id"] for r in candidates],
                                 format_func=lambda i: next(r["project_name"] or "（表格残片）" for r in candidates
-                                                           if r["id"] == i), key="draft_forms")
+                                                           if r["id"] == i), key="draft_forms", placeholder="全部")
     accepted = st.checkbox("只用已采纳（含修改后采纳）的审核意见", value=True, key="draft_accepted")
     ids = pick_forms or [r["id"] for r in candidates]
-    st.caption(f"按 {len(ids)} 份自评表起草。")
+    st.caption(f"按 {len(ids)} 份自评表起草（同一份表的副本只计一次）。")
     forms = [store.effective_form(i) for i in ids]
     reports = store.reports() if not pick_forms else []
     if pick_dept:
         reports = [r for r in reports if any(d and (d in (r.get("unit") or "") or (r.get("unit") or "_") in d)
                                              for d in pick_dept)]
-    intro, problems, advice, annex = draft_sections(forms, accepted, reports)
-    generated = to_markdown(intro, problems, advice, annex)
+    generated = draft_markdown(forms, accepted, reports)
     saved = store.load_draft("default")
-    text = st.text_area("草稿（可直接修改，保存后下次打开仍在）", saved or generated, height=480, key="draft_text")
+    # the text last put in the box by generation: the box is "edited" once it differs from that
+    base = store.load_draft("default:generated")
+    if base is None and saved is None:  # a first draft: the box starts from generation
+        base = generated
+        store.save_draft("default:generated", base, who)
+    # (a draft saved by a release that kept no generated text counts as edited by hand)
+    replace = st.session_state.pop("draft_replace", None)
+    if "draft_text" not in st.session_state:
+        st.session_state["draft_text"] = saved if saved is not None else generated
+    current = st.session_state["draft_text"]
+    if replace is None and current == base and generated != current:
+        replace = generated  # not edited by hand: the box follows the scope and the decisions
+    if replace is not None:
+        if current != base:  # hand edits are never lost: the replaced text stays in the history
+            store.save_draft(f"history:{datetime.now().isoformat(timespec='microseconds')}", current, who)
+        st.session_state["draft_text"] = replace
+        store.save_draft("default", replace, who)
+        store.save_draft("default:generated", replace, who)
+        st.session_state.pop("draft_confirm", None)
+    text = st.text_area("草稿（可直接修改，保存后下次打开仍在）", height=480, key="draft_text")
+    edited = text != store.load_draft("default:generated")
+    if text != generated:
+        st.info("编辑框中的草稿与按当前范围和审核意见生成的草稿不同" + ("（含人工修改）。" if edited else "。")
+                + "如需更新，点“按当前意见重新生成”，确认差异后再替换。")
     c1, c2, c3, c4 = st.columns(4)
     if c1.button("保存草稿", key="save_draft"):
         store.save_draft("default", text, who)
         st.success("已保存。")
-    if c2.button("按当前意见重新生成", key="regen_draft"):
-        store.save_draft("default", generated, who)
-        st.rerun()
+    if c2.button("按当前意见重新生成", key="regen_draft", disabled=text == generated):
+        st.session_state["draft_confirm"] = True
     c3.download_button("下载 Markdown", text.encode("utf-8"), file_name="问题与建议.md", key="dl_md")
     c4.download_button("下载 Word", markdown_to_docx(text), file_name="问题与建议.docx", key="dl_docx")
+    if st.session_state.get("draft_confirm") and text != generated:
+        st.warning("重新生成将替换编辑框中的文字" + ("，其中的人工修改会被覆盖（替换前的文字保存在下方“草稿历史”中）" if edited else "")
+                   + "。以下是将发生的变化（－ 删除，＋ 新增）：")
+        st.code(_draft_diff(text, generated), language=None)
+        k1, k2 = st.columns(2)
+        if k1.button("确认替换", key="regen_confirm", type="primary"):
+            st.session_state["draft_replace"] = generated
+            st.rerun()
+        if k2.button("取消", key="regen_cancel"):
+            st.session_state.pop("draft_confirm", None)
+            st.rerun()
+    history = store.drafts("history:")
+    if history:
+        with st.expander(f"草稿历史（被替换的人工修改稿，共{len(history)}份）"):
+            for k, h in enumerate(history[:20]):
+                st.download_button(f"{h['at']} · {h['who'] or '（未署名）'}", h["text"].encode("utf-8"),
+                                   file_name=f"问题与建议_替换前_{k + 1}.md", key=f"dl_hist_{k}")
 
 
 def page_export() -> None:

@@ -122,10 +122,20 @@ def scan_page_png(path: str, page: int, bbox: list[float] | None, width: int = 1
 
 def export_contract(store: Store) -> dict[str, Any]:
     """Every document's forms with corrections applied and decisions attached, in the contract shape."""
+    shown_once = {r["id"]: r for r in store.triage()}  # one copy of each form is the one reviewed
+    reviewed_copy = {}
+    for r in store.conn.execute("SELECT f.id, f.copy_key, d.name FROM forms f JOIN documents d ON d.id=f.document_id"):
+        if r["id"] in shown_once and r["copy_key"]:
+            reviewed_copy[r["copy_key"]] = (r["id"], r["name"])
     out = []
     for d in store.documents():
-        forms = [store.effective_form(r["id"]) for r in store.conn.execute(
-            "SELECT id FROM forms WHERE document_id=? ORDER BY idx", (d["id"],))]
+        forms = []
+        for r in store.conn.execute("SELECT id, copy_key FROM forms WHERE document_id=? ORDER BY idx", (d["id"],)):
+            form = store.effective_form(r["id"])
+            main = reviewed_copy.get(r["copy_key"])
+            if main is not None and main[0] != r["id"]:
+                form["copy_of"] = main[1]  # a copy: its review is the one on that file's form
+            forms.append(form)
         out.append({"source": d["name"], "status": d["status"], "error": d["error"], "forms": forms})
     return {"documents": out}
 

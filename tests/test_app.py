@@ -85,7 +85,7 @@ def test_filters_search_and_draft_saved(app_db: Path) -> None:
     at = _start()
     at.text_input(key="f_q").set_value("信访").run()
     conn = sqlite3.connect(app_db)
-    n = conn.execute("SELECT COUNT(*) FROM forms f JOIN documents d ON d.id=f.document_id "
+    n = conn.execute("SELECT COUNT(DISTINCT COALESCE(f.copy_key, f.id)) FROM forms f JOIN documents d ON d.id=f.document_id "
                      "WHERE f.project_name LIKE '%信访%' OR d.name LIKE '%信访%'").fetchone()[0]
     assert n >= 5 and any(f"共 {n} 份" in c.value for c in at.caption)
     at.sidebar.radio[0].set_value("问题与建议").run()

@@ -325,7 +325,7 @@ def test_source_views_highlight_the_value(tmp_path: Path) -> None:
     pdf = tmp_path / "f.pdf"
     render_pdf(gold["forms"][:1], pdf)
     import_files(store, [pdf])
-    fid = next(r["id"] for r in store.triage() if r["file"] == "f.pdf")
+    fid = next(r["id"] for r in store.triage(copies=True) if r["file"] == "f.pdf")
     pform = store.effective_form(fid)
     pref = provenance(pform, "indicators.0.name")
     assert pref["bbox"] and pref["page"] == 1

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.atomic import write_atomic
+from extractor.core.copies import copy_identity
 from extractor.core.figures import clean
 from extractor.core.records import LOW_READING_CONFIDENCE
 from extractor.core.vocabulary import fold, says_nothing
@@ -138,13 +139,6 @@ def department_key(name: str) -> str:
     return _REGION.sub("", t)
 
 
-def _identity(form: dict[str, Any]) -> tuple:
-    inds = form.get("indicators") or []
-    return (clean(form.get("project_name")), clean(form.get("department")), form.get("year"),
-            form.get("total_weight"), form.get("total_score"), len(inds),
-            tuple(clean(i.get("name"))[:20] for i in inds[:3]))
-
-
 def load_reviewed(paths: list[Path], damaged: list[tuple[Path, str]] | None = None) -> list[dict[str, Any]]:
     """Forms (with flags) from review outputs: JSON files or folders of them.
 
@@ -169,7 +163,7 @@ def load_reviewed(paths: list[Path], damaged: list[tuple[Path, str]] | None = No
             for form in file_forms:
                 if named and not _unit_name(form):  # 办公室 on one form of a department's file
                     form = {**form, "document_unit": named.most_common(1)[0][0]}
-                key = _identity(form)
+                key = copy_identity(form)
                 if key not in seen:
                     seen.add(key)
                     forms.append(form)

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from extractor.core.copies import copy_key
 from extractor.core.errors import ExtractorError
 from extractor.core.records import LOW_READING_CONFIDENCE
 from extractor.store.contract import evidence_sha, flag_keys, get_path, is_numeric_field, parse_edit, set_path
@@ -224,14 +225,33 @@ class Store:
     def documents(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM documents ORDER BY name").fetchall()
 
-    def triage(self) -> list[sqlite3.Row]:
-        """Every form's summary row: forms read with low confidence first (their values need checking
-        before their flags mean anything), then highest risk first (no JSON parsing: fast on thousands)."""
+    def triage(self, copies: bool = False) -> list[sqlite3.Row]:
+        """One summary row per form: forms read with low confidence first (their values need checking
+        before their flags mean anything), then highest risk first (no JSON parsing: fast on thousands).
+
+        Copies of one form (:mod:`extractor.core.copies`) are one row: the copy already reviewed,
+        else the best read, with ``copies`` (how many) and ``files`` (where they came from);
+        ``copies=True`` lists every copy."""
+        order = f"ORDER BY (COALESCE(f.confidence, 1) < {LOW_READING_CONFIDENCE}) DESC, f.risk DESC, f.file, f.idx"
+        cols = ("f.id, f.project_name, f.department, f.risk, f.self_total, f.recomputed_total, f.gap, f.n_error, "
+                "f.n_warn, f.n_info, f.codes, f.reviewed, f.version, f.confidence, f.file")
+        base = ("SELECT f.*, d.name AS file, COALESCE(f.copy_key, 'id' || f.id) AS ck FROM forms f "
+                "JOIN documents d ON d.id=f.document_id WHERE f.retired_at IS NULL")
+        if copies:
+            return self.conn.execute(f"SELECT {cols}, 1 AS copies, f.file AS files FROM ({base}) f {order}").fetchall()
         return self.conn.execute(
-            "SELECT f.id, f.project_name, f.department, f.risk, f.self_total, f.recomputed_total, f.gap, f.n_error, "
-            "f.n_warn, f.n_info, f.codes, f.reviewed, f.version, f.confidence, d.name AS file FROM forms f "
-            "JOIN documents d ON d.id=f.document_id WHERE f.retired_at IS NULL "
-            f"ORDER BY (COALESCE(f.confidence, 1) < {LOW_READING_CONFIDENCE}) DESC, f.risk DESC, d.name, f.idx").fetchall()
+            f"WITH live AS ({base}), ranked AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY ck ORDER BY reviewed DESC, "
+            "COALESCE(confidence, 1) DESC, id) AS rn, COUNT(*) OVER (PARTITION BY ck) AS copies FROM live), "
+            "names AS (SELECT ck, GROUP_CONCAT(file, '、') AS files FROM (SELECT DISTINCT ck, file FROM live ORDER BY file) "
+            f"GROUP BY ck) SELECT {cols}, f.copies, n.files FROM ranked f JOIN names n ON n.ck=f.ck WHERE f.rn=1 {order}"
+        ).fetchall()
+
+    def copies_of(self, form_id: int) -> list[sqlite3.Row]:
+        """The other live copies of a form (id, file), for the form page's 同表副本 line."""
+        return self.conn.execute(
+            "SELECT f.id, d.name AS file FROM forms f JOIN documents d ON d.id=f.document_id, forms me "
+            "WHERE me.id=? AND f.copy_key=me.copy_key AND f.id!=me.id AND f.retired_at IS NULL ORDER BY d.name",
+            (form_id,)).fetchall()
 
     def problem_documents(self) -> list[sqlite3.Row]:
         """Files that gave no form to review: failed to read, or read with nothing found. Shown before
@@ -441,6 +461,11 @@ class Store:
             c.execute("INSERT INTO drafts(name,text,who,at) VALUES(?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
                       "text=excluded.text, who=excluded.who, at=excluded.at", (name, text, who, now()))
 
+    def drafts(self, prefix: str = "") -> list[sqlite3.Row]:
+        """Saved drafts whose name starts with ``prefix`` (name, who, at), newest first."""
+        return self.conn.execute("SELECT name, who, at, text FROM drafts WHERE substr(name, 1, ?)=? ORDER BY at DESC, name DESC",
+                                 (len(prefix), prefix)).fetchall()
+
     def load_draft(self, name: str) -> str | None:
         r = self.conn.execute("SELECT text FROM drafts WHERE name=?", (name,)).fetchone()
         return r["text"] if r else None
@@ -456,7 +481,6 @@ class Store:
         sev = [f.get("severity") for f in flags]
         codes = sorted({f.get("code") for f in flags})
         c.execute("UPDATE forms SET risk=?, self_total=?, recomputed_total=?, gap=?, n_error=?, n_warn=?, n_info=?, "
-                  "codes=?, confidence=? WHERE id=?", (data.get("risk"), rs.get("self_total"), rs.get("recomputed_total"),
-                                                       rs.get("gap"), sev.count("error"), sev.count("warn"),
-                                                       sev.count("info"), ",".join(codes), data.get("confidence"),
-                                                       form_id))
+                  "codes=?, confidence=?, copy_key=? WHERE id=?",
+                  (data.get("risk"), rs.get("self_total"), rs.get("recomputed_total"), rs.get("gap"), sev.count("error"),
+                   sev.count("warn"), sev.count("info"), ",".join(codes), data.get("confidence"), copy_key(data), form_id))

@@ -10,9 +10,11 @@ already there.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
+from extractor.core.copies import copy_key
 from extractor.core.errors import ExtractorError
 
 _INITIAL = """
@@ -118,8 +120,19 @@ def m004_reports(c: sqlite3.Connection) -> None:
     c.execute("CREATE INDEX IF NOT EXISTS reports_document ON reports(document_id, idx)")
 
 
+def m005_copy_key(c: sqlite3.Connection) -> None:
+    """Each form's copy key (:mod:`extractor.core.copies`): copies of one form are one row of the queue."""
+    have = {r[1] for r in c.execute("PRAGMA table_info(forms)")}
+    if "copy_key" not in have:
+        c.execute("ALTER TABLE forms ADD COLUMN copy_key TEXT")
+    for r in c.execute("SELECT id, data FROM forms WHERE copy_key IS NULL").fetchall():
+        c.execute("UPDATE forms SET copy_key=? WHERE id=?", (copy_key(json.loads(r[1])), r[0]))
+    c.execute("CREATE INDEX IF NOT EXISTS forms_copy_key ON forms(copy_key)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_forms_confidence,
-                                                           m003_history_identity_imports, m004_reports]
+                                                           m003_history_identity_imports, m004_reports,
+                                                           m005_copy_key]
 
 
 def version(c: sqlite3.Connection) -> int:
