@@ -685,6 +685,18 @@ def _field_label(path: str) -> str:
     return field_label(path)
 
 
+def _quick_decide(fid: int, snap: dict, key: str, cur: int, after: int, act: str) -> None:
+    """The quick panel's 采纳/驳回 (a button callback): save, move on to the next undecided flag."""
+    try:
+        store.decide_flag(fid, snap["version"], key, act, "", "", st.session_state.get("who") or "审核员")
+    except ConcurrentEditError as exc:
+        snap["conflict"] = {"message": str(exc), "mine": {f"问题 {key}": DECISIONS[act]}}
+        return
+    st.session_state[f"cur_{fid}"] = after
+    st.session_state["flash"] = f"第 {cur + 1} 条已{DECISIONS[act]}。"
+    _reload(fid)
+
+
 def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
     """One flag at a time, decided from the keyboard: A 采纳, X 驳回, J 下一条, K 上一条. A decision
     moves on to the next undecided flag; a selection in the list below is accepted or rejected at once."""
@@ -704,11 +716,12 @@ def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
         if fl.get("evidence"):
             st.caption(f"原文：{md_text(fl['evidence'])}")
         b1, b2, b3, b4 = st.columns(4)
-        act = None
-        if b1.button("采纳", key=f"qa_{fid}", shortcut="A", type="primary"):
-            act = "accepted"
-        if b2.button("驳回", key=f"qx_{fid}", shortcut="X"):
-            act = "rejected"
+        # decided in the click's callback, before the script runs: one run shows the result
+        after = next((k for k in range(cur + 1, len(flags)) if flags[k].get("decision", "open") == "open"),
+                     min(cur + 1, len(flags) - 1))
+        args = (fid, snap, keys[cur], cur, after)
+        b1.button("采纳", key=f"qa_{fid}", shortcut="A", type="primary", on_click=_quick_decide, args=(*args, "accepted"))
+        b2.button("驳回", key=f"qx_{fid}", shortcut="X", on_click=_quick_decide, args=(*args, "rejected"))
         if b3.button("上一条", key=f"qk_{fid}", shortcut="K", disabled=cur == 0):
             st.session_state[cur_key] = cur - 1
             st.rerun()
@@ -716,17 +729,6 @@ def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
             st.session_state[cur_key] = cur + 1
             st.rerun()
         st.caption("键盘：A 采纳 · X 驳回 · J 下一条 · K 上一条（光标在输入框中时不起作用）")
-    if act:
-        try:
-            store.decide_flag(fid, snap["version"], keys[cur], act, "", "", who)
-        except ConcurrentEditError as exc:
-            snap["conflict"] = {"message": str(exc), "mine": {f"问题 {keys[cur]}": DECISIONS[act]}}
-            st.rerun()
-        after = [k for k in range(cur + 1, len(flags)) if flags[k].get("decision", "open") == "open"]
-        st.session_state[cur_key] = after[0] if after else min(cur + 1, len(flags) - 1)
-        st.session_state["flash"] = f"第 {cur + 1} 条已{DECISIONS[act]}。"
-        _reload(fid)
-        st.rerun()
     table = pd.DataFrame([{"序号": k + 1, "问题": RULES[x["code"]].title if x["code"] in RULES else x["code"],
                            "指标": "表级" if x.get("indicator") is None else f"第{x['indicator'] + 1}项",
                            "说明": x.get("message") or "", "处理": DECISIONS.get(x.get("decision", "open"))}

@@ -372,6 +372,9 @@ _LATE_DATE = re.compile(r"(?<!截止)(?<!截至)(?<!截止到)(?<!截止于)(?:(
                         r"(?:底|末|份|中旬|下旬|左右)?(?:才|方|省级|市级|县级)?[^，。；;,\d]{0,6}?" + _PAY)
 
 
+_LATER_YEAR = re.compile(r"(\d{4})\s*年(?!度?(?:预算|计划|目标))[^，。；;\d]{0,6}?(?:实际)?(?:支出|支付|拨付|结算|兑付)")
+
+
 @rule("late-execution", "资金下达或支付滞后", "info", "domain.md §4 item 14 (专项资金申请、拨付滞后), §1.5 item 18")
 def late_execution(ctx: FormContext) -> Iterator[Flag]:
     """The form's own text says funds came or were paid late: 下达滞后, 年底集中支付, or funds issued
@@ -393,8 +396,13 @@ def late_execution(ctx: FormContext) -> Iterator[Flag]:
                         and not re.search(r"截[止至]", before):
                     hit = m
                     break
+        if hit is None and f.year:  # ``2024年（实际支出83.436万元）：完成尾款结算`` on a 2023 form
+            for m in _LATER_YEAR.finditer(t):
+                if int(m.group(1)) > f.year:
+                    hit = m
+                    break
         if hit is not None:
-            yield ctx.flag("late-execution", f"「{ctx.project}」{where}写明“{hit.group(0)}”，资金下达或支付时间偏晚",
+            yield ctx.flag("late-execution", f"「{ctx.project}」{where}写明“{clause_around(t, hit)}”，资金下达或支付时间偏晚",
                            evidence=f"{where}：{clause_around(t, hit)}", field=field if row is None else None,
                            suggestion="按用款计划及时申请、下达和拨付资金，加强年度中期执行进度监控，避免年底集中支付")
             return

@@ -321,14 +321,17 @@ def incomplete_indicators(ctx: FormContext) -> Iterator[Flag]:
 
 _GENERIC = set("项目 资金 工作 完成 提高 提升 保障 实现 开展 加强 推进 进一步 有效 确保 顺利 按时 及时 全年 年度 "
                "预算 执行 情况 管理 服务 建设 发展 目标 指标 单位 部门 相关 通过 用于 主要 全面 做好 落实 达到 "
-               "促进 推动 满意 满意度 质量 数量 时效 成本 效益 社会 经济 生态 可持续 影响 产出 支出 经费".split())
+               "促进 推动 满意 满意度 质量 数量 时效 成本 效益 社会 经济 生态 可持续 影响 产出 支出 经费 "
+               "根据 实际 需要 需求 日常 正常 要求 规定 按照 进行 有关 各项 能力 水平 开支 费用 任务".split())
+
+
+_GENERIC_RE = re.compile("|".join(sorted(_GENERIC, key=len, reverse=True)))
 
 
 def _terms(text: str) -> set[str]:
     """The two-character words of a text that are not generic form vocabulary."""
-    runs = re.findall(r"[\u4e00-\u9fff]+", text)
-    grams = {r[k:k + 2] for r in runs for k in range(len(r) - 1)}
-    return {g for g in grams if g not in _GENERIC and not any(g in w for w in _GENERIC if len(w) > 2)}
+    runs = re.findall(r"[\u4e00-\u9fff]+", _GENERIC_RE.sub("|", text))  # generic words cut the text first
+    return {r[k:k + 2] for r in runs for k in range(len(r) - 1)}
 
 
 @rule("goal-indicator-unrelated", "目标与指标关联性不强", "info", "domain.md §1.6 item 21 (指标与对象紧密相关), §2 item 26 (指向明确、相应匹配)")

@@ -235,7 +235,9 @@ class Store:
         order = f"ORDER BY (COALESCE(f.confidence, 1) < {LOW_READING_CONFIDENCE}) DESC, f.risk DESC, f.file, f.idx"
         cols = ("f.id, f.project_name, f.department, f.risk, f.self_total, f.recomputed_total, f.gap, f.n_error, "
                 "f.n_warn, f.n_info, f.codes, f.reviewed, f.version, f.confidence, f.file")
-        base = ("SELECT f.*, d.name AS file, COALESCE(f.copy_key, 'id' || f.id) AS ck FROM forms f "
+        base = ("SELECT f.id, f.project_name, f.department, f.risk, f.self_total, f.recomputed_total, f.gap, f.n_error, "
+                "f.n_warn, f.n_info, f.codes, f.reviewed, f.version, f.confidence, f.idx, d.name AS file, "
+                "COALESCE(f.copy_key, 'id' || f.id) AS ck FROM forms f "
                 "JOIN documents d ON d.id=f.document_id WHERE f.retired_at IS NULL")
         if copies:
             return self.conn.execute(f"SELECT {cols}, 1 AS copies, f.file AS files FROM ({base}) f {order}").fetchall()
