@@ -116,6 +116,16 @@ def open_form(form_id: int) -> None:
     st.session_state["goto_form"] = form_id
 
 
+def _open_picked() -> None:
+    """The triage table's row click (a callback): open that row's form."""
+    sel = st.session_state.get("triage_table")
+    rows_picked = list(getattr(getattr(sel, "selection", None), "rows", None) or
+                       ((sel or {}).get("selection", {}).get("rows", []) if isinstance(sel, dict) else []))
+    queue = st.session_state.get("queue") or []
+    if rows_picked and rows_picked[0] < len(queue):
+        open_form(queue[rows_picked[0]])
+
+
 # ---- import ------------------------------------------------------------------------------------
 FORBIDDEN_ROOTS = ("/proc", "/sys", "/dev", "/etc", "/boot", "/run")
 
@@ -331,15 +341,11 @@ def page_triage() -> None:
     st.caption(f"共 {len(df)} 份（全部 {len(frame)} 份" + (f"；另有{merged}份是同一份表的副本（如同表的PDF与Word），已合并，只审一次、只计一次"
                                                      if merged else "") +
                "）。点选一行打开该表；逐表审核页的“上一份/下一份”按此筛选结果依次打开。")
-    event = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="triage_table",
-                         width="stretch")
-    picked = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    if picked:
-        open_form(int(df.iloc[picked[0]]["id"]))
-        st.rerun()
-    if st.button("打开排在最前的表（先待核，再按风险）", key="open_worst") and len(df):
-        open_form(int(df.iloc[0]["id"]))
-        st.rerun()
+    # opened in the widgets' callbacks, before the script runs: one run draws the form page
+    st.dataframe(view, hide_index=True, on_select=_open_picked, selection_mode="single-row", key="triage_table",
+                 width="stretch")
+    st.button("打开排在最前的表（先待核，再按风险）", key="open_worst", disabled=not len(df),
+              on_click=lambda: open_form(st.session_state["queue"][0]) if st.session_state.get("queue") else None)
     if sel_code and len(df):
         _bulk_panel([int(x) for x in df["id"]], sel_code)
     st.subheader("概览（按当前筛选）")

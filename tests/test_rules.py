@@ -18,7 +18,7 @@ from extractor.review.rulebook import RULES
 from extractor.store.contract import form_from_contract
 
 SEEDS = {p.name.split(".")[0]: p for p in (ROOT / "eval_sets" / "seeds").glob("*.gold.json")}
-S0, S2 = "000_6226a1c3cfbc3ef3", "002_ef0035a2046f2b5a"
+S0, S1, S2, S3 = "000_6226a1c3cfbc3ef3", "001_cc20b351adbf8378", "002_ef0035a2046f2b5a", "003_3db43c30d19b3157"
 
 # (code, positive (seed, form, indicator), negative (seed, form)) — positives are labelled with the
 # problem in the gold, negatives are labelled without it.
@@ -45,6 +45,10 @@ CASES = [
     ("low-execution", (S0, 2, None), (S0, 0, None)),
     ("weight-allocation", (S0, 0, None), (S0, 2, None)),
     ("inputs-as-outputs", (S2, 28, 0), (S0, 0, None)),   # 数量指标 “10万元”: the money, not a result
+    ("incomplete-indicators", (S2, 27, None), (S0, 0, None)),  # 每场补贴70元 in the goal, no 成本 row
+    ("goal-indicator-unrelated", (S1, 3, None), (S0, 0, None)),  # case analysis services vs boilerplate rows
+    ("satisfaction-own-staff", (S1, 1, 5), (S0, 0, None)),  # 工作人员满意率 for 信访群众's drinking water
+    ("late-execution", (S3, 7, None), (S0, 0, None)),    # a 2023 form: 2024年（实际支出83.436万元）
 ]
 
 

@@ -322,7 +322,7 @@ def incomplete_indicators(ctx: FormContext) -> Iterator[Flag]:
 _GENERIC = set("项目 资金 工作 完成 提高 提升 保障 实现 开展 加强 推进 进一步 有效 确保 顺利 按时 及时 全年 年度 "
                "预算 执行 情况 管理 服务 建设 发展 目标 指标 单位 部门 相关 通过 用于 主要 全面 做好 落实 达到 "
                "促进 推动 满意 满意度 质量 数量 时效 成本 效益 社会 经济 生态 可持续 影响 产出 支出 经费 "
-               "根据 实际 需要 需求 日常 正常 要求 规定 按照 进行 有关 各项 能力 水平 开支 费用 任务".split())
+               "根据 实际 需要 需求 日常 正常 要求 规定 按照 进行 有关 各项 能力 水平 开支 费用 任务 办公".split())
 
 
 _GENERIC_RE = re.compile("|".join(sorted(_GENERIC, key=len, reverse=True)))
@@ -344,6 +344,8 @@ def goal_indicator_unrelated(ctx: FormContext) -> Iterator[Flag]:
     if f.is_fragment or len(re.findall(r"[\u4e00-\u9fff]", goal)) < 20 or len(named) < 3:
         return
     words = _terms(goal)
+    if len(words) < 15:
+        return  # a goal of a few slogans (加强…、提高…能力) says too little to judge; its vagueness is the finding
     shared = [ind for ind in named if words & _terms(clean(ind.name) + clean(ind.target))]
     if not shared:
         yield ctx.flag("goal-indicator-unrelated",
