@@ -26,6 +26,7 @@ from extractor.app_support import (
     export_xlsx,
     field_edits,
     field_label,
+    indicator_rows,
     low_confidence,
     md_text,
     page_text,
@@ -645,23 +646,41 @@ def _edit_form(fid: int, snap: dict, low: dict) -> None:
             if k in errors:
                 st.error(f"{lab}：{errors[k]}（本项未保存）")
         inds = form.get("indicators") or []
-        ind_df = pd.DataFrame([{lab: start(f"indicators.{i}.{k}") for k, lab in IND_COLS}
+        ind_df = pd.DataFrame([{"原行": str(i + 1)} | {lab: start(f"indicators.{i}.{k}") for k, lab in IND_COLS}
                                | {"核对": "、".join(f"⚠{lab}" for k, lab in IND_COLS if f"indicators.{i}.{k}" in low)}
-                               for i, _ind in enumerate(inds)])
-        st.caption("绩效指标（“核对”列标出OCR置信度低、须对照原件核对的单元格）")
-        ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{version}", hide_index=False, width="stretch",
-                                 disabled=["核对"])
-        for i in range(len(inds)):
-            for k, lab in IND_COLS:
-                typed[f"indicators.{i}.{k}"] = ind_new.iloc[i][lab] if i < len(ind_new) else None
+                               for i, _ind in enumerate(inds)], columns=["原行", *(lab for _, lab in IND_COLS), "核对"])
+        ind_df = ind_df.astype({lab: "object" for _, lab in IND_COLS})
+        st.caption("绩效指标（“核对”列标出OCR置信度低、须对照原件核对的单元格；表格下方的“＋”添加一行，"
+                   "选中行首后按删除键删去该行；读漏的行可在此补录）")
+        ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{version}", hide_index=True, width="stretch",
+                                 disabled=["原行", "核对"], num_rows="dynamic",
+                                 column_config={"原行": st.column_config.TextColumn(default="新增"),
+                                                **{lab: st.column_config.TextColumn(default="") for _, lab in IND_COLS}})
+        kept = [int(x) - 1 if isinstance(x, str) and x.isdigit() else None for x in ind_new["原行"]]
+        structural = kept != list(range(len(inds)))
+        if structural:  # rows added or removed: the table is saved as a whole
+            typed["indicators"] = [(k, {key: (None if pd.isna(row[lab]) else row[lab]) if not isinstance(row[lab], str)
+                                         else row[lab] for key, lab in IND_COLS})
+                                   for k, (_, row) in zip(kept, ind_new.iterrows())]
+        else:
+            for i in range(len(inds)):
+                for k, lab in IND_COLS:
+                    typed[f"indicators.{i}.{k}"] = ind_new.iloc[i][lab]
         for k, msg in errors.items():
             if k.startswith("indicators."):
                 st.error(f"{_field_label(k)}：{msg}（本项未保存）")
         saved = st.form_submit_button("保存更正", type="primary")
     if not saved:
         return
+    table = typed.pop("indicators", None)
     edits, bad = field_edits(form, typed)
-    mine = edits | {k: typed[k] for k in bad}
+    if table is not None:
+        rows_new, row_bad = indicator_rows(form.get("indicators") or [], table)
+        if row_bad:
+            bad |= row_bad
+        else:
+            edits["indicators"] = rows_new
+    mine = edits | {k: typed.get(k) for k in bad}
     if not edits and not bad:
         st.info("没有修改。")
         return
@@ -678,7 +697,7 @@ def _edit_form(fid: int, snap: dict, low: dict) -> None:
         return
     st.session_state["flash"] = f"已保存 {len(edits)} 处更正（第 {new_version} 版）。" + (
         f"另有 {len(bad)} 处格式不对，未保存，已在该项下方标出。" if bad else "")
-    _reload(fid, pending={k: shown(typed[k]) for k in bad}, errors=bad)
+    _reload(fid, pending={k: shown(typed.get(k)) for k in bad}, errors=bad)
     st.rerun()
 
 

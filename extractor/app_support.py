@@ -53,6 +53,26 @@ def field_edits(original: dict[str, Any], typed: dict[str, Any]) -> tuple[dict[s
     return edits, errors
 
 
+def indicator_rows(original: list[dict[str, Any]], edited: list[tuple[Any, dict[str, Any]]]
+                   ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The indicator table after rows were added or removed: ``edited`` holds (row index as the
+    editor kept it, or None for a new row; values by contract key). A kept row keeps what the editor
+    does not show (its provenance); a new row is what was typed. Returns (rows, Chinese errors by
+    field path); a row left wholly empty is dropped."""
+    rows, errors = [], {}
+    for n, (index, values) in enumerate(edited):
+        base = dict(original[index]) if isinstance(index, int) and 0 <= index < len(original) else {}
+        row = {k: v for k, v in base.items()}
+        for key, text in values.items():
+            value, err = parse_edit(f"indicators.{n}.{key}", text)
+            if err:
+                errors[f"indicators.{n}.{key}"] = err
+            row[key] = value
+        if base or any(v not in (None, "") for v in values.values()):
+            rows.append(row)
+    return rows, errors
+
+
 def page_text(path: str, page: int) -> str | None:
     """The page text the spans index into (re-read from the file: the same text every time)."""
     from extractor.ingest import ingest
@@ -147,6 +167,8 @@ EVENT_CN = {"correction": "更正", "decision": "处理意见", "reviewed": "复
 
 def field_label(path: str) -> str:
     """A contract path as the reviewer knows it: ``indicators.3.score`` → 指标4 · 得分."""
+    if path == "indicators":
+        return "绩效指标表（整表，含增删行）"
     parts = path.split(".")
     if parts[0] == "indicators" and len(parts) == 3 and parts[1].isdigit():
         return f"指标{int(parts[1]) + 1} · {INDICATOR_FIELDS.get(parts[2], parts[2])}"

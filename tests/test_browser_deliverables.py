@@ -157,3 +157,46 @@ def test_no_english_on_any_page(tmp_path: Path) -> None:
                 seen[name] = words
             page.screenshot(path=str(SHOTS / f"page_{name}.png"), full_page=True)
     assert not seen, json.dumps({k: sorted(v) for k, v in seen.items()}, ensure_ascii=False)
+
+
+def test_a_row_added_to_a_fragment_and_a_row_removed_are_saved_and_exported(tmp_path: Path) -> None:
+    """005 (a 工资 fragment of four rows): a row the reader could not see is typed in, a row is deleted,
+    both saved as one correction of the whole table, shown in the history and in the JSON export."""
+    from playwright.sync_api import expect
+
+    shutil.copy(ROOT / "eval_sets" / "real" / "005_dyrmt_gongzi_fragment.txt", tmp_path / "005.txt")
+    db = tmp_path / "review.db"
+    store = Store(db, rereview=reviewer(load_config()))
+    import_files(store, [tmp_path / "005.txt"])
+    fid = store.triage()[0]["id"]
+    before = [i["name"] for i in store.effective_form(fid)["indicators"]]
+    assert len(before) == 4
+    with review_app(db) as url, browser() as b:
+        page = open_page(b, url, "逐表审核")
+        settle(page, 1500)
+        grid = page.locator("[data-testid='stDataFrame']").last
+        grid.scroll_into_view_if_needed()
+        grid.hover()
+        page.get_by_role("button", name="Add row").last.click()  # the grid's own toolbar
+        page.wait_for_timeout(500)
+        box = grid.bounding_box()
+        for x, text in ((120, "产出指标"), (215, "数量指标"), (330, "补录的指标")):  # the new (fifth) row
+            page.mouse.click(box["x"] + x, box["y"] + 35 * 5 + 17)
+            page.keyboard.press("Enter")
+            page.keyboard.insert_text(text)
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(200)
+        page.mouse.click(box["x"] + 12, box["y"] + 35 * 2 + 17)  # the second row's marker: select the row
+        page.keyboard.press("Delete")
+        page.wait_for_timeout(300)
+        page.get_by_role("button", name="保存更正").click()
+        expect(page.get_by_text("已保存 1 处更正")).to_be_visible(timeout=30000)
+        page.locator("[data-testid='stSidebar']").get_by_text("导出", exact=True).click()
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="导出JSON（已套用更正）").click()
+        exported = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+    rows = exported["documents"][0]["forms"][0]["indicators"]
+    assert [r["name"] for r in rows] == [before[0], *before[2:], "补录的指标"]
+    assert rows[-1]["level2"] == "数量指标" and rows[0].get("provenance")  # kept rows keep their sources
+    history = store.corrections(fid)
+    assert [c["field"] for c in history] == ["indicators"] and history[0]["who"] == "审核员"

@@ -385,6 +385,9 @@ class Store:
                 if json.dumps(old_shown, ensure_ascii=False) == json.dumps(new, ensure_ascii=False):
                     continue
                 c.execute("UPDATE corrections SET active=0 WHERE form_id=? AND field=? AND active=1", (form_id, field))
+                if field == "indicators":  # the whole table, rows added or removed: its cells' corrections are in it
+                    c.execute("UPDATE corrections SET active=0 WHERE form_id=? AND field LIKE 'indicators.%' AND active=1",
+                              (form_id,))
                 c.execute("INSERT INTO corrections(form_id,field,old_value,new_value,who,at) VALUES(?,?,?,?,?,?)",
                           (form_id, field, json.dumps(get_path(data, field), ensure_ascii=False),
                            json.dumps(new, ensure_ascii=False), who, now()))
@@ -475,7 +478,7 @@ class Store:
     def _refresh_summary(self, c: sqlite3.Connection, form_id: int) -> None:
         """Recompute the triage columns from the effective form (inside the caller's transaction)."""
         r = c.execute("SELECT data FROM forms WHERE id=?", (form_id,)).fetchone()
-        live = c.execute("SELECT field, new_value FROM corrections WHERE form_id=? AND active=1 AND stale=0",
+        live = c.execute("SELECT field, new_value FROM corrections WHERE form_id=? AND active=1 AND stale=0 ORDER BY id",
                          (form_id,)).fetchall()
         data = self._corrected(json.loads(r["data"]), [(x["field"], x["new_value"]) for x in live])
         flags = data.get("flags") or []
