@@ -12,8 +12,8 @@ usage: python benchmarks/bench_app.py [--forms 2000]
 from __future__ import annotations
 
 import argparse
-import re
 import os
+import re
 import shutil
 import statistics
 import sys
