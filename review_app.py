@@ -21,6 +21,7 @@ from extractor.app_support import (
     FUND_FIELDS,
     IND_COLS,
     audit_csv,
+    document_pages,
     export_contract,
     export_eval_set,
     export_xlsx,
@@ -33,6 +34,7 @@ from extractor.app_support import (
     pdf_page_png,
     provenance,
     scan_page_png,
+    search_html,
     shown,
     text_context_html,
     upload_path,
@@ -599,6 +601,16 @@ def page_form() -> None:
         field = st.selectbox("定位字段", choices, key=f"loc_{fid}",
                              format_func=lambda k: _field_label(k) + (" ⚠待核" if k in low else ""))
         _source_view(form, doc["path"], field)
+        with st.expander("原文全文（可搜索）", expanded=bool(st.session_state.get(f"srch_{fid}"))):
+            query = st.text_input("在原文中搜索", key=f"srch_{fid}", placeholder="如 满意度、执行率、项目名称中的词")
+            pages = document_pages(doc["path"])
+            if pages is None:
+                st.caption("原文件不可用，无法显示原文。")
+            else:
+                body, hits = search_html(pages, query)
+                if query.strip():
+                    st.caption(f"“{md_text(query.strip())}”共 {hits} 处")
+                st.html(f"<div style='max-height:520px;overflow:auto'>{body}</div>")
         st.subheader("审核意见")
         flags = form.get("flags") or []
         history = store.decision_history(fid)

@@ -103,6 +103,43 @@ def text_context_html(text: str, start: int, end: int, around: int = 3) -> str:
             f"<mark style='background:#ffd54f'>{esc(hit)}</mark>{esc(after)}</pre>")
 
 
+def document_pages(path: str) -> list[str] | None:
+    """Every page's text as the reader saw it (OCR text for scans), or None when the file is gone."""
+    from extractor.ingest import ingest
+
+    try:
+        return [p.text for p in ingest(path).pages]
+    except Exception:  # moved or unreadable: the app shows values without the source
+        return None
+
+
+def search_html(pages: list[str], query: str, limit: int = 120_000) -> tuple[str, int]:
+    """The document's text as HTML (escaped), every match of ``query`` (literal, case-insensitive)
+    marked; with a query only the pages holding a match. Returns (html, number of matches); at most
+    ``limit`` characters are shown."""
+    q = (query or "").strip()
+    pattern = re.compile(re.escape(q), re.I) if q else None
+    out, hits, size = [], 0, 0
+    for n, text in enumerate(pages, 1):
+        found = list(pattern.finditer(text)) if pattern else []
+        if pattern and not found:
+            continue
+        hits += len(found)
+        parts, last = [], 0
+        for m in found:
+            parts += [html.escape(text[last:m.start()]), f"<mark style='background:#ffd54f'>{html.escape(m.group(0))}</mark>"]
+            last = m.end()
+        parts.append(html.escape(text[last:]))
+        body = "".join(parts)
+        if size + len(body) > limit:
+            out.append("<p>（其余内容过长未显示，请用搜索定位）</p>")
+            break
+        size += len(body)
+        out.append(f"<p style='color:#888;margin:8px 0 2px'>第{n}页</p>"
+                   f"<pre style='white-space:pre-wrap;font-size:13px;margin:0'>{body}</pre>")
+    return "".join(out) or "<p>（没有找到）</p>", hits
+
+
 def pdf_page_png(path: str, page: int, bbox: list[float] | None, zoom: float = 1.5) -> bytes:
     """A PDF page as PNG with the value's box outlined in red."""
     import pymupdf

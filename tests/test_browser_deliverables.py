@@ -191,6 +191,10 @@ def test_a_row_added_to_a_fragment_and_a_row_removed_are_saved_and_exported(tmp_
         page.wait_for_timeout(300)
         page.get_by_role("button", name="保存更正").click()
         expect(page.get_by_text("已保存 1 处更正")).to_be_visible(timeout=30000)
+        page.get_by_text("原文全文（可搜索）").click()  # the whole file, searchable, beside the form
+        page.get_by_label("在原文中搜索").fill("足额保障率")
+        page.get_by_label("在原文中搜索").press("Enter")
+        expect(page.get_by_text("“足额保障率”共 1 处")).to_be_visible(timeout=30000)
         page.locator("[data-testid='stSidebar']").get_by_text("导出", exact=True).click()
         with page.expect_download() as dl:
             page.get_by_role("button", name="导出JSON（已套用更正）").click()
