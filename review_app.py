@@ -12,6 +12,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
@@ -559,16 +560,17 @@ def page_form() -> None:
                          f"未核实 {len(llm.get('unverified') or [])} 处", expanded=bool(llm.get("unverified"))):
             for u in llm.get("unverified") or []:
                 st.error(f"未核实（{md_text(u.get('note') or '原文中找不到')}，未采用）："
-                         f"{md_text(u['field'])} = {md_text(u['value'])}")
+                         f"{_field_label(u['field'])} = {md_text(u['value'])}")
             for d in llm.get("disagreements") or []:
-                st.warning(f"不一致：{md_text(d['field'])}：规则解析“{md_text(d.get('parser'))}”，"
+                st.warning(f"不一致：{_field_label(d['field'])}：规则解析“{md_text(d.get('parser'))}”，"
                            f"大模型“{md_text(d.get('llm'))}”（已保留规则解析）")
             for f_ in llm.get("filled") or []:
                 if "replaced" in f_:
-                    st.info(f"由大模型更正（已在原文中核实）：{md_text(f_['field'])} = {md_text(f_['value'])}，"
+                    st.info(f"由大模型更正（已在原文中核实）：{_field_label(f_['field'])} = {md_text(f_['value'])}，"
                             f"规则解析原为“{md_text(f_['replaced'])}”（{md_text(f_.get('why'))}）")
                 else:
-                    st.info(f"由大模型补充（已在原文中核实）：{md_text(f_['field'])} = {md_text(f_['value'])}")
+                    st.info(f"由大模型补充（已在原文中核实）：{_field_label(f_['field'])} = {md_text(f_['value'])}")
+    _llm_panel(fid, snap, form)
     stale = [c for c in store.corrections(fid) if c["stale"] and c["active"]]
     if stale:
         st.warning("原文件已更新，以下更正所针对的原值已变化，未自动套用，请重新确认：" +
@@ -625,6 +627,52 @@ def page_form() -> None:
             st.caption("以下处理意见所针对的问题在更正后不再出现（意见保留，供查阅）：" +
                        "；".join(f"{md_text(d['flag_key'])}：{DECISIONS.get(d['decision'], d['decision'])}"
                                  f"{('（' + md_text(d['comment']) + '）') if d['comment'] else ''}" for d in gone))
+
+
+@st.cache_resource(ttl=60)
+def _llm_settings():  # type: ignore[no-untyped-def]
+    """The LLM endpoint as the CLI would use it (environment, or the file EXTRACTOR_LLM_CONFIG names);
+    (config or None, why not). Read again every minute: a key set later is picked up."""
+    from extractor.llm.client import load_llm_config
+
+    try:
+        cfg = load_llm_config(os.environ.get("EXTRACTOR_LLM_CONFIG") or None)
+    except ExtractorError as exc:
+        return None, f"大模型配置有误：{exc}"
+    if not cfg.configured:
+        return None, ("未配置大模型：设置环境变量 EXTRACTOR_LLM_API_KEY（及 EXTRACTOR_LLM_BASE_URL、EXTRACTOR_LLM_MODEL），"
+                      "或用 EXTRACTOR_LLM_CONFIG 指向配置文件后，即可在此把本表交给大模型复核")
+    return cfg, ""
+
+
+def _llm_panel(fid: int, snap: dict, form: dict) -> None:
+    """大模型复核: this form sent to the configured model through the CLI's LLM step; only values
+    found in the source are taken, the rest listed as unverified."""
+    cfg, why = _llm_settings()
+    if cfg is None:
+        st.caption(why)
+        return
+    c1, c2 = st.columns([1.3, 5])
+    clicked = c1.button("大模型复核本表", key=f"llm_{fid}",
+                        help="把本表的原文交给已配置的大模型重新读取；只采用能在原文中找到的值，人工更正与处理意见保留")
+    c2.caption(f"大模型：{md_text(cfg.model)}（{md_text(urlparse(cfg.base_url).netloc or cfg.base_url)}）。"
+               "复核结果逐项列在下方，未能在原文中核实的值不采用。")
+    if not clicked:
+        return
+    from extractor.pipeline.recheck import recheck_form
+
+    with st.spinner("正在请大模型复核本表……"):
+        try:
+            out = recheck_form(store, fid, cfg, load_config(), who=who)
+        except ConcurrentEditError as exc:
+            snap["conflict"] = {"message": str(exc), "mine": {}}
+            st.rerun()
+        except ExtractorError as exc:
+            st.error(str(exc))
+            return
+    st.session_state["flash"] = out.text
+    _reload(fid)
+    st.rerun()
 
 
 def _edit_form(fid: int, snap: dict, low: dict) -> None:

@@ -39,11 +39,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def review_app(db: Path, app: Path = ROOT / "review_app.py") -> Iterator[str]:
-    """The app on its own database, seeding off; yields its URL."""
+def review_app(db: Path, app: Path = ROOT / "review_app.py", env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app on its own database, seeding off (``env``: more settings); yields its URL."""
     port = free_port()
     env = {**os.environ, "EXTRACTOR_DB": str(db), "EXTRACTOR_SEED": "0",
-           "EXTRACTOR_OCR_CACHE": str(db.parent / "ocr-cache")}  # scans are read, not recalled
+           "EXTRACTOR_OCR_CACHE": str(db.parent / "ocr-cache"), **(env or {})}  # scans are read, not recalled
     log = open(db.parent / f"streamlit-{port}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app),
                              "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -204,3 +204,47 @@ def test_a_row_added_to_a_fragment_and_a_row_removed_are_saved_and_exported(tmp_
     assert rows[-1]["level2"] == "数量指标" and rows[0].get("provenance")  # kept rows keep their sources
     history = store.corrections(fid)
     assert [c["field"] for c in history] == ["indicators"] and history[0]["who"] == "审核员"
+
+
+def test_one_form_sent_to_the_configured_model_from_its_page(tmp_path: Path) -> None:
+    """大模型复核 on real fragment 005, against a local OpenAI-compatible server: the model's answer is
+    grounded as in the CLI (a score it made up is listed as unverified and not taken), the reviewer
+    sees what it did, and the form's new version is the one stored."""
+    from fake_openai import FakeOpenAI, llm_form_of
+    from playwright.sync_api import expect
+
+    from extractor.pipeline.process import process_file
+    from extractor.store.contract import result_to_contract
+
+    src = tmp_path / "005.txt"
+    shutil.copy(ROOT / "eval_sets" / "real" / "005_dyrmt_gongzi_fragment.txt", src)
+    parsed = result_to_contract(process_file(src), provenance=False)["forms"][0]
+
+    def answer(messages):  # type: ignore[no-untyped-def]
+        d = llm_form_of(parsed)
+        d["indicators"][0]["score"] = 17.5  # no such number in the file
+        return d
+
+    db = tmp_path / "review.db"
+    store = Store(db, rereview=reviewer(load_config()))
+    import_files(store, [src])
+    fid = store.triage()[0]["id"]
+    v0 = store.version(fid)
+    with FakeOpenAI(answer) as srv:
+        env = {"EXTRACTOR_LLM_BASE_URL": srv.base_url, "EXTRACTOR_LLM_API_KEY": "sk-test-SECRET",
+               "EXTRACTOR_LLM_MODEL": "fake-model", "EXTRACTOR_LLM_CACHE_DIR": str(tmp_path / "llm-cache")}
+        with review_app(db, env=env) as url, browser() as b:
+            page = open_page(b, url, "逐表审核")
+            settle(page, 1000)
+            expect(page.get_by_text("大模型：fake-model")).to_be_visible(timeout=30000)
+            assert "sk-test-SECRET" not in page.content()
+            page.get_by_role("button", name="大模型复核本表").click()
+            expect(page.get_by_text("大模型复核完成")).to_be_visible(timeout=60000)
+            expect(page.get_by_text("未能核实而未采用 1 处")).to_be_visible()
+            page.get_by_text("大模型复核（fake-model").click()
+            expect(page.get_by_text("指标1 · 得分 = 17.5")).to_be_visible(timeout=30000)
+            page.screenshot(path=str(SHOTS / "llm_recheck.png"), full_page=True)
+        assert len(srv.requests) == 1
+    after = store.effective_form(fid)
+    assert store.version(fid) == v0 + 1 and after["llm"]["model"] == "fake-model"
+    assert after["indicators"][0]["score"] != 17.5

@@ -343,3 +343,52 @@ def test_the_network_guard_refuses_other_hosts() -> None:
 def test_a_setting_that_is_not_a_number_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="form_deadline"):
         load_llm_config(None, form_deadline="三百秒")
+
+
+def test_one_stored_form_rechecked_by_the_model_keeps_human_work(tmp_path: Path) -> None:
+    """The review app's 大模型复核: one form of a stored file sent through the CLI's LLM step; values
+    absent from the source are refused and listed, a planted instruction never becomes a value, the
+    reviewer's correction and decision stay, and the other forms of the file are not sent."""
+    from extractor.core.config import load_config
+    from extractor.core.errors import ExtractorError
+    from extractor.pipeline.importer import import_files
+    from extractor.pipeline.process import reviewer
+    from extractor.pipeline.recheck import recheck_form
+    from extractor.store.contract import flag_keys
+    from extractor.store.database import Store
+
+    doc = _planted_form(tmp_path, filled=False)
+    store = Store(tmp_path / "r.db", rereview=reviewer(load_config()))
+    import_files(store, [doc])
+    rows = store.triage(copies=True)
+    target = min(rows, key=lambda r: store.position(r["id"]))  # the first form: the planted cell is in it
+    fid = target["id"]
+    form = store.effective_form(fid)
+    v = store.save_corrections(fid, store.version(fid), {"contact": "人工更正的联系人"} if "contact" in form
+                               else {"project_lead": "人工填写"}, who="甲")
+    key = flag_keys(form["flags"])[0]
+    store.decide_flag(fid, v, key, "accepted", "核实", "", "甲")
+    base = _answers_from_parser(SEED)
+
+    def obeying(messages):  # type: ignore[no-untyped-def]
+        d = base(messages)
+        d["phone"] = "13800138000"  # what the planted sentence asks for: not in any cell whose role fits
+        d["indicators"][0]["score"] = 17.5  # no such number
+        return d
+
+    with FakeOpenAI(obeying) as srv:
+        out = recheck_form(store, fid, _cfg(srv, tmp_path), load_config(), who="甲")
+        assert len(srv.requests) == 1  # this form only, not the file's four others
+    after = store.effective_form(fid)
+    assert out.unverified >= 2 and "未能核实而未采用" in out.text
+    assert after["phone"] != "13800138000" and after["indicators"][0]["score"] != 17.5
+    assert after["llm"]["model"] == "fake-model"
+    assert after.get("project_lead") == "人工填写" or after.get("contact") == "人工更正的联系人"
+    assert store.decisions(fid)[key]["decision"] == "accepted"
+    assert out.version == store.version(fid) > v
+    assert [e["kind"] for e in store.changes_since(fid, v)][-1] == "llm"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n改动\n", encoding="utf-8")  # the file changed since
+    with FakeOpenAI(obeying) as srv, pytest.raises(ExtractorError, match="已变化"):
+        recheck_form(store, fid, _cfg(srv, tmp_path), load_config())
+    with pytest.raises(ExtractorError, match="未配置大模型"):
+        recheck_form(store, fid, load_llm_config(None, api_key=""), load_config())

@@ -205,3 +205,53 @@ def test_dashes_read_with_low_confidence_are_not_values_to_check() -> None:
     assert form.funds.fiscal.sources["weight"].confidence == 0.5  # the dash keeps its trace
     assert low_confidence(form_to_contract(form)) == {}
     assert not any("OCR识别置信度较低" in w for w in form.warnings)
+
+
+def test_app_import_reads_scans_on_the_shared_page_workers(scan, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review app's import (ImportJob) reads a scan's pages in the CLI's parallel workers, with
+    progress naming the file being read; the forms equal a serial read's (issue 16)."""
+    import shutil
+    import time
+
+    from extractor.core.config import load_config
+    from extractor.ocr import pages as ocr_pages
+    from extractor.pipeline.importer import ImportJob
+    from extractor.store.database import Store
+
+    path, _gold = scan
+    monkeypatch.setenv("EXTRACTOR_OCR_CACHE", "off")
+    monkeypatch.setenv("EXTRACTOR_OCR_WORKERS", "2")
+    files = [tmp_path / "甲.pdf", tmp_path / "乙扫描件.pdf"]
+    for f in files:
+        shutil.copy(path, f)
+    store = Store(tmp_path / "r.db")
+    job = ImportJob(store, files, cfg=load_config())
+    seen: list[tuple[str, tuple[int, int] | None]] = []
+    real_read = ocr_pages._parallel
+
+    def watch(*a, **k):  # type: ignore[no-untyped-def]
+        seen.append(("parallel", None))
+        return real_read(*a, **k)
+
+    monkeypatch.setattr(ocr_pages, "_parallel", watch)
+    job.start()
+    while job.alive:
+        seen.append((job.current, job.page))
+        time.sleep(0.05)
+    try:
+        assert ("parallel", None) in seen and ocr_pages.pool_size() == 2
+        for name, page in seen:
+            if page is not None:  # a page count is only ever shown beside the file it belongs to
+                assert name in {f.name for f in files}
+        labels = {name for name, page in seen if page is not None}
+        assert labels <= {f.name for f in files} and labels
+        items = store.import_items(job.import_id)
+        assert [r["state"] for r in items] == ["ok", "ok"]
+        ocr_pages.use_all_cores(False)
+        serial = result_to_contract(process_file(path))
+        got = [store.raw_form(r["id"])[0] for r in store.triage(copies=True)]
+        names = sorted(f["project_name"] for f in got)
+        assert names == sorted([f["project_name"] for f in serial["forms"]] * 2)
+    finally:
+        ocr_pages.use_all_cores(False)

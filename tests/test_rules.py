@@ -13,6 +13,7 @@ from conftest import ROOT, SHARED, load
 
 from extractor.core.config import load_config
 from extractor.core.errors import ConfigError
+from extractor.core.records import SourceRef
 from extractor.review.engine import review_form
 from extractor.review.rulebook import RULES
 from extractor.store.contract import form_from_contract
@@ -253,3 +254,28 @@ def test_problems_none_and_late_execution_on_a_real_form() -> None:
     assert "late-execution" not in {f.code for f in review_form(form, load_config()).flags}
     form.goal_actual = "资金下达滞后，影响了项目进度。"
     assert "late-execution" in {f.code for f in review_form(form, load_config()).flags}
+
+
+def test_risk_weighs_reading_trust() -> None:
+    """A form read with low confidence, or whose findings rest on doubtful OCR figures, ranks lower
+    than the same findings on a clean reading (issue 16: a garbled fragment must not top the queue)."""
+    cfg = load_config()
+    clean = review_form(form_from_contract(load(SEEDS[S2])["forms"][8]), cfg)
+    assert clean.risk > 0
+    doubtful = form_from_contract(load(SEEDS[S2])["forms"][8])
+    doubtful.confidence = 0.8
+    doubtful = review_form(doubtful, cfg)
+    assert [f.code for f in doubtful.flags] == [f.code for f in clean.flags]
+    assert doubtful.risk == pytest.approx(clean.risk * 0.8, abs=0.01)
+    garbled = form_from_contract(load(SEEDS[S2])["forms"][8])
+    garbled.confidence = 0.05
+    garbled = review_form(garbled, cfg)
+    assert 0 < garbled.risk < clean.risk * 0.5
+    shaky = form_from_contract(load(SEEDS[S2])["forms"][8])
+    row = shaky.indicators[0]
+    for key in ("actual", "target", "score", "weight"):  # every figure of the scored row read by OCR at 0.3
+        row.sources[key] = SourceRef(page=1, confidence=0.3)
+    shaky = review_form(shaky, cfg)
+    noted = [f for f in shaky.flags if f.indicator == 0 and "OCR低置信度" in f.message]
+    assert noted, [f.message for f in shaky.flags]  # a finding resting on them says so, and weighs half
+    assert shaky.risk < clean.risk

@@ -50,6 +50,8 @@ class RiskWeights(BaseModel):
     info: float = Field(0.5, description="每个提示的风险分")
     gap_weight: float = Field(1.0, description="自评高于重算的每一分计入的风险分")
     per_code_cap: int = Field(3, description="同一问题代码最多计入风险分的次数")
+    shaky_weight: float = Field(0.5, description="依据OCR低置信度读数的问题按此比例计入风险分（读数可能有误，须先核对）")
+    trust_floor: float = Field(0.3, description="解析置信度低的表，风险分乘以解析置信度（不低于此值）：残片与乱码上的大量问题多为误读")
     code_weights: dict[str, float] = Field(default_factory=dict,
                                            description="按问题代码指定风险分（覆盖按严重程度的默认值）")
 

@@ -29,9 +29,10 @@ class LLMStep:
     """Extraction with the LLM step, accumulating usage over a batch."""
 
     def __init__(self, cfg: LLMConfig, scope: str = "uncertain", threshold: float = 0.9, client: object = None,
-                 reports: bool = True) -> None:
+                 reports: bool = True, only: set[int] | None = None) -> None:
         self.cfg, self.scope, self.threshold, self.client = cfg, scope, threshold, client
         self.reports = reports
+        self.only = only  # form positions to send (one form rechecked from the review app); None: scope decides
         self.usage = Usage()
 
     def wants(self, form: Form) -> bool:
@@ -41,8 +42,9 @@ class LLMStep:
         """The calls one read document needs."""
         jobs = [Job(f, t, context=read.context_before(i), doubtful=doubtful(f, self.threshold), slot=i,
                     source=read.source_text(i, doc.pages) if doc is not None else "")
-                for i, (f, t) in enumerate(zip(read.forms, read.texts)) if self.wants(f)]
-        if not read.forms:
+                for i, (f, t) in enumerate(zip(read.forms, read.texts))
+                if (i in self.only if self.only is not None else self.wants(f))]
+        if not read.forms and self.only is None:
             outside = text_outside_forms(read)
             if form_like(outside):
                 jobs += [Job(None, w) for w in windows(outside)]

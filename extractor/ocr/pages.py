@@ -1,7 +1,8 @@
 """Scanned pages at scale: OCR in parallel across cores, progress, and a per-page disk cache.
 
 A long scan (300 pages) is read page by page in worker processes; each worker renders or loads only
-the page it is reading, so memory stays bounded by the number of workers. Every finished page is
+the page it is reading, so memory stays bounded by the number of workers. The workers are started
+once per process (:func:`shared_pool`) and serve every file after, with their models loaded. Every finished page is
 written to a cache keyed by the file's content and the OCR code's version, so a run that is stopped
 (Ctrl-C, a crash, a closed laptop) resumes where it left off: finished pages are not read again.
 
@@ -12,10 +13,12 @@ a library; see :func:`use_all_cores`), ``EXTRACTOR_OCR_CACHE``
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -118,18 +121,55 @@ def _to_page(number: int, data: tuple[Rows, float, float]) -> Page:
 
 # ---- a file's pages ----------------------------------------------------------------------------
 
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def shared_pool(n: int) -> ProcessPoolExecutor:
+    """The page workers, started once and kept for the process's life: each loads the OCR models once
+    and reuses them for every page of every file (a batch of one-page scans pays the load once per
+    worker, not once per file). Grown when more workers are asked for; rebuilt after a crash."""
+    global _pool, _pool_size
+    with _pool_lock:
+        broken = _pool is not None and getattr(_pool, "_broken", False)
+        if _pool is None or broken or _pool_size < n:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            ctx = multiprocessing.get_context("spawn")  # no fork after onnxruntime threads exist
+            _pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker)
+            _pool_size = n
+        return _pool
+
+
+def pool_size() -> int:
+    """How many page workers the shared pool has (0: none started, pages were read in this process)."""
+    return _pool_size if _pool is not None else 0
+
+
+def close_pool() -> None:
+    """Stop the page workers (at exit; tests)."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+        _pool, _pool_size = None, 0
+
+
+atexit.register(close_pool)
+
+
 def _parallel(path: str, kind: str, todo: list[int], n: int,
               finished: Callable[[int, tuple[Rows, float, float]], None]) -> None:
-    ctx = multiprocessing.get_context("spawn")  # no fork after onnxruntime threads exist
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker) as pool:
-        futures = {pool.submit(_read_one, path, kind, i): i for i in todo}
-        try:
-            for fut in as_completed(futures):
-                finished(futures[fut], fut.result())
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
+    pool = shared_pool(n)
+    futures = {pool.submit(_read_one, path, kind, i): i for i in todo}
+    try:
+        for fut in as_completed(futures):
+            finished(futures[fut], fut.result())
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
 
 
 def ocr_pages(path: str, kind: str, indices: list[int]) -> dict[int, Page]:

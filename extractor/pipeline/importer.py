@@ -98,7 +98,8 @@ def import_files(store: Store, files: list[Path], cfg: ReviewConfig | None = Non
 
 @dataclass
 class ImportJob:
-    """One import in a background thread, with its progress for a page to poll."""
+    """One import in a background thread, with its progress for a page to poll. Scanned pages are read
+    on every core by the same page workers as the CLI's (``EXTRACTOR_OCR_WORKERS`` caps them)."""
 
     store: Store
     files: list[Path]
@@ -137,6 +138,7 @@ class ImportJob:
             self._started.set()
 
         self.current = self.files[0].name if self.files else ""
+        ocr_pages.use_all_cores()  # scans on every core, through the CLI's shared page workers
         ocr_pages.set_progress(on_page)
         try:
             run_import(self.store, self.files, self.cfg, self.skipped, self.who, on_done,

@@ -1,9 +1,10 @@
 """The review stage: run every enabled rule on every form, re-score it, and give it a risk score.
 
-Risk = Σ weight of its flags (per-code weight if configured, else by severity; each code counted at
-most ``per_code_cap`` times) + gap
-weight × max(0, self total − recomputed total), so
-forms whose self-score looks inflated rise to the top of the triage list (domain.md §4 item 11).
+Risk = (Σ weight of its flags (per-code weight if configured, else by severity; each code counted at
+most ``per_code_cap`` times; a flag resting on a low-confidence OCR reading at ``shaky_weight``) + gap
+weight × max(0, self total − recomputed total)) × the form's reading confidence (at least
+``trust_floor``), so forms whose self-score looks inflated rise to the top of the triage list
+(domain.md §4 item 11) and a garbled fragment's misread findings do not.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
             form.warnings.append(f"{why or '部分指标行的名称像是数值、残片或识别错字'}：第{rows}行未逐行审核，请人工阅读原表")
         flags = kept
     flags.sort(key=lambda f: (f.indicator if f.indicator is not None else -1, SEVERITY_ORDER[f.severity]))
-    _note_shaky_evidence(form, flags)
+    shaky = _note_shaky_evidence(form, flags)
     form.flags = flags
     try:
         form.rescore = rescore_form(form, cfg)
@@ -77,11 +78,14 @@ def review_form(form: Form, cfg: ReviewConfig) -> Form:
     gap = form.rescore.gap if form.rescore.gap is not None else 0.0
     seen: dict[str, int] = {}
     risk = 0.0
-    for f in flags:  # repeats of one code count up to the cap: breadth of problems matters more
+    for k, f in enumerate(flags):  # repeats of one code count up to the cap: breadth of problems matters more
         seen[f.code] = seen.get(f.code, 0) + 1
         if seen[f.code] <= cfg.risk.per_code_cap:
-            risk += cfg.risk.code_weights.get(f.code, weights[f.severity])
-    form.risk = round(risk + cfg.risk.gap_weight * max(0.0, gap), 2)
+            w = cfg.risk.code_weights.get(f.code, weights[f.severity])
+            risk += w * (cfg.risk.shaky_weight if k in shaky else 1.0)
+    # how far the reading can be trusted: a garbled fragment's many findings are mostly misreadings
+    trust = max(cfg.risk.trust_floor, min(1.0, form.confidence if form.confidence is not None else 1.0))
+    form.risk = round((risk + cfg.risk.gap_weight * max(0.0, gap)) * trust, 2)
     return form
 
 
@@ -110,19 +114,23 @@ def _mentions(values: list[str], evidence: str) -> bool:
     return any(re.search(rf"(?<![\d.]){re.escape(v)}(?![\d.])", evidence) for v in values)
 
 
-def _note_shaky_evidence(form: Form, flags: list) -> None:  # type: ignore[type-arg]
+def _note_shaky_evidence(form: Form, flags: list) -> set[int]:  # type: ignore[type-arg]
     """A flag resting on a figure OCR read with low confidence says so: the scan may be right and
     the reading wrong, so the reviewer checks the figure before the finding. Within an indicator any
     of its shaky figures counts; across the form only figures of three or more characters (5 or 10
-    turn up in any formula, 19.6 does not)."""
+    turn up in any formula, 19.6 does not). Returns the positions of those flags (they weigh less
+    in the risk score)."""
     values, per_indicator = _shaky_readings(form)
     if not values:
-        return
+        return set()
     long_values = [v for v in values if len(v) >= 3]
-    for f in flags:
+    shaky = set()
+    for k, f in enumerate(flags):
         own = per_indicator.get(f.indicator, []) if f.indicator is not None else []
         if _mentions(own, f.evidence) or _mentions(long_values, f.evidence):
             f.message += SHAKY_NOTE
+            shaky.add(k)
+    return shaky
 
 
 def review_result(res: ExtractionResult, cfg: ReviewConfig | None = None) -> ExtractionResult:

@@ -426,6 +426,27 @@ class Store:
             c.execute("UPDATE forms SET version=version+1 WHERE id=?", (form_id,))
             return expected_version + 1
 
+    def replace_reading(self, form_id: int, expected_version: int, form: dict[str, Any], who: str = "",
+                        kind: str = "llm") -> int:
+        """Put a new machine reading of one form in place of the stored one (the LLM step run on it from
+        the app); returns the new version. Corrections stay and are re-checked against the new values,
+        decisions stay on their flags, the event is kept with who asked for it."""
+        with self.tx() as c:
+            self._check_version(c, form_id, expected_version)
+            self._event(c, form_id, expected_version + 1, kind, "reading", None, None, who)
+            c.execute("UPDATE forms SET data=?, project_name=?, department=?, version=version+1 WHERE id=?",
+                      (json.dumps(form, ensure_ascii=False), form.get("project_name"), form.get("department"), form_id))
+            self._recheck_corrections(c, form_id, form)
+            self._refresh_summary(c, form_id)
+            return expected_version + 1
+
+    def position(self, form_id: int) -> int:
+        """The form's position among its file's forms (0-based), as the reader found them."""
+        r = self.conn.execute("SELECT idx FROM forms WHERE id=?", (form_id,)).fetchone()
+        if r is None:
+            raise KeyError(form_id)
+        return int(r["idx"])
+
     def set_reviewed(self, form_id: int, expected_version: int, reviewed: bool = True, who: str = "") -> int:
         with self.tx() as c:
             self._check_version(c, form_id, expected_version)
