@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -374,8 +375,16 @@ def page_triage() -> None:
 
 
 # ---- one form ----------------------------------------------------------------------------------
-def _source_view(form: dict, doc_path: str, field: str) -> None:
-    ref = provenance(form, field)
+FLAG_SPOT = "@flag"  # the locator's first choice: where the current flag's evidence is
+
+
+def _source_view(form: dict, doc_path: str, field: str, flag: dict | None = None) -> None:
+    ref = (flag or {}).get("where") if field == FLAG_SPOT else provenance(form, field)
+    if not ref and field == FLAG_SPOT and flag is not None:  # no position on the flag: its row, else the form
+        ref = (provenance(form, f"indicators.{flag['indicator']}.name") if flag.get("indicator") is not None
+               else None) or provenance(form, "project_name")
+        if ref:
+            st.caption("此问题涉及整行或全表，显示该行（或表头）的位置。")
     if not ref:
         st.caption("该值没有来源位置记录。")
         return
@@ -451,10 +460,17 @@ def _snapshot(fid: int) -> dict:
         if carry.get("fid") != fid:
             carry = {}
         version = store.version(fid)
-        snap = {"fid": fid, "version": version, "form": store.effective_form(fid),
+        snap = {"fid": fid, "version": version, "values": store.value_version(fid), "form": store.effective_form(fid),
                 "pending": carry.get("pending", {}), "errors": carry.get("errors", {}), "conflict": None}
         st.session_state["snap"] = snap
     return snap
+
+
+def _low(snap: dict) -> dict:
+    """The snapshot's OCR readings to check, computed once per snapshot."""
+    if "low" not in snap:
+        snap["low"] = low_confidence(snap["form"])
+    return snap["low"]
 
 
 def _reload(fid: int, pending: dict | None = None, errors: dict | None = None) -> None:
@@ -464,7 +480,8 @@ def _reload(fid: int, pending: dict | None = None, errors: dict | None = None) -
 
 
 def _change_rows(changes: list[dict]) -> pd.DataFrame:
-    kinds = {"correction": "更正", "decision": "处理意见", "reviewed": "复核标记", "reimport": "重新导入原文件"}
+    kinds = {"correction": "更正", "decision": "处理意见", "reviewed": "复核标记", "reimport": "重新导入原文件",
+             "llm": "大模型复核"}
 
     def val(x: str | None) -> str:
         v = None if x is None else json.loads(x)
@@ -549,7 +566,7 @@ def page_form() -> None:
     m4.metric("已复核", "是" if reviewed else "否")
     if (form.get("confidence") or 1) < LOW_READING_CONFIDENCE or form.get("warnings"):
         st.warning("需重点核对（解析置信度较低）：" + "；".join(md_text(w) for w in form.get("warnings") or []))
-    low = low_confidence(form)
+    low = _low(snap)
     if low:
         st.error(f"OCR识别置信度较低的值 {len(low)} 处，已在下方以“⚠待核”标出，请对照左侧原件逐一核对："
                  + "；".join(f"{_field_label(k)}（{v:.2f}）" for k, v in low.items()))
@@ -596,37 +613,70 @@ def page_form() -> None:
                                             "状态": "已失效" if not c["active"] else ("原值已变" if c["stale"] else "生效")}
                                            for c in hist]), hide_index=True)
     with left:
-        st.subheader("原文")
-        choices = [k for k, _ in FIELDS] + [f"indicators.{i}.{k}" for i in range(len(form.get("indicators") or []))
-                                             for k in ("name", "target", "actual", "weight", "score")]
-        choices = list(low) + [c for c in choices if c not in low]  # values to check first
-        field = st.selectbox("定位字段", choices, key=f"loc_{fid}",
-                             format_func=lambda k: _field_label(k) + (" ⚠待核" if k in low else ""))
-        _source_view(form, doc["path"], field)
-        with st.expander("原文全文（可搜索）", expanded=bool(st.session_state.get(f"srch_{fid}"))):
-            query = st.text_input("在原文中搜索", key=f"srch_{fid}", placeholder="如 满意度、执行率、项目名称中的词")
-            pages = document_pages(doc["path"])
-            if pages is None:
-                st.caption("原文件不可用，无法显示原文。")
-            else:
-                body, hits = search_html(pages, query)
-                if query.strip():
-                    st.caption(f"“{md_text(query.strip())}”共 {hits} 处")
-                st.html(f"<div style='max-height:520px;overflow:auto'>{body}</div>")
-        st.subheader("审核意见")
-        flags = form.get("flags") or []
-        history = store.decision_history(fid)
-        if flags:
-            _quick_review(fid, snap, flags)
-        with st.expander(f"逐条详细处理（写意见、修改说明）：{len(flags)} 条", expanded=False, key=f"details_{fid}"):
-            for key, fl in zip(flag_keys(flags), flags):
-                _flag_box(fid, snap, key, fl, who, history.get(key, []))
-        live = set(flag_keys(flags))
-        gone = [d for k, d in store.decisions(fid).items() if k not in live]
-        if gone:
-            st.caption("以下处理意见所针对的问题在更正后不再出现（意见保留，供查阅）：" +
-                       "；".join(f"{md_text(d['flag_key'])}：{DECISIONS.get(d['decision'], d['decision'])}"
-                                 f"{('（' + md_text(d['comment']) + '）') if d['comment'] else ''}" for d in gone))
+        _review_panel(fid, doc["path"])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _pages_of(path: str, stamp: tuple) -> list[str] | None:  # type: ignore[type-arg]
+    return document_pages(path)
+
+
+def _file_stamp(path: str) -> tuple:  # type: ignore[type-arg]
+    try:
+        st_ = os.stat(path)
+        return (st_.st_mtime_ns, st_.st_size)
+    except OSError:
+        return ()
+
+
+@st.fragment
+def _review_panel(fid: int, doc_path: str) -> None:
+    """The source beside the flags, and the flags' review: a decision runs this part of the page only
+    (the queue, the header and the edit form, which a decision does not change, are not redrawn)."""
+    snap = _snapshot(fid)
+    form = snap["form"]
+    low = _low(snap)
+    if "flash_flag" in st.session_state:
+        st.success(st.session_state.pop("flash_flag"))
+    st.subheader("原文")
+    choices = [k for k, _ in FIELDS] + [f"indicators.{i}.{k}" for i in range(len(form.get("indicators") or []))
+                                         for k in ("name", "target", "actual", "weight", "score")]
+    choices = list(low) + [c for c in choices if c not in low]  # values to check first
+    flags = form.get("flags") or []
+    cur_flag = flags[_current(fid, flags)] if flags else None
+    if cur_flag is not None:  # the source follows the flag being decided (J/K, a click in the list);
+        choices.insert(len(low), FLAG_SPOT)  # OCR readings to check still come first
+    field = st.selectbox("定位字段", choices, key=f"loc_{fid}",
+                         format_func=lambda k: (f"当前问题的原文位置（第 {_current(fid, flags) + 1} 条）" if k == FLAG_SPOT
+                                                else _field_label(k) + (" ⚠待核" if k in low else "")))
+    _source_view(form, doc_path, field, cur_flag)
+    if st.session_state.pop("scroll_source", False):  # a 定位 click in the list below: show the evidence
+        st.html("<script>setTimeout(() => { const h = [...document.querySelectorAll('h3')]"
+                ".find(x => x.innerText.trim() === '原文'); if (h) h.scrollIntoView({block: 'start'}); }, 300);"
+                "</script>", unsafe_allow_javascript=True)
+    with st.expander("原文全文（可搜索）", expanded=bool(st.session_state.get(f"srch_{fid}"))):
+        query = st.text_input("在原文中搜索", key=f"srch_{fid}", placeholder="如 满意度、执行率、项目名称中的词")
+        pages = _pages_of(doc_path, _file_stamp(doc_path))
+        if pages is None:
+            st.caption("原文件不可用，无法显示原文。")
+        else:
+            body, hits = search_html(pages, query)
+            if query.strip():
+                st.caption(f"“{md_text(query.strip())}”共 {hits} 处")
+            st.html(f"<div style='max-height:520px;overflow:auto'>{body}</div>")
+    st.subheader("审核意见")
+    history = store.decision_history(fid)
+    if flags:
+        _quick_review(fid, snap, flags)
+    with st.expander(f"逐条详细处理（写意见、修改说明）：{len(flags)} 条", expanded=False, key=f"details_{fid}"):
+        for k, (key, fl) in enumerate(zip(flag_keys(flags), flags)):
+            _flag_box(fid, snap, key, fl, who, history.get(key, []), k)
+    live = set(flag_keys(flags))
+    gone = [d for k, d in store.decisions(fid).items() if k not in live]
+    if gone:
+        st.caption("以下处理意见所针对的问题在更正后不再出现（意见保留，供查阅）：" +
+                   "；".join(f"{md_text(d['flag_key'])}：{DECISIONS.get(d['decision'], d['decision'])}"
+                             f"{('（' + md_text(d['comment']) + '）') if d['comment'] else ''}" for d in gone))
 
 
 @st.cache_resource(ttl=60)
@@ -640,8 +690,7 @@ def _llm_settings():  # type: ignore[no-untyped-def]
     except ExtractorError as exc:
         return None, f"大模型配置有误：{exc}"
     if not cfg.configured:
-        return None, ("未配置大模型：设置环境变量 EXTRACTOR_LLM_API_KEY（及 EXTRACTOR_LLM_BASE_URL、EXTRACTOR_LLM_MODEL），"
-                      "或用 EXTRACTOR_LLM_CONFIG 指向配置文件后，即可在此把本表交给大模型复核")
+        return None, ""
     return cfg, ""
 
 
@@ -650,7 +699,9 @@ def _llm_panel(fid: int, snap: dict, form: dict) -> None:
     found in the source are taken, the rest listed as unverified."""
     cfg, why = _llm_settings()
     if cfg is None:
-        st.caption(why)
+        st.caption(why or "未配置大模型，本表不能交给大模型复核（配置方法见说明文档“大模型步骤”一节）。",
+                   help="设置环境变量 EXTRACTOR_LLM_API_KEY、EXTRACTOR_LLM_BASE_URL、EXTRACTOR_LLM_MODEL，"
+                        "或以 EXTRACTOR_LLM_CONFIG 指向含 [llm] 表的配置文件，然后重新启动本程序")
         return
     c1, c2 = st.columns([1.3, 5])
     clicked = c1.button("大模型复核本表", key=f"llm_{fid}",
@@ -679,18 +730,19 @@ def _edit_form(fid: int, snap: dict, low: dict) -> None:
     """The editable values. Keys carry the version the tab shows: after a reload every box shows the
     newest values, never a stale one kept by the browser."""
     version, form, pending, errors = snap["version"], snap["form"], snap["pending"], snap["errors"]
+    vkey = snap["values"]  # changes with the values only: a flag decided meanwhile keeps what is typed here
     st.subheader("抽取结果（可直接修改）")
     typed: dict[str, object] = {}
 
     def start(key: str) -> str:
         return pending.get(key, shown(_get(form, key)))
 
-    with st.form(key=f"edit_{fid}_{version}"):
+    with st.form(key=f"edit_{fid}_{vkey}"):
         if pending and not errors:
             st.info("输入框中保留了你上次未保存的修改，请核对后保存。")
         for key, label0 in FIELDS:
             label = f"{label0} ⚠待核（OCR置信度{low[key]:.2f}）" if key in low else label0
-            wkey = f"{fid}_{version}_{key}"
+            wkey = f"{fid}_{vkey}_{key}"
             if key.startswith("goal"):
                 typed[key] = st.text_area(label, start(key), key=wkey, height=68)
             else:
@@ -699,7 +751,7 @@ def _edit_form(fid: int, snap: dict, low: dict) -> None:
                 st.error(f"{label0}：{errors[key]}（本项未保存，其余修改已保存）")
         funds_df = pd.DataFrame([{"字段": lab, "值": start(k), "核对": f"⚠待核 {low[k]:.2f}" if k in low else ""}
                                  for k, lab in FUND_FIELDS])
-        funds_new = st.data_editor(funds_df, key=f"funds_{fid}_{version}", disabled=["字段", "核对"], hide_index=True)
+        funds_new = st.data_editor(funds_df, key=f"funds_{fid}_{vkey}", disabled=["字段", "核对"], hide_index=True)
         for (k, _lab), val in zip(FUND_FIELDS, funds_new["值"]):
             typed[k] = val
         for k, lab in FUND_FIELDS:
@@ -712,7 +764,7 @@ def _edit_form(fid: int, snap: dict, low: dict) -> None:
         ind_df = ind_df.astype({lab: "object" for _, lab in IND_COLS})
         st.caption("绩效指标（“核对”列标出OCR置信度低、须对照原件核对的单元格；表格下方的“＋”添加一行，"
                    "选中行首后按删除键删去该行；读漏的行可在此补录）")
-        ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{version}", hide_index=True, width="stretch",
+        ind_new = st.data_editor(ind_df, key=f"inds_{fid}_{vkey}", hide_index=True, width="stretch",
                                  disabled=["原行", "核对"], num_rows="dynamic",
                                  column_config={"原行": st.column_config.TextColumn(default="新增"),
                                                 **{lab: st.column_config.TextColumn(default="") for _, lab in IND_COLS}})
@@ -777,19 +829,43 @@ def _quick_decide(fid: int, snap: dict, key: str, cur: int, after: int, act: str
     except ConcurrentEditError as exc:
         snap["conflict"] = {"message": str(exc), "mine": {f"问题 {key}": DECISIONS[act]}}
         return
-    st.session_state[f"cur_{fid}"] = after
-    st.session_state["flash"] = f"第 {cur + 1} 条已{DECISIONS[act]}。"
+    _quick_move(fid, after)
+    st.session_state["flash_flag"] = f"第 {cur + 1} 条已{DECISIONS[act]}。"
     _reload(fid)
+
+
+def _current(fid: int, flags: list[dict]) -> int:
+    """The flag the quick panel shows: the first undecided one when the form opens."""
+    cur_key = f"cur_{fid}"
+    if cur_key not in st.session_state:
+        st.session_state[cur_key] = next((k for k, fl in enumerate(flags) if fl.get("decision", "open") == "open"), 0)
+    return max(0, min(st.session_state[cur_key], len(flags) - 1))
+
+
+def _quick_move(fid: int, to: int, scroll: bool = False) -> None:
+    """J/K and the 定位 links (callbacks): show flag ``to``, and its evidence in the source view
+    (``scroll``: bring the source view into sight, for a click far below it)."""
+    st.session_state[f"cur_{fid}"] = to
+    st.session_state[f"loc_{fid}"] = FLAG_SPOT
+    if scroll:
+        st.session_state["scroll_source"] = True
+
+
+def _flag_picked(fid: int, version: int) -> None:
+    """One row clicked in the flag list: that flag becomes the current one (several rows: a selection
+    for 所选…全部 below, the current flag stays)."""
+    sel = st.session_state.get(f"flags_{fid}_{version}")
+    rows = list(getattr(getattr(sel, "selection", None), "rows", None) or
+                ((sel or {}).get("selection", {}).get("rows", []) if isinstance(sel, dict) else []))
+    if len(rows) == 1:
+        _quick_move(fid, rows[0])
 
 
 def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
     """One flag at a time, decided from the keyboard: A 采纳, X 驳回, J 下一条, K 上一条. A decision
     moves on to the next undecided flag; a selection in the list below is accepted or rejected at once."""
     keys = flag_keys(flags)
-    cur_key = f"cur_{fid}"
-    if cur_key not in st.session_state:
-        st.session_state[cur_key] = next((k for k, fl in enumerate(flags) if fl.get("decision", "open") == "open"), 0)
-    cur = min(st.session_state[cur_key], len(flags) - 1)
+    cur = _current(fid, flags)
     fl = flags[cur]
     title = RULES[fl["code"]].title if fl["code"] in RULES else md_text(fl["code"])
     where = "" if fl.get("indicator") is None else f" · 指标{fl['indicator'] + 1}"
@@ -807,18 +883,16 @@ def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
         args = (fid, snap, keys[cur], cur, after)
         b1.button("采纳", key=f"qa_{fid}", shortcut="A", type="primary", on_click=_quick_decide, args=(*args, "accepted"))
         b2.button("驳回", key=f"qx_{fid}", shortcut="X", on_click=_quick_decide, args=(*args, "rejected"))
-        if b3.button("上一条", key=f"qk_{fid}", shortcut="K", disabled=cur == 0):
-            st.session_state[cur_key] = cur - 1
-            st.rerun()
-        if b4.button("下一条", key=f"qj_{fid}", shortcut="J", disabled=cur == len(flags) - 1):
-            st.session_state[cur_key] = cur + 1
-            st.rerun()
+        b3.button("上一条", key=f"qk_{fid}", shortcut="K", disabled=cur == 0, on_click=_quick_move, args=(fid, cur - 1))
+        b4.button("下一条", key=f"qj_{fid}", shortcut="J", disabled=cur == len(flags) - 1, on_click=_quick_move,
+                  args=(fid, cur + 1))
         st.caption("键盘：A 采纳 · X 驳回 · J 下一条 · K 上一条（光标在输入框中时不起作用）")
     table = pd.DataFrame([{"序号": k + 1, "问题": RULES[x["code"]].title if x["code"] in RULES else x["code"],
                            "指标": "表级" if x.get("indicator") is None else f"第{x['indicator'] + 1}项",
                            "说明": x.get("message") or "", "处理": DECISIONS.get(x.get("decision", "open"))}
                           for k, x in enumerate(flags)])
-    event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row",
+    event = st.dataframe(table, hide_index=True, on_select=partial(_flag_picked, fid, snap["version"]),
+                         selection_mode="multi-row",
                          key=f"flags_{fid}_{snap['version']}", width="stretch", height=min(36 * (len(flags) + 1) + 4, 380))
     picked = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
     if picked:
@@ -830,7 +904,7 @@ def _quick_review(fid: int, snap: dict, flags: list[dict]) -> None:
                 st.rerun()
 
 
-def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str, history: list[dict]) -> None:
+def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str, history: list[dict], k: int) -> None:
     version = snap["version"]
     title = RULES[fl["code"]].title if fl["code"] in RULES else md_text(fl["code"])
     where = "" if fl.get("indicator") is None else f" · 指标{fl['indicator'] + 1}"
@@ -849,6 +923,8 @@ def _flag_box(fid: int, snap: dict, key: str, fl: dict, who: str, history: list[
             st.caption(f"原文：{md_text(fl['evidence'])}")
         if fl.get("suggestion"):
             st.caption(f"建议：{md_text(fl['suggestion'])}")
+        st.button("在原文中定位", key=f"spot_{fid}_{key}", on_click=_quick_move, args=(fid, k, True),
+                  help="上方“原文”显示此问题所引原文的位置")
         with st.form(key=f"flag_{fid}_{key}_{version}"):
             choice = st.radio("处理", list(DECISIONS), index=list(DECISIONS).index(decision), horizontal=True,
                               format_func=DECISIONS.get, key=f"d_{fid}_{key}_{version}")

@@ -85,7 +85,7 @@ def test_a_report_beside_its_source_and_in_the_draft(app, tmp_path: Path) -> Non
         page.get_by_text("绩效评价报告", exact=True).first.click()
         expect(page.get_by_text("大于收入792.22万元").first).to_be_visible(timeout=30000)
         expect(page.get_by_text("799.12").first).to_be_visible()
-        assert "部门整体支出绩效评价报告" in page.get_by_label("报告原文").input_value()
+        expect(page.get_by_label("报告原文")).to_have_value(re.compile("部门整体支出绩效评价报告"), timeout=30000)
         page.screenshot(path=str(SHOTS / "report_view.png"))
         page.get_by_text("问题与建议", exact=True).first.click()
         draft = page.get_by_label("草稿（可直接修改，保存后下次打开仍在）")

@@ -84,3 +84,81 @@ def test_bulk_reject_of_one_finding_on_the_filtered_forms_and_the_filter_is_the_
     assert _decisions(db) == {"rejected": open_before}
     for fid in with_code:
         assert all(f.get("decision") == "rejected" for f in store.effective_form(fid)["flags"] if f["code"] == "all-exact")
+
+
+def test_the_source_view_follows_the_flag_being_decided(tmp_path: Path) -> None:
+    """The source beside the flags shows the current flag's evidence: on opening, after J, after a row
+    click in the flag list, and after 在原文中定位 far below (which brings the source into sight)."""
+    from playwright.sync_api import expect
+
+    from extractor.app_support import document_pages
+
+    db, store = _db(tmp_path)
+    pages = document_pages(store.document_of(store.triage()[0]["id"])["path"])
+
+    def spans_of(fid: int) -> list[str | None]:
+        return [pages[f["where"]["page"] - 1][f["where"]["start"]:f["where"]["end"]]
+                if (f.get("where") or {}).get("start") is not None else None for f in store.effective_form(fid)["flags"]]
+
+    first, nxt = 0, 1  # nothing decided yet: the panel opens on the first flag
+    fid = next(r["id"] for r in store.triage() if len(sp := spans_of(r["id"])) > 6 and sp[0] and sp[1]
+               and sp[0] != sp[1])
+    spans = spans_of(fid)
+    far = len(spans) - 1
+    while spans[far] is None or spans[far] in (spans[first], spans[nxt]):
+        far -= 1
+    assert far > nxt
+    name = store.effective_form(fid)["project_name"]
+    with review_app(db) as url, browser() as b:
+        page = open_page(b, url, "风险排序")
+        page.get_by_label("搜索项目名称或文件").fill(name)
+        page.get_by_label("搜索项目名称或文件").press("Enter")
+        settle(page)
+        page.get_by_role("button", name="打开排在最前的表（先待核，再按风险）").click()
+        expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30000)
+        settle(page, 1000)
+        mark = page.locator("[data-testid='stHtml'] mark").first
+        expect(page.get_by_role("combobox", name="定位字段")).to_have_value(f"当前问题的原文位置（第 {first + 1} 条）", timeout=30000)
+        expect(mark).to_have_text(spans[first], timeout=30000)
+        page.locator("body").press("J")
+        expect(page.get_by_role("combobox", name="定位字段")).to_have_value(f"当前问题的原文位置（第 {nxt + 1} 条）", timeout=30000)
+        expect(mark).to_have_text(spans[nxt], timeout=30000)
+        mid = next(k for k in range(nxt + 1, far) if spans[k] and spans[k] != spans[nxt])
+        grid = page.locator("[data-testid='stDataFrame']").first  # the flag list
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 12, box["y"] + 35 * (mid + 1) + 17)  # the row's marker
+        expect(page.get_by_role("combobox", name="定位字段")).to_have_value(f"当前问题的原文位置（第 {mid + 1} 条）",
+                                                                           timeout=30000)
+        expect(mark).to_have_text(spans[mid], timeout=30000)
+        expect(page.get_by_role("button", name="所选 1 条全部采纳")).to_be_visible()
+        page.get_by_text("逐条详细处理").click()
+        box = page.locator("[data-testid='stExpanderDetails']").last
+        box.get_by_role("button", name="在原文中定位").nth(far).click()
+        expect(page.get_by_role("combobox", name="定位字段")).to_have_value(f"当前问题的原文位置（第 {far + 1} 条）", timeout=30000)
+        expect(mark).to_have_text(spans[far], timeout=30000)
+        page.wait_for_timeout(800)
+        expect(page.get_by_role("heading", name="原文", exact=True)).to_be_in_viewport()
+        page.screenshot(path=str(SHOTS / "source_follows_flag.png"))
+
+
+def test_a_flag_decided_while_a_correction_is_typed_keeps_the_typed_text(tmp_path: Path) -> None:
+    """A decision redraws the flags only: a value typed but not yet saved in the edit form survives it
+    and is saved after (nothing a reviewer typed is lost)."""
+    from browser_support import field
+    from playwright.sync_api import expect
+
+    db, store = _db(tmp_path)
+    with review_app(db) as url, browser() as b:
+        page = open_page(b, url, "逐表审核")
+        settle(page, 1000)
+        fid = store.triage()[0]["id"]
+        field(page, "项目负责人").fill("边审边改")
+        page.locator("h3", has_text="审核意见").click()  # the cursor out of the box: keys decide again
+        page.locator("body").press("A")
+        expect(page.get_by_text("第 1 条已采纳")).to_be_visible(timeout=30000)
+        expect(field(page, "项目负责人")).to_have_value("边审边改")
+        page.get_by_role("button", name="保存更正").click()
+        expect(page.get_by_text("已保存 1 处更正")).to_be_visible(timeout=30000)
+    assert store.effective_form(fid)["project_lead"] == "边审边改"
+    assert _decisions(db) == {"accepted": 1}

@@ -440,6 +440,12 @@ class Store:
             self._refresh_summary(c, form_id)
             return expected_version + 1
 
+    def value_version(self, form_id: int) -> int:
+        """How many saves changed the form's values (corrections, re-imports, new readings): unlike
+        :meth:`version`, a flag decision or a review mark leaves it as it is."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM form_events WHERE form_id=? AND kind NOT IN "
+                                     "('decision', 'reviewed')", (form_id,)).fetchone()[0])
+
     def position(self, form_id: int) -> int:
         """The form's position among its file's forms (0-based), as the reader found them."""
         r = self.conn.execute("SELECT idx FROM forms WHERE id=?", (form_id,)).fetchone()
