@@ -55,7 +55,17 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
 
 
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
-         transform=None, llm=None, config=None) -> BatchReport:  # type: ignore[no-untyped-def]
+         transform=None, llm=None, config=None, workers: int = 1, force: bool = False,
+         jsonl: str | None = None) -> BatchReport:  # type: ignore[no-untyped-def]
+    if isinstance(jsonl, str):
+        stream = sys.stdout if jsonl == "-" else open(jsonl, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        quiet = quiet or jsonl == "-"  # standard output carries the stream alone
+        try:
+            return _run(paths, out, provenance, fail_fast, quiet, transform, llm, config, workers, force,
+                        _Stream(stream))  # type: ignore[arg-type]
+        finally:
+            if stream is not sys.stdout:
+                stream.close()
     found = find_inputs(paths)
     files = found.files
     if not files:
@@ -65,8 +75,11 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
             console.print(f"  · 跳过 {p}：{why}", markup=False)
         raise click.ClickException(f"没有找到可处理的文件（支持{SUPPORTED_TEXT}）。请检查路径。")
     out_dir = Path(out)
+    from extractor.pipeline.parallel import default_workers
+
     kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config,
-              skipped=found.skipped)
+              skipped=found.skipped, workers=workers or default_workers(), resume=not force,
+              jsonl=jsonl.fh if isinstance(jsonl, _Stream) else None)
     if llm is not None and not quiet:
         with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
@@ -101,6 +114,13 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
     return rep
 
 
+class _Stream:
+    """An open JSON Lines stream handed from the option to the batch."""
+
+    def __init__(self, fh) -> None:  # type: ignore[no-untyped-def]
+        self.fh = fh
+
+
 @contextmanager
 def _ocr_bar(progress: Progress) -> Iterator[None]:
     """Show scanned-page OCR progress (pages done / pages to read) as its own line in ``progress``."""
@@ -128,6 +148,9 @@ def _print_summary(rep: BatchReport, out_dir: Path) -> None:
                   f"未找到自评表 {len(rep.empty)}，失败 {len(rep.failures)}），跳过 {len(rep.skipped)} 个；"
                   f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，"
                   f"绩效评价报告 {sum(len(r.reports) for _, r, _ in rep.results)} 份，用时 {rep.seconds:.1f} 秒。", markup=False)
+    if rep.resumed:
+        console.print(f"其中 {rep.resumed} 个文件上次已在此处理完（内容与程序版本未变），沿用其结果；"
+                      "要全部重新处理请加 --force。", markup=False)
     table = Table(show_header=True, header_style="bold")
     for col in ("文件", "状态", "自评表", "残片", "报告", "说明"):
         table.add_column(col)
@@ -180,6 +203,11 @@ _common = [
     click.option("--no-provenance", is_flag=True, help="导出时不附带来源位置信息"),
     click.option("--fail-fast", is_flag=True, help="遇到第一个失败的文件即停止"),
     click.option("-q", "--quiet", is_flag=True, help="不显示进度和汇总"),
+    click.option("-j", "--workers", type=click.IntRange(min=0), default=0, envvar="EXTRACTOR_WORKERS",
+                 help="并行处理的进程数（默认 0：本机全部核心；1 为逐个处理）"),
+    click.option("--force", is_flag=True, help="全部重新处理（默认跳过上次已在同一输出文件夹处理完、内容与程序版本均未变的文件）"),
+    click.option("--jsonl", type=click.Path(dir_okay=False, allow_dash=True),
+                 help="另把每个文件的结果按完成顺序写成一行 JSON（JSON Lines），“-”为标准输出"),
 ]
 
 
@@ -202,9 +230,10 @@ def main() -> None:
 @main.command()
 @common_options
 def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
-            no_provenance: bool, fail_fast: bool, quiet: bool) -> None:
+            no_provenance: bool, fail_fast: bool, quiet: bool, workers: int, force: bool, jsonl: str | None) -> None:
     """从文本、PDF、Word、Excel文件中抽取全部自评表，每个输入写出一个JSON。"""
-    rep = _run(paths, out, not no_provenance, fail_fast, quiet, llm=_llm_step(use_llm, llm_config, llm_scope))
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet, llm=_llm_step(use_llm, llm_config, llm_scope),
+               workers=workers, force=force, jsonl=jsonl)
     sys.exit(_exit_code(rep))
 
 
@@ -215,8 +244,8 @@ def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_s
 @click.option("--top", default=20, show_default=True, help="终端显示风险最高的前N份")
 @click.option("--second-opinion", is_flag=True, help="对边界情形的“指标值未量化/完成值无实测数据”请大模型给出复核意见（需 --llm）")
 def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
-           no_provenance: bool, fail_fast: bool, quiet: bool, config_path: str | None, top: int,
-           second_opinion: bool) -> None:
+           no_provenance: bool, fail_fast: bool, quiet: bool, workers: int, force: bool, jsonl: str | None,
+           config_path: str | None, top: int, second_opinion: bool) -> None:
     """抽取并审核：逐表标注问题、重算得分、按风险排序，输出JSON和排序表（triage.csv）。"""
     from extractor.core.config import load_config
     from extractor.core.errors import ConfigError
@@ -236,7 +265,8 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
             asyncio.run(second_opinions(r.forms, step.cfg, client=step.client, usage=step.usage))
         return r
 
-    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=transform, llm=step, config=cfg)
+    rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=transform if second_opinion else None,
+               llm=step, config=cfg, workers=workers, force=force, jsonl=jsonl)
     rows = rank([(p.name, r) for p, r, _ in rep.results if r.status == "ok"])
     csv_path = Path(out) / "triage.csv"
     write_csv(rows, csv_path)

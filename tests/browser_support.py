@@ -67,6 +67,9 @@ def review_app(db: Path, app: Path = ROOT / "review_app.py", env: dict[str, str]
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+    # reached only when the test body passed: the server's log must hold no traceback either
+    text = (db.parent / f"streamlit-{port}.log").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in text and "Error:" not in text, text[-3000:]
 
 
 @contextmanager

@@ -172,15 +172,63 @@ def _parallel(path: str, kind: str, todo: list[int], n: int,
         raise
 
 
+def _keep(cache_dir: Path | None, i: int, data: tuple[Rows, float, float]) -> None:
+    if cache_dir:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = cache_dir / f"{i}.json.tmp.{os.getpid()}"
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(cache_dir / f"{i}.json")
+        except OSError:
+            pass  # a read-only cache must not stop the work
+
+
+def read_page(path: str, kind: str, index: int) -> tuple[Rows, float, float]:
+    """One page read in a batch worker and kept in the page cache (a stopped batch resumes from it)."""
+    data = _read_one(path, kind, index)
+    root = cache_root()
+    _keep(root / _file_key(path) if root else None, index, data)
+    return data
+
+
+class PagesWanted(BaseException):  # noqa: N818 - a request, not an error; BaseException so no handler eats it
+    """Raised in a batch worker for a file with several pages to OCR: the batch hands the pages to the
+    whole pool (:mod:`extractor.pipeline.parallel`) and runs the file again with them read."""
+
+    def __init__(self, path: str, kind: str, todo: list[int]) -> None:
+        super().__init__(path, kind, todo)
+        self.path, self.kind, self.todo = path, kind, todo
+
+
+_delegate = False
+_preloaded: dict[tuple[str, int], tuple[Rows, float, float]] = {}
+
+
+def delegate_pages(on: bool = True) -> None:
+    """In a batch worker: ask for a file's pages (:class:`PagesWanted`) instead of reading them one
+    after another here, when there are several."""
+    global _delegate
+    _delegate = on
+
+
+def preload(pages: dict[tuple[str, int], tuple[Rows, float, float]]) -> None:
+    """Pages already read elsewhere ((path, index) -> data), used before the cache and the engine."""
+    _preloaded.clear()
+    _preloaded.update(pages)
+
+
 def ocr_pages(path: str, kind: str, indices: list[int]) -> dict[int, Page]:
     """Pages ``indices`` (0-based) of a scanned PDF (``kind='pdf'``) or image file, OCR'd; keyed by index."""
     root = cache_root()
     cache_dir = root / _file_key(path) if root else None
     done: dict[int, tuple[Rows, float, float]] = {}
+    for i in indices:
+        if (path, i) in _preloaded:
+            done[i] = _preloaded.pop((path, i))
     if cache_dir and cache_dir.is_dir():
         for i in indices:
             f = cache_dir / f"{i}.json"
-            if f.is_file():
+            if i not in done and f.is_file():
                 try:
                     rows, w, h = json.loads(f.read_text(encoding="utf-8"))
                     done[i] = (rows, w, h)
@@ -191,20 +239,15 @@ def ocr_pages(path: str, kind: str, indices: list[int]) -> dict[int, Page]:
 
     def finished(i: int, data: tuple[Rows, float, float]) -> None:
         done[i] = data
-        if cache_dir:
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                tmp = cache_dir / f"{i}.json.tmp"
-                tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(cache_dir / f"{i}.json")
-            except OSError:
-                pass  # a read-only cache must not stop the work
+        _keep(cache_dir, i, data)
         if _progress:
             _progress(path, len(done), total)
 
     if _progress and done:
         _progress(path, len(done), total)
-    n = min(workers(), len(todo))
+    if _delegate and len(todo) > 1:
+        raise PagesWanted(path, kind, todo)
+    n = 1 if _delegate else min(workers(), len(todo))
     if n > 1:
         try:
             _parallel(path, kind, todo, n, finished)

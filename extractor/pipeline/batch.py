@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from extractor.core.atomic import write_atomic
 from extractor.core.config import ReviewConfig
 from extractor.core.records import ExtractionResult
 from extractor.pipeline.inputs import find_inputs
 from extractor.pipeline.process import failed, process, process_many
+from extractor.pipeline.resume import Ledger, pipeline_key
 from extractor.review.report_rules import review_report
 from extractor.store.contract import dumps, result_to_contract
 
@@ -49,6 +50,7 @@ class BatchReport:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     seconds: float = 0.0
     stopped: str | None = None  # why the batch ended early (fail-fast)
+    resumed: int = 0  # files a previous run had finished, taken from its outputs
 
     @property
     def n_forms(self) -> int:
@@ -78,7 +80,7 @@ class BatchReport:
             "files": len(self.results) + len(self.skipped), "read": len(self.results) - len(self.failures),
             "forms": self.n_forms, "fragments": self.n_fragments, "failed": len(self.failures),
             "empty": len(self.empty), "skipped": len(self.skipped), "complete": self.complete,
-            "stopped": self.stopped, "seconds": round(self.seconds, 3), "items": items,
+            "stopped": self.stopped, "resumed": self.resumed, "seconds": round(self.seconds, 3), "items": items,
         }
 
 
@@ -121,15 +123,23 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
               postprocess: Callable[[dict], dict] | None = None,
               transform: Callable[[ExtractionResult], ExtractionResult] | None = None,
               llm: "LLMStep | None" = None, on_llm: Callable[[int, int], None] | None = None,
-              config: ReviewConfig | None = None, skipped: list[tuple[Path, str]] | None = None) -> BatchReport:
+              config: ReviewConfig | None = None, skipped: list[tuple[Path, str]] | None = None,
+              workers: int = 1, resume: bool = False, jsonl: IO[str] | None = None) -> BatchReport:
     """Every file through :func:`~extractor.pipeline.process.process` (reviewed when ``config`` is
-    given; ``transform`` runs after), writing one contract JSON per input into ``out_dir``."""
+    given; ``transform`` runs after), writing one contract JSON per input into ``out_dir``.
+
+    ``workers`` > 1 runs files in parallel processes (:mod:`extractor.pipeline.parallel`), outputs the
+    same as a serial run. ``resume`` skips files a previous run into ``out_dir`` finished with the same
+    content and the same pipeline (:mod:`extractor.pipeline.resume`). ``jsonl`` also receives one line
+    per file as it finishes (``index``, ``file``, ``status``, ``result``)."""
     rep = BatchReport(skipped=list(skipped or []))
     t0 = time.perf_counter()
     taken: set[str] = set()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     outs = [_out_path(out_dir, f, taken) if out_dir is not None else None for f in files]
+    ledger = Ledger(out_dir, pipeline_key(config, provenance)) if (resume and out_dir is not None
+                                                                   and llm is None and transform is None) else None
 
     def write(n: int, res: ExtractionResult) -> ExtractionResult:
         if outs[n] is not None:
@@ -138,6 +148,53 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
                 data = postprocess(data)
             write_atomic(outs[n], dumps(data))
         return res
+
+    def stream(n: int, res: ExtractionResult) -> None:
+        if jsonl is not None:
+            jsonl.write(json.dumps({"index": n, "file": str(files[n]), "status": state_of(res),
+                                    "result": result_to_contract(res, provenance=provenance)}, ensure_ascii=False) + "\n")
+            jsonl.flush()
+
+    def finish_one(n: int, res: ExtractionResult) -> ExtractionResult:
+        """A finished file: transformed, written (atomic), streamed, entered in the resume ledger."""
+        f, out = files[n], outs[n]
+        try:
+            if transform is not None and res.status == "ok":
+                res = transform(res)
+            write(n, res)
+        except Exception as exc:  # a later stage failed on this file: recorded on it, the batch goes on
+            res = failed(f, exc)
+            if out is not None:
+                write_atomic(out, dumps(result_to_contract(res, provenance=provenance)))
+        stream(n, res)
+        if ledger is not None:
+            ledger.record(f, out, res)
+        return res
+
+    if ledger is not None:  # finished before, same content, same pipeline: taken as they are
+        reused = {n: r for n, f in enumerate(files) if outs[n] is not None and (r := ledger.finished(f, outs[n]))}
+        rep.resumed = len(reused)
+    else:
+        reused = {}
+    if llm is None and workers > 1 and not fail_fast and len(files) - len(reused) > 1:
+        from extractor.pipeline.parallel import map_files
+
+        results_by: dict[int, ExtractionResult] = dict(reused)
+        todo = [n for n in range(len(files)) if n not in reused]
+        for n in sorted(reused):
+            stream(n, reused[n])
+            if on_done:
+                on_done(files[n], reused[n])
+
+        def got(j: int, res: ExtractionResult) -> None:
+            n = todo[j]
+            results_by[n] = finish_one(n, res)
+            if on_done:
+                on_done(files[n], results_by[n])
+
+        map_files([files[n] for n in todo], config, workers, got)
+        rep.results = [(f, results_by[n], outs[n]) for n, f in enumerate(files)]
+        return _close(rep, config, write, out_dir, t0)
 
     results = None
     if llm is not None:
@@ -156,23 +213,24 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
         results = process_many(files, config, llm, on_llm, on_parsed=parsed,
                                on_file=lambda n, res: _guarded(write, n, res))
     for n, f in enumerate(files):
-        res = results[n] if results is not None else process(f, config)
-        out = outs[n]
-        try:
-            if transform is not None and res.status == "ok":
-                res = transform(res)
-            write(n, res)
-        except Exception as exc:  # a later stage failed on this file: recorded on it, the batch goes on
-            res = failed(f, exc)
-            if out is not None:
-                write_atomic(out, dumps(result_to_contract(res, provenance=provenance)))
-        rep.results.append((f, res, out))
+        if n in reused:
+            res = reused[n]
+            stream(n, res)
+        else:
+            res = finish_one(n, results[n] if results is not None else process(f, config))
+        rep.results.append((f, res, outs[n]))
         if on_done:
             on_done(f, res)
         if fail_fast and res.status != "ok":
             left = len(files) - n - 1
             rep.stopped = f"遇到失败的文件后按 --fail-fast 停止，其后 {left} 个文件未处理" if left else None
             break
+    return _close(rep, config, write, out_dir, t0)
+
+
+def _close(rep: BatchReport, config: ReviewConfig | None, write: Callable[[int, ExtractionResult], ExtractionResult],
+           out_dir: Path | None, t0: float) -> BatchReport:
+    """The batch-wide step (reports against every form of the batch), then ``_batch.json`` in input order."""
     if config is not None:
         _check_reports_against_batch(rep, write)
     rep.seconds = time.perf_counter() - t0

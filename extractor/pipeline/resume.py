@@ -1,0 +1,92 @@
+"""Resuming a batch: files a previous run finished are not read again.
+
+Beside its outputs a batch keeps a ledger (``<out>/.resume/<output name>``): for each finished file,
+its content hash, the pipeline key and the full result. A re-run into the same folder takes a file
+from the ledger when its content hash and the pipeline key both match and its output is still there;
+anything else (a changed file, new code, another review configuration, a missing output) is read
+again. The pipeline key hashes the package's code and data files and the review configuration, so a
+result is never reused across versions. Entries are written atomically after the output, so a run
+killed at any moment leaves only entries whose outputs are complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from extractor.core.atomic import write_atomic
+from extractor.core.config import ReviewConfig
+from extractor.core.records import ExtractionResult
+
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    for f in sorted(PACKAGE.rglob("*")):
+        if f.is_file() and f.suffix in {".py", ".toml", ".json", ".txt", ".md", ".j2"} and "__pycache__" not in f.parts:
+            h.update(str(f.relative_to(PACKAGE)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def pipeline_key(config: ReviewConfig | None, provenance: bool) -> str:
+    """What decides a file's output besides its content: the code, the review configuration (or none:
+    extract only) and whether provenance is written."""
+    conf = config.model_dump_json() if config is not None else "extract"
+    return hashlib.sha256(f"{_code_hash()}|{conf}|{provenance}".encode()).hexdigest()[:24]
+
+
+def file_hash(path: Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+class Ledger:
+    """The finished files of batches run into one output folder."""
+
+    def __init__(self, out_dir: Path, key: str) -> None:
+        self.dir, self.key = out_dir / ".resume", key
+        self.hashes: dict[Path, str | None] = {}
+
+    def _entry(self, out: Path) -> Path:
+        return self.dir / out.name
+
+    def _hash(self, src: Path) -> str | None:
+        if src not in self.hashes:
+            self.hashes[src] = file_hash(src)
+        return self.hashes[src]
+
+    def finished(self, src: Path, out: Path) -> ExtractionResult | None:
+        """The earlier result of ``src``, when it can stand for a new run; else None."""
+        entry = self._entry(out)
+        if not (entry.is_file() and out.is_file()):
+            return None
+        try:
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            if data.get("key") != self.key or data.get("sha256") != self._hash(src) or data.get("file") != str(src):
+                return None
+            return ExtractionResult.model_validate(data["result"])
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged entry: the file is read again
+
+    def record(self, src: Path, out: Path | None, res: ExtractionResult) -> None:
+        """Enter a finished file (after its output was written). Failed files are not entered: a
+        re-run tries them again."""
+        if out is None or res.status != "ok":
+            return
+        digest = self._hash(src)
+        if digest is None:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(self._entry(out), json.dumps({"key": self.key, "sha256": digest, "file": str(src),
+                                                   "result": res.model_dump(mode="json")}, ensure_ascii=False))
