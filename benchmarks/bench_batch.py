@@ -1,7 +1,8 @@
 """Benchmark: a batch serial (``-j 1``) against every core (``-j 0``, the default), side by side.
 
-Two batches, built from the eval sets' gold forms (no file of the hidden sets): 40 digital PDFs (one
-form each, rendered with a text layer) and 40 one-form scans (image-only, degraded like a scan). Each
+Two batches, built from the eval sets' gold forms (no file of the hidden sets): 40 digital PDFs
+(``--forms-per-pdf`` forms each, default 8, a page a form, with a text layer) and 40 one-page scans
+(one form each, image-only, degraded like a scan). Each
 batch runs as a whole ``extractor extract`` process with the OCR cache off and ``--force``, serial
 then parallel, alternating, medians of ``--repeat`` runs; the outputs of the two are compared byte
 for byte. A Ray run is printed when Ray is installed (``pip install '.[cluster]'``).
@@ -33,16 +34,16 @@ def gold_forms(n: int) -> list[dict]:
     return [forms[k % len(forms)] for k in range(n)]
 
 
-def build(work: Path, n: int) -> dict[str, Path]:
+def build(work: Path, n: int, per_pdf: int) -> dict[str, Path]:
     from evalkit.fixtures import render_pdf, render_scan
 
-    forms = gold_forms(n)
+    forms = gold_forms(n * per_pdf)
     pdfs, scans = work / "pdf", work / "scan"
     pdfs.mkdir()
     scans.mkdir()
-    for k, f in enumerate(forms):
-        render_pdf([f], pdfs / f"{k:03d}.pdf")
-        render_scan([f], scans / f"{k:03d}.pdf", seed=k, a4=False)  # one page each
+    for k in range(n):
+        render_pdf(forms[k * per_pdf:(k + 1) * per_pdf], pdfs / f"{k:03d}.pdf")
+        render_scan([forms[k]], scans / f"{k:03d}.pdf", seed=k, a4=False)  # one page each
     return {"数字PDF": pdfs, "单页扫描件": scans}
 
 
@@ -62,12 +63,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--forms-per-pdf", type=int, default=8)
     args = ap.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        batches = build(work, args.files)
-        print(f"本机 {cores} 个核心；每批 {args.files} 个文件；OCR 缓存关闭；{args.repeat} 次取中位数")
+        batches = build(work, args.files, args.forms_per_pdf)
+        print(f"本机 {cores} 个核心；每批 {args.files} 个文件（数字PDF每个 {args.forms_per_pdf} 份表）；"
+              f"OCR 缓存关闭；{args.repeat} 次取中位数")
         for name, folder in batches.items():
             serial, par = [], []
             for r in range(args.repeat):
