@@ -121,11 +121,16 @@ def open_form(form_id: int) -> None:
     st.session_state["goto_form"] = form_id
 
 
+def _selected_rows(key: str) -> list[int]:
+    """The rows selected in the dataframe of widget ``key`` (read in its on_select callback)."""
+    sel = st.session_state.get(key)
+    return list(getattr(getattr(sel, "selection", None), "rows", None) or
+                ((sel or {}).get("selection", {}).get("rows", []) if isinstance(sel, dict) else []))
+
+
 def _open_picked() -> None:
     """The triage table's row click (a callback): open that row's form."""
-    sel = st.session_state.get("triage_table")
-    rows_picked = list(getattr(getattr(sel, "selection", None), "rows", None) or
-                       ((sel or {}).get("selection", {}).get("rows", []) if isinstance(sel, dict) else []))
+    rows_picked = _selected_rows("triage_table")
     queue = st.session_state.get("queue") or []
     if rows_picked and rows_picked[0] < len(queue):
         open_form(queue[rows_picked[0]])
@@ -587,7 +592,7 @@ def page_form() -> None:
                             f"规则解析原为“{md_text(f_['replaced'])}”（{md_text(f_.get('why'))}）")
                 else:
                     st.info(f"由大模型补充（已在原文中核实）：{_field_label(f_['field'])} = {md_text(f_['value'])}")
-    _llm_panel(fid, snap, form)
+    _llm_panel(fid, snap)
     stale = [c for c in store.corrections(fid) if c["stale"] and c["active"]]
     if stale:
         st.warning("原文件已更新，以下更正所针对的原值已变化，未自动套用，请重新确认：" +
@@ -614,19 +619,6 @@ def page_form() -> None:
                                            for c in hist]), hide_index=True)
     with left:
         _review_panel(fid, doc["path"])
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _pages_of(path: str, stamp: tuple) -> list[str] | None:  # type: ignore[type-arg]
-    return document_pages(path)
-
-
-def _file_stamp(path: str) -> tuple:  # type: ignore[type-arg]
-    try:
-        st_ = os.stat(path)
-        return (st_.st_mtime_ns, st_.st_size)
-    except OSError:
-        return ()
 
 
 @st.fragment
@@ -656,7 +648,7 @@ def _review_panel(fid: int, doc_path: str) -> None:
                 "</script>", unsafe_allow_javascript=True)
     with st.expander("原文全文（可搜索）", expanded=bool(st.session_state.get(f"srch_{fid}"))):
         query = st.text_input("在原文中搜索", key=f"srch_{fid}", placeholder="如 满意度、执行率、项目名称中的词")
-        pages = _pages_of(doc_path, _file_stamp(doc_path))
+        pages = document_pages(doc_path)
         if pages is None:
             st.caption("原文件不可用，无法显示原文。")
         else:
@@ -694,7 +686,7 @@ def _llm_settings():  # type: ignore[no-untyped-def]
     return cfg, ""
 
 
-def _llm_panel(fid: int, snap: dict, form: dict) -> None:
+def _llm_panel(fid: int, snap: dict) -> None:
     """大模型复核: this form sent to the configured model through the CLI's LLM step; only values
     found in the source are taken, the rest listed as unverified."""
     cfg, why = _llm_settings()
@@ -854,9 +846,7 @@ def _quick_move(fid: int, to: int, scroll: bool = False) -> None:
 def _flag_picked(fid: int, version: int) -> None:
     """One row clicked in the flag list: that flag becomes the current one (several rows: a selection
     for 所选…全部 below, the current flag stays)."""
-    sel = st.session_state.get(f"flags_{fid}_{version}")
-    rows = list(getattr(getattr(sel, "selection", None), "rows", None) or
-                ((sel or {}).get("selection", {}).get("rows", []) if isinstance(sel, dict) else []))
+    rows = _selected_rows(f"flags_{fid}_{version}")
     if len(rows) == 1:
         _quick_move(fid, rows[0])
 

@@ -9,7 +9,9 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,18 +75,30 @@ def indicator_rows(original: list[dict[str, Any]], edited: list[tuple[Any, dict[
     return rows, errors
 
 
-def page_text(path: str, page: int) -> str | None:
-    """The page text the spans index into (re-read from the file: the same text every time)."""
+@lru_cache(maxsize=16)
+def _pages(path: str, stamp: tuple) -> tuple[tuple[int, str], ...] | None:  # type: ignore[type-arg]
+    """(number, text) of every page as the reader saw it (OCR text for scans); None when the file is
+    gone or unreadable. Kept per file version (``stamp``: modification time and size), so a page
+    redrawn many times reads its file once."""
     from extractor.ingest import ingest
 
     try:
-        doc = ingest(path)
-    except Exception:  # the file may have moved: the app then shows values without context
+        return tuple((p.number, p.text) for p in ingest(path).pages)
+    except Exception:  # moved or unreadable: the app shows values without the source
         return None
-    for p in doc.pages:
-        if p.number == page:
-            return p.text
-    return None
+
+
+def _read_pages(path: str) -> tuple[tuple[int, str], ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _pages(path, (st.st_mtime_ns, st.st_size))
+
+
+def page_text(path: str, page: int) -> str | None:
+    """The page text the spans index into (the same text every time)."""
+    return next((text for number, text in _read_pages(path) or () if number == page), None)
 
 
 def text_context_html(text: str, start: int, end: int, around: int = 3) -> str:
@@ -105,12 +119,8 @@ def text_context_html(text: str, start: int, end: int, around: int = 3) -> str:
 
 def document_pages(path: str) -> list[str] | None:
     """Every page's text as the reader saw it (OCR text for scans), or None when the file is gone."""
-    from extractor.ingest import ingest
-
-    try:
-        return [p.text for p in ingest(path).pages]
-    except Exception:  # moved or unreadable: the app shows values without the source
-        return None
+    pages = _read_pages(path)
+    return None if pages is None else [text for _number, text in pages]
 
 
 def search_html(pages: list[str], query: str, limit: int = 120_000) -> tuple[str, int]:

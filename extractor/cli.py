@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -57,15 +57,16 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
          transform=None, llm=None, config=None, workers: int = 1, force: bool = False,
          jsonl: str | None = None) -> BatchReport:  # type: ignore[no-untyped-def]
-    if isinstance(jsonl, str):
-        stream = sys.stdout if jsonl == "-" else open(jsonl, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-        quiet = quiet or jsonl == "-"  # standard output carries the stream alone
-        try:
-            return _run(paths, out, provenance, fail_fast, quiet, transform, llm, config, workers, force,
-                        _Stream(stream))  # type: ignore[arg-type]
-        finally:
-            if stream is not sys.stdout:
-                stream.close()
+    with ExitStack() as stack:
+        stream = None
+        if jsonl is not None:
+            stream = sys.stdout if jsonl == "-" else stack.enter_context(open(jsonl, "w", encoding="utf-8"))
+            quiet = quiet or jsonl == "-"  # standard output carries the stream alone
+        return _run_files(paths, out, provenance, fail_fast, quiet, transform, llm, config, workers, force, stream)
+
+
+def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool, transform, llm,
+               config, workers: int, force: bool, stream) -> BatchReport:  # type: ignore[no-untyped-def]
     found = find_inputs(paths)
     files = found.files
     if not files:
@@ -75,11 +76,11 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
             console.print(f"  · 跳过 {p}：{why}", markup=False)
         raise click.ClickException(f"没有找到可处理的文件（支持{SUPPORTED_TEXT}）。请检查路径。")
     out_dir = Path(out)
-    from extractor.pipeline.parallel import default_workers
+    from extractor.ocr.pages import cores
 
     kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config,
-              skipped=found.skipped, workers=workers or default_workers(), resume=not force,
-              jsonl=jsonl.fh if isinstance(jsonl, _Stream) else None)
+              skipped=found.skipped, workers=workers or cores(), resume=not force,
+              jsonl=stream)
     if llm is not None and not quiet:
         with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
@@ -112,13 +113,6 @@ def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, qu
     if not quiet:
         _print_summary(rep, out_dir)
     return rep
-
-
-class _Stream:
-    """An open JSON Lines stream handed from the option to the batch."""
-
-    def __init__(self, fh) -> None:  # type: ignore[no-untyped-def]
-        self.fh = fh
 
 
 @contextmanager

@@ -28,6 +28,19 @@ def _db(tmp_path: Path) -> tuple[Path, Store]:
     return db, store
 
 
+def _open_by_name(b, url: str, name: str):  # type: ignore[no-untyped-def]
+    """A new page on the form named ``name``: searched on the triage page, opened from there."""
+    from playwright.sync_api import expect
+
+    page = open_page(b, url, "风险排序")
+    page.get_by_label("搜索项目名称或文件").fill(name)
+    page.get_by_label("搜索项目名称或文件").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="打开排在最前的表（先待核，再按风险）").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30000)
+    return page
+
+
 def _decisions(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as c:
         return dict(c.execute("SELECT decision, COUNT(*) FROM flag_decisions GROUP BY decision").fetchall())
@@ -42,12 +55,7 @@ def test_twenty_flags_decided_from_the_keyboard(tmp_path: Path) -> None:
     assert n >= 20, n
     name = store.effective_form(fid)["project_name"]
     with review_app(db) as url, browser() as b:
-        page = open_page(b, url, "风险排序")
-        page.get_by_label("搜索项目名称或文件").fill(name)
-        page.get_by_label("搜索项目名称或文件").press("Enter")
-        settle(page)
-        page.get_by_role("button", name="打开排在最前的表（先待核，再按风险）").click()
-        expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30000)
+        page = _open_by_name(b, url, name)
         settle(page)
         for k in range(20):  # keys only: A accepts, X rejects, each moves on to the next open flag
             page.locator("body").press("X" if k % 4 == 3 else "A")
@@ -110,12 +118,7 @@ def test_the_source_view_follows_the_flag_being_decided(tmp_path: Path) -> None:
     assert far > nxt
     name = store.effective_form(fid)["project_name"]
     with review_app(db) as url, browser() as b:
-        page = open_page(b, url, "风险排序")
-        page.get_by_label("搜索项目名称或文件").fill(name)
-        page.get_by_label("搜索项目名称或文件").press("Enter")
-        settle(page)
-        page.get_by_role("button", name="打开排在最前的表（先待核，再按风险）").click()
-        expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30000)
+        page = _open_by_name(b, url, name)
         settle(page, 1000)
         mark = page.locator("[data-testid='stHtml'] mark").first
         expect(page.get_by_role("combobox", name="定位字段")).to_have_value(f"当前问题的原文位置（第 {first + 1} 条）", timeout=30000)

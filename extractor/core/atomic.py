@@ -1,8 +1,10 @@
 """Atomic file writes: the data goes to a temporary file in the same folder, is flushed to disk, and
-replaces the target in one rename, so a reader (or a run killed half-way) never sees half a file."""
+replaces the target in one rename, so a reader (or a run killed half-way) never sees half a file.
+Also a file's content digest, which says whether a file is still the one that was read."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -26,3 +28,12 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -
             pass
         raise
     return path
+
+
+def sha256_of(path: str | Path) -> str:
+    """The hex SHA-256 of a file's content, read in blocks (raises OSError when it cannot be read)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -47,13 +47,18 @@ def use_all_cores(on: bool = True) -> None:
     _use_all_cores = on
 
 
+def cores() -> int:
+    """Every core this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
 def workers() -> int:
     env = os.environ.get("EXTRACTOR_OCR_WORKERS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
     if not _use_all_cores:
         return 1
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    return cores()
 
 
 def cache_root() -> Path | None:

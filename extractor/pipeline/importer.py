@@ -9,12 +9,12 @@ record stays ``running`` and the app reports it as interrupted, with what was sa
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extractor.core.atomic import sha256_of
 from extractor.core.config import ReviewConfig, load_config
 from extractor.ocr import pages as ocr_pages
 from extractor.pipeline.batch import STATE_TEXT, state_of
@@ -24,14 +24,6 @@ from extractor.store.database import Store
 
 ITEM_TEXT = {"pending": "未处理（导入中断）"} | STATE_TEXT
 IMPORT_TEXT = {"running": "进行中", "done": "已完成", "stopped": "已停止"}
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _import_one(store: Store, f: Path, cfg: ReviewConfig) -> tuple[str, int, int, str | None]:

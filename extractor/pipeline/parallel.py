@@ -40,13 +40,6 @@ def run_file(path: str, config: ReviewConfig | None, pages: dict[tuple[str, int]
         ocr_pages.preload({})
 
 
-def default_workers() -> int:
-    """Every core this process may use."""
-    import os
-
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-
-
 def map_files(files: list[Path], config: ReviewConfig | None, workers: int,
               on_result: Callable[[int, ExtractionResult], None]) -> None:
     """Run every file; ``on_result(k, result)`` as file ``k`` finishes (in completion order, in this

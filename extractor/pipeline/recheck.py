@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from extractor.core.atomic import sha256_of
 from extractor.core.config import ReviewConfig
 from extractor.core.errors import ExtractorError
 from extractor.ingest import ingest
 from extractor.llm.client import LLMConfig
 from extractor.llm.step import LLMStep
-from extractor.pipeline.importer import sha256_of
 from extractor.pipeline.process import finish
 from extractor.store.contract import result_to_contract
 from extractor.store.database import Store

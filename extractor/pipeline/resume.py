@@ -16,7 +16,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from extractor.core.atomic import write_atomic
+from extractor.core.atomic import sha256_of, write_atomic
 from extractor.core.config import ReviewConfig
 from extractor.core.records import ExtractionResult
 
@@ -40,17 +40,6 @@ def pipeline_key(config: ReviewConfig | None, provenance: bool) -> str:
     return hashlib.sha256(f"{_code_hash()}|{conf}|{provenance}".encode()).hexdigest()[:24]
 
 
-def file_hash(path: Path) -> str | None:
-    h = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return None
-    return h.hexdigest()
-
-
 class Ledger:
     """The finished files of batches run into one output folder."""
 
@@ -63,7 +52,10 @@ class Ledger:
 
     def _hash(self, src: Path) -> str | None:
         if src not in self.hashes:
-            self.hashes[src] = file_hash(src)
+            try:
+                self.hashes[src] = sha256_of(src)
+            except OSError:
+                self.hashes[src] = None
         return self.hashes[src]
 
     def finished(self, src: Path, out: Path) -> ExtractionResult | None:
