@@ -567,7 +567,7 @@ def page_form() -> None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("风险分", form.get("risk"))
     m2.metric("自评总分", rs.get("self_total"))
-    m3.metric("重算总分", rs.get("recomputed_total"), delta=None if rs.get("gap") is None else -rs["gap"])
+    m3.metric("重算总分", rs.get("recomputed_total"), delta=None if rs.get("gap") is None else 0.0 - rs["gap"])  # never "-0.0"
     m4.metric("已复核", "是" if reviewed else "否")
     if (form.get("confidence") or 1) < LOW_READING_CONFIDENCE or form.get("warnings"):
         st.warning("需重点核对（解析置信度较低）：" + "；".join(md_text(w) for w in form.get("warnings") or []))

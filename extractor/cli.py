@@ -56,17 +56,40 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
 
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
          transform=None, llm=None, config=None, workers: int = 1, force: bool = False,
-         jsonl: str | None = None) -> BatchReport:  # type: ignore[no-untyped-def]
+         jsonl: str | None = None, ray: str | None = None) -> BatchReport:  # type: ignore[no-untyped-def]
     with ExitStack() as stack:
         stream = None
         if jsonl is not None:
             stream = sys.stdout if jsonl == "-" else stack.enter_context(open(jsonl, "w", encoding="utf-8"))
             quiet = quiet or jsonl == "-"  # standard output carries the stream alone
-        return _run_files(paths, out, provenance, fail_fast, quiet, transform, llm, config, workers, force, stream)
+        cluster = None
+        if ray:
+            cluster = _ray_engine(ray, workers, llm, fail_fast, quiet)
+            stack.callback(cluster.close)
+        return _run_files(paths, out, provenance, fail_fast, quiet, transform, llm, config, workers, force, stream,
+                          cluster)
+
+
+def _ray_engine(address: str, workers: int, llm, fail_fast: bool, quiet: bool):  # type: ignore[no-untyped-def]
+    """The Ray cluster a batch runs on (``--ray``), or a clear error."""
+    if llm is not None:
+        raise click.ClickException("--ray 不能与 --llm 同时使用：大模型步骤在本机并发调用接口。"
+                                   "请先用 --ray 完成抽取与审核，再对需要的文件单独加 --llm 运行")
+    if fail_fast:
+        raise click.ClickException("--ray 不能与 --fail-fast 同时使用：集群上各文件同时处理，无法在第一个失败处停止")
+    from extractor.pipeline.on_ray import ClusterError, RayEngine
+
+    try:
+        engine = RayEngine(address, workers)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not quiet:
+        console.print(engine.describe(), markup=False)
+    return engine
 
 
 def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool, transform, llm,
-               config, workers: int, force: bool, stream) -> BatchReport:  # type: ignore[no-untyped-def]
+               config, workers: int, force: bool, stream, cluster=None) -> BatchReport:  # type: ignore[no-untyped-def]
     found = find_inputs(paths)
     files = found.files
     if not files:
@@ -80,7 +103,7 @@ def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bo
 
     kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config,
               skipped=found.skipped, workers=workers or cores(), resume=not force,
-              jsonl=stream)
+              jsonl=stream, cluster=cluster)
     if llm is not None and not quiet:
         with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
@@ -202,6 +225,9 @@ _common = [
     click.option("--force", is_flag=True, help="全部重新处理（默认跳过上次已在同一输出文件夹处理完、内容与程序版本均未变的文件）"),
     click.option("--jsonl", type=click.Path(dir_okay=False, allow_dash=True),
                  help="另把每个文件的结果按完成顺序写成一行 JSON（JSON Lines），“-”为标准输出"),
+    click.option("--ray", "ray", metavar="ADDRESS", envvar="EXTRACTOR_RAY",
+                 help="在 Ray 集群上处理（需 pip install '.[cluster]'）：local 在本机启动 Ray，auto 加入本机所在集群，"
+                      "ray://主机:端口 远程连接；输入文件须在各节点可读的同一路径。-j 为同时处理的文件数（默认集群全部 CPU）"),
 ]
 
 
@@ -212,7 +238,28 @@ def common_options(f):  # type: ignore[no-untyped-def]
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ChineseGroup(click.Group):
+    """Click's command group with its error lines in Chinese (click itself prints ``Error: …``)."""
+
+    def main(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+            click.echo(f"用法错误：{exc.format_message()}（extractor 命令 -h 查看说明）", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"错误：{exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("已中止。", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="extractor")
 def main() -> None:
     """项目支出绩效自评表抽取与审核工具。"""
@@ -224,10 +271,11 @@ def main() -> None:
 @main.command()
 @common_options
 def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
-            no_provenance: bool, fail_fast: bool, quiet: bool, workers: int, force: bool, jsonl: str | None) -> None:
+            no_provenance: bool, fail_fast: bool, quiet: bool, workers: int, force: bool, jsonl: str | None,
+            ray: str | None) -> None:
     """从文本、PDF、Word、Excel文件中抽取全部自评表，每个输入写出一个JSON。"""
     rep = _run(paths, out, not no_provenance, fail_fast, quiet, llm=_llm_step(use_llm, llm_config, llm_scope),
-               workers=workers, force=force, jsonl=jsonl)
+               workers=workers, force=force, jsonl=jsonl, ray=ray)
     sys.exit(_exit_code(rep))
 
 
@@ -239,7 +287,7 @@ def extract(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_s
 @click.option("--second-opinion", is_flag=True, help="对边界情形的“指标值未量化/完成值无实测数据”请大模型给出复核意见（需 --llm）")
 def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_scope: str, out: str,
            no_provenance: bool, fail_fast: bool, quiet: bool, workers: int, force: bool, jsonl: str | None,
-           config_path: str | None, top: int, second_opinion: bool) -> None:
+           ray: str | None, config_path: str | None, top: int, second_opinion: bool) -> None:
     """抽取并审核：逐表标注问题、重算得分、按风险排序，输出JSON和排序表（triage.csv）。"""
     from extractor.core.config import load_config
     from extractor.core.errors import ConfigError
@@ -260,7 +308,7 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
         return r
 
     rep = _run(paths, out, not no_provenance, fail_fast, quiet, transform=transform if second_opinion else None,
-               llm=step, config=cfg, workers=workers, force=force, jsonl=jsonl)
+               llm=step, config=cfg, workers=workers, force=force, jsonl=jsonl, ray=ray)
     rows = rank([(p.name, r) for p, r, _ in rep.results if r.status == "ok"])
     csv_path = Path(out) / "triage.csv"
     write_csv(rows, csv_path)

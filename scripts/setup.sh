@@ -10,13 +10,16 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# EXTRAS: the optional parts to install (the test command adds "cluster": Ray, for the local Ray tests)
+extras="${EXTRAS:-test}"
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ] \
+   || ! grep -qx "$extras" "$stamp" 2>/dev/null; then
   echo "正在安装依赖（首次运行需要一两分钟）……" >&2
-  if ! .venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test]' > .venv/install.log 2>&1; then
+  if ! .venv/bin/python -m pip install --quiet -c requirements.lock -e ".[$extras]" > .venv/install.log 2>&1; then
     cat .venv/install.log >&2
     echo "依赖安装失败，详见上方输出（.venv/install.log）。" >&2
     exit 1
   fi
-  touch "$stamp"
+  echo "$extras" > "$stamp"
 fi

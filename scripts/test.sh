@@ -2,7 +2,7 @@
 # Set everything up, then run the whole test suite (extra arguments go to pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+EXTRAS=test,cluster bash scripts/setup.sh
 bash scripts/setup_browser.sh
 echo "检查代码规范（ruff）与分层约定（import-linter）……" >&2
 .venv/bin/ruff check --quiet .

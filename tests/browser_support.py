@@ -106,7 +106,8 @@ def settle(page, ms: int = 400) -> None:  # type: ignore[no-untyped-def]
 def field(page, label: str):  # type: ignore[no-untyped-def]
     """The one input box labelled ``label``, once a rerun has finished replacing the old one (while a
     script runs, Streamlit keeps the previous run's elements on screen beside the new ones)."""
-    page.wait_for_function("l => document.querySelectorAll(`[aria-label='${l}']`).length === 1", arg=label,
+    page.wait_for_function("l => document.querySelectorAll(`[aria-label='${l}']`).length === 1"
+                           " && !document.querySelector('[data-testid=\"stStatusWidget\"]')", arg=label,
                            timeout=60000)
     return page.get_by_label(label, exact=True)
 

@@ -1,6 +1,7 @@
 """Issue 17 on real files: a batch on every core gives byte-identical outputs to a serial run (text,
 PDF, Word, Excel, a multi-page scan whose pages go to the whole pool, a corrupt PDF, an empty file),
-a killed run resumes without redoing finished files, and JSON Lines carries every file."""
+a local Ray instance gives the same outputs and reports a failing file alike, a killed run resumes
+without redoing finished files, and JSON Lines carries every file."""
 
 from __future__ import annotations
 
@@ -58,18 +59,48 @@ def _summary(out: Path) -> dict:
     return s
 
 
-def test_parallel_outputs_are_byte_identical_to_serial(inbox: Path, tmp_path: Path) -> None:
-    env = {"EXTRACTOR_OCR_CACHE": "off"}
-    serial = _cli("review", str(inbox), "-o", str(tmp_path / "serial"), "-q", "-j", "1", "--force", env=env)
-    par = _cli("review", str(inbox), "-o", str(tmp_path / "par"), "-q", "-j", "2", "--force", env=env)
-    assert serial.returncode == par.returncode == 1, (serial.stderr[-2000:], par.stderr[-2000:])  # the corrupt file
-    a, b = _outputs(tmp_path / "serial"), _outputs(tmp_path / "par")
+@pytest.fixture(scope="module")
+def serial(inbox: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mixed batch reviewed one file after another: what every other engine must reproduce."""
+    out = tmp_path_factory.mktemp("serial")
+    run = _cli("review", str(inbox), "-o", str(out), "-q", "-j", "1", "--force", env={"EXTRACTOR_OCR_CACHE": "off"})
+    assert run.returncode == 1, run.stderr[-2000:]  # the corrupt and the empty file
+    return out
+
+
+def _same_as_serial(serial: Path, other: Path, inbox: Path) -> None:
+    a, b = _outputs(serial), _outputs(other)
     assert len(a) == len(list(inbox.iterdir())) and a == b
-    assert _summary(tmp_path / "serial") == _summary(tmp_path / "par")
-    items = {Path(i["file"]).name: i for i in _summary(tmp_path / "par")["items"]}
+    assert _summary(serial) == _summary(other)
+    assert (serial / "triage.csv").read_bytes() == (other / "triage.csv").read_bytes()
+    items = {Path(i["file"]).name: i for i in _summary(other)["items"]}
     assert items["损坏.pdf"]["status"] == "failed" and "损坏" in items["损坏.pdf"]["error"]
     assert items["扫描件.pdf"]["forms"] >= 1 and items["空文件.txt"]["status"] == "failed"
-    assert (tmp_path / "serial" / "triage.csv").read_bytes() == (tmp_path / "par" / "triage.csv").read_bytes()
+
+
+def test_parallel_outputs_are_byte_identical_to_serial(inbox: Path, serial: Path, tmp_path: Path) -> None:
+    par = _cli("review", str(inbox), "-o", str(tmp_path / "par"), "-q", "-j", "2", "--force",
+               env={"EXTRACTOR_OCR_CACHE": "off"})
+    assert par.returncode == 1, par.stderr[-2000:]
+    _same_as_serial(serial, tmp_path / "par", inbox)
+
+
+def test_a_local_ray_run_gives_the_serial_outputs_and_reports_failures_alike(inbox: Path, serial: Path,
+                                                                            tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="Ray is the cluster extra; the test command installs it")
+    env = {"EXTRACTOR_OCR_CACHE": "off"}
+    on_ray = _cli("review", str(inbox), "-o", str(tmp_path / "ray"), "--ray", "local", "-j", "2", "--force", env=env)
+    assert on_ray.returncode == 1, on_ray.stderr[-3000:]
+    assert "Ray：1 个节点、2 个 CPU" in on_ray.stdout
+    _same_as_serial(serial, tmp_path / "ray", inbox)
+    here = _cli("review", str(inbox), "-o", str(tmp_path / "here"), "-j", "1", "--force", env=env)
+    failures = [line for line in here.stdout.splitlines() if line.startswith("  · ")]
+    assert failures and failures == [line for line in on_ray.stdout.splitlines() if line.startswith("  · ")]
+
+
+def test_ray_refuses_what_it_cannot_run_with_a_clear_message(inbox: Path, tmp_path: Path) -> None:
+    run = _cli("extract", str(inbox), "-o", str(tmp_path / "o"), "--ray", "local", "--fail-fast")
+    assert run.returncode == 1 and "错误：--ray 不能与 --fail-fast 同时使用" in run.stderr and "Error" not in run.stderr
 
 
 def test_a_killed_run_resumes_without_redoing_finished_files(tmp_path: Path) -> None:

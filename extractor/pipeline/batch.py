@@ -24,6 +24,7 @@ from extractor.store.contract import dumps, result_to_contract
 
 if TYPE_CHECKING:
     from extractor.llm.step import LLMStep
+    from extractor.pipeline.parallel import Engine
 
 def expand_inputs(paths: Iterable[str]) -> list[Path]:
     """Files named directly, plus every supported file under named folders (sorted); see
@@ -124,12 +125,14 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
               transform: Callable[[ExtractionResult], ExtractionResult] | None = None,
               llm: "LLMStep | None" = None, on_llm: Callable[[int, int], None] | None = None,
               config: ReviewConfig | None = None, skipped: list[tuple[Path, str]] | None = None,
-              workers: int = 1, resume: bool = False, jsonl: IO[str] | None = None) -> BatchReport:
+              workers: int = 1, resume: bool = False, jsonl: IO[str] | None = None,
+              cluster: "Engine | None" = None) -> BatchReport:
     """Every file through :func:`~extractor.pipeline.process.process` (reviewed when ``config`` is
     given; ``transform`` runs after), writing one contract JSON per input into ``out_dir``.
 
     ``workers`` > 1 runs files in parallel processes (:mod:`extractor.pipeline.parallel`), outputs the
-    same as a serial run. ``resume`` skips files a previous run into ``out_dir`` finished with the same
+    same as a serial run; ``cluster`` runs them on that engine instead (a Ray cluster,
+    :mod:`extractor.pipeline.on_ray`), outputs the same again. ``resume`` skips files a previous run into ``out_dir`` finished with the same
     content and the same pipeline (:mod:`extractor.pipeline.resume`). ``jsonl`` also receives one line
     per file as it finishes (``index``, ``file``, ``status``, ``result``)."""
     rep = BatchReport(skipped=list(skipped or []))
@@ -176,7 +179,9 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
         rep.resumed = len(reused)
     else:
         reused = {}
-    if llm is None and workers > 1 and not fail_fast and len(files) - len(reused) > 1:
+    if cluster is not None and (llm is not None or fail_fast):
+        raise ValueError("a cluster runs neither the LLM step nor --fail-fast")
+    if cluster is not None or (llm is None and workers > 1 and not fail_fast and len(files) - len(reused) > 1):
         from extractor.pipeline.parallel import map_files
 
         results_by: dict[int, ExtractionResult] = dict(reused)
@@ -192,7 +197,7 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
             if on_done:
                 on_done(files[n], results_by[n])
 
-        map_files([files[n] for n in todo], config, workers, got)
+        map_files([files[n] for n in todo], config, cluster or workers, got)
         rep.results = [(f, results_by[n], outs[n]) for n, f in enumerate(files)]
         return _close(rep, config, write, out_dir, t0)
 

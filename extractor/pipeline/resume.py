@@ -24,7 +24,8 @@ PACKAGE = Path(__file__).resolve().parent.parent
 
 
 @lru_cache(maxsize=1)
-def _code_hash() -> str:
+def code_hash() -> str:
+    """A digest of the package's code and data files: two machines agree on it only if they run the same code."""
     h = hashlib.sha256()
     for f in sorted(PACKAGE.rglob("*")):
         if f.is_file() and f.suffix in {".py", ".toml", ".json", ".txt", ".md", ".j2"} and "__pycache__" not in f.parts:
@@ -37,7 +38,7 @@ def pipeline_key(config: ReviewConfig | None, provenance: bool) -> str:
     """What decides a file's output besides its content: the code, the review configuration (or none:
     extract only) and whether provenance is written."""
     conf = config.model_dump_json() if config is not None else "extract"
-    return hashlib.sha256(f"{_code_hash()}|{conf}|{provenance}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{code_hash()}|{conf}|{provenance}".encode()).hexdigest()[:24]
 
 
 class Ledger:
