@@ -5,19 +5,29 @@ Also a file's content digest, which says whether a file is still the one that wa
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> Path:
-    """Write ``data`` to ``path`` all at once (text is encoded with ``encoding``)."""
+def write_atomic(path: str | Path, data: str | bytes | Iterable[str], encoding: str = "utf-8") -> Path:
+    """Write ``data`` to ``path`` all at once (text is encoded with ``encoding``; an iterable of text
+    pieces is written as it comes, never held whole)."""
     path = Path(path)
-    raw = data.encode(encoding) if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            if isinstance(data, (str, bytes)):
+                fh.write(data.encode(encoding) if isinstance(data, str) else data)
+            else:
+                text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+                try:
+                    for piece in data:
+                        text.write(piece)
+                finally:
+                    text.detach()  # flushed into fh, which stays open
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -20,7 +20,7 @@ from extractor.pipeline.inputs import find_inputs
 from extractor.pipeline.process import failed, process, process_many
 from extractor.pipeline.resume import Ledger, pipeline_key
 from extractor.review.report_rules import review_report
-from extractor.store.contract import dumps, result_to_contract
+from extractor.store.contract import dumps, json_chunks, result_to_contract
 
 if TYPE_CHECKING:
     from extractor.llm.step import LLMStep
@@ -146,16 +146,18 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
 
     def write(n: int, res: ExtractionResult) -> ExtractionResult:
         if outs[n] is not None:
-            data = result_to_contract(res, provenance=provenance)
             if postprocess is not None:
-                data = postprocess(data)
-            write_atomic(outs[n], dumps(data))
+                write_atomic(outs[n], dumps(postprocess(result_to_contract(res, provenance=provenance))))
+            else:  # written form by form: a 10,000-form file is never held as one dict or one string
+                write_atomic(outs[n], json_chunks(result_to_contract(res, provenance=provenance, lazy=True)))
         return res
 
     def stream(n: int, res: ExtractionResult) -> None:
         if jsonl is not None:
-            jsonl.write(json.dumps({"index": n, "file": str(files[n]), "status": state_of(res),
-                                    "result": result_to_contract(res, provenance=provenance)}, ensure_ascii=False) + "\n")
+            for piece in json_chunks({"index": n, "file": str(files[n]), "status": state_of(res),
+                                      "result": result_to_contract(res, provenance=provenance, lazy=True)}, indent=None):
+                jsonl.write(piece)
+            jsonl.write("\n")
             jsonl.flush()
 
     def finish_one(n: int, res: ExtractionResult) -> ExtractionResult:

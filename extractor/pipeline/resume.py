@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -81,5 +82,13 @@ class Ledger:
         if digest is None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(self._entry(out), json.dumps({"key": self.key, "sha256": digest, "file": str(src),
-                                                   "result": res.model_dump(mode="json")}, ensure_ascii=False))
+        write_atomic(self._entry(out), _entry_chunks({"key": self.key, "sha256": digest, "file": str(src)}, res))
+
+
+def _entry_chunks(head: dict, res: ExtractionResult) -> Iterator[str]:
+    """A ledger entry's text, the result's forms one at a time (never the whole result as one string)."""
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "result": '
+    yield res.model_dump_json(exclude={"forms"})[:-1] + ', "forms": ['
+    for k, form in enumerate(res.forms):
+        yield ("," if k else "") + form.model_dump_json()
+    yield "]}}"

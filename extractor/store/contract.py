@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 from extractor.core.figures import as_json_number
@@ -145,9 +146,26 @@ def report_from_contract(d: dict[str, Any]) -> Report:
     return rep
 
 
-def result_to_contract(res: ExtractionResult, provenance: bool = True) -> dict[str, Any]:
-    """A whole file in the contract shape."""
-    out: dict[str, Any] = {"source": res.source, "forms": [form_to_contract(f, provenance) for f in res.forms]}
+class _Lazy(list):  # type: ignore[type-arg]
+    """A list the JSON encoder walks without it being built: each item is made as it is written, so a
+    10,000-form file never exists twice in memory (as records and as dicts)."""
+
+    def __init__(self, items: list, make: Any) -> None:
+        super().__init__()
+        self._items, self._make = items, make
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return (self._make(x) for x in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def result_to_contract(res: ExtractionResult, provenance: bool = True, lazy: bool = False) -> dict[str, Any]:
+    """A whole file in the contract shape (``lazy``: its forms made only as :func:`json_chunks` writes them)."""
+    forms = (_Lazy(res.forms, lambda f: form_to_contract(f, provenance)) if lazy
+             else [form_to_contract(f, provenance) for f in res.forms])
+    out: dict[str, Any] = {"source": res.source, "forms": forms}
     if res.reports:
         out["reports"] = [report_to_contract(r, provenance) for r in res.reports]
     if res.target_forms:
@@ -182,6 +200,13 @@ def low_confidence(form: dict[str, Any]) -> dict[str, float]:
 def dumps(obj: Any) -> str:
     """JSON text, Chinese kept readable."""
     return json.dumps(obj, ensure_ascii=False, indent=1)
+
+
+def json_chunks(obj: Any, indent: int | None = 1) -> Iterator[str]:
+    """The text :func:`dumps` makes (``indent=None``: one line, as ``json.dumps``), in pieces, so lazy
+    parts of ``obj`` are made one at a time (the pure-Python encoder: the only one that walks lists
+    through their ``__iter__``)."""
+    return json.JSONEncoder(ensure_ascii=False, indent=indent).iterencode(obj, _one_shot=False)
 
 
 def form_from_contract(d: dict[str, Any]) -> Form:
