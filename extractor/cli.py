@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -331,6 +332,49 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
             table.add_row(name, r.project or r.unit or r.title or "", fl.message)
         console.print(table)
     sys.exit(_exit_code(rep))
+
+
+@main.command(name="import")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--db", envvar="EXTRACTOR_DB", default="out/review.db", show_default=True,
+              help="审核数据库（与审核界面的 EXTRACTOR_DB 相同）")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="EXTRACTOR_REVIEW_CONFIG",
+              help="审核配置文件（仅用于 extract 的输出：导入时补做审核）")
+@click.option("--who", default="", help="导入人（写入导入记录）")
+def import_cmd(out_dir: str, db: str, config_path: str | None, who: str) -> None:
+    """把一次批处理的输出文件夹（extract/review -o 的结果，本机或 Ray 集群）导入审核数据库。
+
+    只由本进程写数据库，批处理的各工作进程从不同时写 SQLite；已有的人工更正与意见保留。"""
+    from extractor.core.config import load_config
+    from extractor.core.errors import ConfigError
+    from extractor.pipeline.importer import import_batch
+    from extractor.pipeline.process import reviewer
+    from extractor.store.database import Store
+
+    folder = Path(out_dir)
+    if not (folder / "_batch.json").is_file():
+        raise click.ClickException(f"{folder} 中没有 _batch.json：请指定 extractor review -o 的输出文件夹")
+    try:
+        cfg = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    store = Store(db, rereview=reviewer(cfg))
+    t = time.perf_counter()
+    with Progress(TextColumn("[bold]导入数据库"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("", total=None)
+        iid = import_batch(store, folder, cfg, who=who,
+                           on_done=lambda i, n: progress.update(task, completed=i, total=n))
+    items = store.import_items(iid)
+    n = {s: sum(1 for r in items if r["state"] == s) for s in ("ok", "empty", "failed", "skipped")}
+    forms = sum(r["forms"] or 0 for r in items)
+    console.print(f"已导入 {db}：{len(items)} 个输入，读取 {n['ok']} 个（{forms} 份自评表），未找到自评表 {n['empty']} 个，"
+                  f"失败 {n['failed']} 个，跳过 {n['skipped']} 个；用时 {time.perf_counter() - t:.1f} 秒。"
+                  "启动审核界面时设 EXTRACTOR_DB 为该文件即可看到。", markup=False)
+    for r in items:
+        if r["state"] == "failed" and r["error"] and r["error"].startswith("导入批处理结果时出错"):
+            console.print(f"  · {r['name']}：{r['error']}", markup=False)
 
 
 @main.command()

@@ -174,3 +174,41 @@ def test_a_file_written_form_by_form_is_the_text_written_whole(tmp_path: Path) -
     ledger.record(src, out, res)
     assert Ledger(tmp_path, "k").finished(src, out) == res
     assert Ledger(tmp_path, "other").finished(src, out) is None
+
+
+def test_a_batch_output_folder_imported_by_one_writer_equals_the_apps_import(inbox: Path, serial: Path,
+                                                                             tmp_path: Path) -> None:
+    """``extractor import OUT`` stores what the app's own import of the same files stores, every input
+    accounted for; an ``extract`` output is reviewed on the way in; a second import keeps human work."""
+    from extractor.core.config import load_config
+    from extractor.pipeline.importer import import_files
+    from extractor.pipeline.process import reviewer
+    from extractor.store.database import Store
+
+    def forms(db: Path, drop: tuple[str, ...] = ()) -> list[tuple]:
+        s = Store(str(db))
+
+        def data(text: str) -> str:
+            return json.dumps({k: v for k, v in json.loads(text).items() if k not in drop}, sort_keys=True)
+
+        return sorted((d["name"], r["idx"], data(r["data"])) for d in s.documents()
+                      for r in s.conn.execute("SELECT idx, data FROM forms WHERE document_id=? AND retired_at IS NULL",
+                                              (d["id"],)))
+
+    cfg = load_config(None)
+    app_db = tmp_path / "app.db"
+    import_files(Store(str(app_db), rereview=reviewer(cfg)), sorted(p for p in inbox.iterdir()))
+    run = _cli("import", str(serial), "--db", str(tmp_path / "cli.db"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "个输入" in run.stdout and "失败 2 个" in run.stdout
+    assert forms(tmp_path / "cli.db") == forms(app_db)
+    extracted = _cli("extract", str(inbox), "-o", str(tmp_path / "ex"), "-q", "--force", env={"EXTRACTOR_OCR_CACHE": "off"})
+    assert extracted.returncode == 1
+    assert _cli("import", str(tmp_path / "ex"), "--db", str(tmp_path / "ex.db")).returncode == 0
+    # the review's flags, rescoring and risk (the review stage's own warnings stay with `review`)
+    assert forms(tmp_path / "ex.db", ("warnings",)) == forms(app_db, ("warnings",))
+    store = Store(str(tmp_path / "cli.db"), rereview=reviewer(cfg))
+    fid = store.conn.execute("SELECT id FROM forms WHERE project_name IS NOT NULL LIMIT 1").fetchone()[0]
+    store.save_corrections(fid, store.version(fid), {"project_lead": "张三"}, who="审核员")
+    assert _cli("import", str(serial), "--db", str(tmp_path / "cli.db")).returncode == 0
+    assert Store(str(tmp_path / "cli.db")).effective_form(fid)["project_lead"] == "张三"

@@ -279,3 +279,20 @@ def test_risk_weighs_reading_trust() -> None:
     noted = [f for f in shaky.flags if f.indicator == 0 and "OCR低置信度" in f.message]
     assert noted, [f.message for f in shaky.flags]  # a finding resting on them says so, and weighs half
     assert shaky.risk < clean.risk
+
+
+def test_a_stored_form_reviewed_again_gets_the_review_it_had() -> None:
+    """The app re-reviews a corrected form from its stored JSON: with nothing corrected, the flags,
+    rescoring and risk must be the ones the pipeline gave (reading confidence and template rows kept)."""
+    from extractor.core.config import load_config
+    from extractor.pipeline.process import process, rereview
+    from extractor.store.contract import result_to_contract
+
+    cfg = load_config(None)
+    checked = 0
+    for path in sorted((ROOT / "samples").iterdir()):
+        for form in result_to_contract(process(path, cfg))["forms"]:
+            again = rereview(form, cfg)
+            assert {k: form.get(k) for k in again} == again, (path.name, form.get("project_name"))
+            checked += 1
+    assert checked > 50

@@ -92,7 +92,7 @@ def _item(path: Path, state: str, error: str | None, out: Path | None = None,
     return {"file": str(path), "status": state, "state": STATE_TEXT[state], "error": error,
             "output": str(out) if out else None, "forms": sum(1 for f in forms if not f.is_fragment),
             "fragments": sum(1 for f in forms if f.is_fragment),
-            "target_forms": len(res.target_forms) if res is not None else 0,
+            "target_forms": len(res.target_forms) if res is not None else 0, "kind": res.kind if res is not None else None,
             "warnings": res.warnings if res is not None else []}
 
 

@@ -9,6 +9,7 @@ record stays ``running`` and the app reports it as interrupted, with what was sa
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,11 +19,12 @@ from extractor.core.atomic import sha256_of
 from extractor.core.config import ReviewConfig, load_config
 from extractor.ocr import pages as ocr_pages
 from extractor.pipeline.batch import STATE_TEXT, state_of
-from extractor.pipeline.process import process
+from extractor.pipeline.process import process, rereview
 from extractor.store.contract import result_to_contract
 from extractor.store.database import Store
 
 ITEM_TEXT = {"pending": "未处理（导入中断）"} | STATE_TEXT
+NO_FORMS = "未在文件中找到项目支出绩效自评表"
 IMPORT_TEXT = {"running": "进行中", "done": "已完成", "stopped": "已停止"}
 
 
@@ -41,7 +43,7 @@ def _import_one(store: Store, f: Path, cfg: ReviewConfig) -> tuple[str, int, int
         return "failed", 0, 0, f"导入时出错：{type(exc).__name__}: {exc}"
     state = state_of(res)
     forms = sum(1 for x in res.forms if not x.is_fragment)
-    error = res.error if state == "failed" else ("未在文件中找到项目支出绩效自评表" if state == "empty" else None)
+    error = res.error if state == "failed" else (NO_FORMS if state == "empty" else None)
     return state, forms, len(res.forms) - forms, error
 
 
@@ -86,6 +88,45 @@ def import_files(store: Store, files: list[Path], cfg: ReviewConfig | None = Non
     iid = run_import(store, files, cfg, on_done=done)
     return [(f, r["error"] if r["state"] == "failed" else None)
             for f, r in zip(files, store.import_items(iid))]
+
+
+def import_batch(store: Store, out_dir: Path, cfg: ReviewConfig | None = None, who: str = "",
+                 on_done: Callable[[int, int], None] | None = None) -> int:
+    """A finished batch's outputs (``extractor review|extract -o OUT_DIR``, on this machine, every core
+    or a Ray cluster) into the review database by this one process, so the workers that read the
+    files never write SQLite at once. Recorded as one import, every input accounted for as the batch
+    left it; forms from ``extract`` get their review here. Returns the import's id."""
+    summary = json.loads((out_dir / "_batch.json").read_text(encoding="utf-8"))
+    items = summary["items"]
+    iid = store.start_import([(it["file"], Path(it["file"]).name,
+                               "skipped" if it["status"] == "skipped" else "pending",
+                               it["error"] if it["status"] == "skipped" else None) for it in items], who=who)
+    cfg = cfg or load_config()
+    for i, it in enumerate(items):
+        if it["status"] == "skipped":
+            continue
+        try:
+            out = Path(it["output"])
+            if not out.is_absolute() and not out.exists():
+                out = out_dir / out.name
+            data = json.loads(out.read_text(encoding="utf-8"))
+            for form in data.get("forms") or []:
+                if "risk" not in form:  # an extract-only output: reviewed now
+                    form.update(rereview(form, cfg))
+            src = Path(it["file"])
+            try:
+                digest, path = sha256_of(src), str(src.resolve())
+            except OSError:  # read elsewhere (a cluster's storage): stored under its batch path
+                digest, path = None, str(src)
+            store.save_result(path, data, sha256=digest, kind=it.get("kind"))
+            store.record_item(iid, i, it["status"], it["forms"], it["fragments"],
+                              it["error"] if it["status"] == "failed" else NO_FORMS if it["status"] == "empty" else None)
+        except Exception as exc:  # one unreadable output is recorded on its file; the others go on
+            store.record_item(iid, i, "failed", 0, 0, f"导入批处理结果时出错：{type(exc).__name__}: {exc}")
+        if on_done:
+            on_done(i + 1, len(items))
+    store.finish_import(iid, "done", None)
+    return iid
 
 
 @dataclass

@@ -233,7 +233,10 @@ def form_from_contract(d: dict[str, Any]) -> Form:
                 is_fragment=bool(d.get("is_fragment", d.get("project_name") is None)),
                 cut_off=bool(d.get("cut_off", False)), deviation_column=d.get("deviation_column"),
                 problems_stated=d.get("problems_stated"),
-                sources=refs(d.get("provenance")))
+                confidence=d.get("confidence", 1.0) if d.get("confidence") is not None else 1.0,
+                template_rows=[SourceRef() for _ in range(int(d.get("template_rows") or 0))],  # the count is exported
+                pages=tuple(d["pages"]) if d.get("pages") else None,
+                sources=refs(d.get("provenance")))  # the reading confidence weighs the risk
 
 
 def evidence_sha(flag: dict[str, Any]) -> str:
