@@ -132,8 +132,9 @@ def _open_picked() -> None:
     """The triage table's row click (a callback): open that row's form."""
     rows_picked = _selected_rows("triage_table")
     queue = st.session_state.get("queue") or []
-    if rows_picked and rows_picked[0] < len(queue):
-        open_form(queue[rows_picked[0]])
+    at = rows_picked[0] + st.session_state.get("triage_offset", 0) if rows_picked else None
+    if at is not None and at < len(queue):
+        open_form(queue[at])
 
 
 # ---- import ------------------------------------------------------------------------------------
@@ -303,6 +304,10 @@ def _bulk_panel(ids: list[int], codes: list[str]) -> None:
         st.success(st.session_state.pop("flash_triage"))
 
 
+TRIAGE_PAGE = int(os.environ.get("EXTRACTOR_PAGE_ROWS", "") or 500)  # rows of the triage table drawn at once
+SCATTER_MAX = 3000  # above this, the score scatter becomes a count per (self, recomputed) cell
+
+
 def page_triage() -> None:
     st.header("风险排序")
     problems = store.problem_documents()
@@ -351,9 +356,25 @@ def page_triage() -> None:
     st.caption(f"共 {len(df)} 份（全部 {len(frame)} 份" + (f"；另有{merged}份是同一份表的副本（如同表的PDF与Word），已合并，只审一次、只计一次"
                                                      if merged else "") +
                "）。点选一行打开该表；逐表审核页的“上一份/下一份”按此筛选结果依次打开。")
+    # a page of rows at a time: the browser draws 500 rows, not 20,000 (filters and order span them all)
+    pages = max(1, -(-len(view) // TRIAGE_PAGE))
+    signature = (tuple(sel_dept), tuple(sel_code), tuple(sel_sev), sel_rev, min_gap, query)
+    if st.session_state.get("triage_filters") != signature or st.session_state.get("triage_page", 1) > pages:
+        st.session_state["triage_filters"] = signature  # a new filter starts at its first page
+        st.session_state["triage_page"] = 1
+    if pages > 1:
+        p1, p2 = st.columns([1, 4])
+        page_no = int(p1.number_input(f"页码（共 {pages} 页）", min_value=1, max_value=pages, step=1,
+                                      key="triage_page"))
+        p2.caption(f"每页 {TRIAGE_PAGE} 份；本页为第 {(page_no - 1) * TRIAGE_PAGE + 1}–"
+                   f"{min(page_no * TRIAGE_PAGE, len(view))} 份")
+    else:
+        page_no = 1
+    offset = (page_no - 1) * TRIAGE_PAGE
+    st.session_state["triage_offset"] = offset
     # opened in the widgets' callbacks, before the script runs: one run draws the form page
-    st.dataframe(view, hide_index=True, on_select=_open_picked, selection_mode="single-row", key="triage_table",
-                 width="stretch")
+    st.dataframe(view.iloc[offset:offset + TRIAGE_PAGE], hide_index=True, on_select=_open_picked,
+                 selection_mode="single-row", key="triage_table", width="stretch")
     st.button("打开排在最前的表（先待核，再按风险）", key="open_worst", disabled=not len(df),
               on_click=lambda: open_form(st.session_state["queue"][0]) if st.session_state.get("queue") else None)
     if sel_code and len(df):
@@ -368,7 +389,15 @@ def page_triage() -> None:
     g3.caption("自评总分与重算总分")
     pts = df.rename(columns={"self_total": "自评总分", "recomputed_total": "重算总分", "project_name": "项目"})
     pts = pts.dropna(subset=["自评总分", "重算总分"])
-    if len(pts):  # axes fitted to the scores (they cluster near the top), not 0–100
+    if len(pts) > SCATTER_MAX:  # thousands of points: counted in cells, not drawn one by one
+        import altair as alt
+
+        cells = pts[["自评总分", "重算总分"]].round(0).value_counts().rename("表数").reset_index()
+        g3.altair_chart(alt.Chart(cells).mark_rect().encode(
+            x=alt.X("自评总分:O", sort="ascending"), y=alt.Y("重算总分:O", sort="descending"),
+            color=alt.Color("表数:Q", scale=alt.Scale(scheme="oranges")), tooltip=["自评总分", "重算总分", "表数"]),
+            width="stretch")
+    elif len(pts):  # axes fitted to the scores (they cluster near the top), not 0–100
         import altair as alt
 
         g3.altair_chart(alt.Chart(pts[["自评总分", "重算总分", "项目"]]).mark_circle(size=60).encode(
@@ -532,7 +561,8 @@ def page_form() -> None:
     if not ids:
         st.info("还没有自评表。")
         return
-    queue = [i for i in st.session_state.get("queue") or [] if i in set(ids)]
+    live = set(ids)
+    queue = [i for i in st.session_state.get("queue") or [] if i in live]
     if queue and (st.session_state.get("form_id") or queue[0]) in queue:
         ids = queue  # the triage filter defines what 上一份/下一份 walk
     fid = st.session_state.get("form_id") or ids[0]

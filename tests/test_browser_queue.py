@@ -169,3 +169,29 @@ def test_a_flag_decided_while_a_correction_is_typed_keeps_the_typed_text(tmp_pat
         expect(page.get_by_text("已保存 1 处更正")).to_be_visible(timeout=30000)
     assert store.effective_form(fid)["project_lead"] == "边审边改"
     assert _decisions(db) == {"accepted": 1}
+
+
+def test_a_row_picked_on_a_later_page_of_the_triage_table_opens_that_form(tmp_path: Path) -> None:
+    """The triage table is drawn a page at a time (20,000 forms stay fast); a row clicked on page 2 is
+    that page's row, not the first page's."""
+    from playwright.sync_api import expect
+
+    db = tmp_path / "review.db"
+    store = Store(db, rereview=reviewer(load_config()))
+    for name in ("000_6226a1c3cfbc3ef3.txt", "003_3db43c30d19b3157.txt"):
+        shutil.copy(ROOT / "samples" / name, tmp_path / name)
+    import_files(store, sorted(tmp_path.glob("*.txt")))
+    rows = store.triage()
+    assert len(rows) > 12
+    want = rows[10]["project_name"] or "（表格残片）"
+    with review_app(db, env={"EXTRACTOR_PAGE_ROWS": "10"}) as url, browser() as b:
+        page = open_page(b, url, "风险排序")
+        expect(page.get_by_text(f"页码（共 {-(-len(rows) // 10)} 页）")).to_be_visible(timeout=30000)
+        page.get_by_label(re.compile("页码")).fill("2")
+        page.get_by_label(re.compile("页码")).press("Enter")
+        expect(page.get_by_text(f"本页为第 11–{min(20, len(rows))} 份")).to_be_visible(timeout=30000)
+        settle(page, 500)
+        grid = page.locator("[data-testid='stDataFrame']").first
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's marker
+        expect(page.get_by_role("heading", name=want)).to_be_visible(timeout=30000)
