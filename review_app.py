@@ -113,8 +113,15 @@ with st.sidebar:
     page = st.radio("页面", ["风险排序", "逐表审核", "绩效评价报告", "问题与建议", "导入", "导出"], key="page")
     st.caption(f"数据库：{DB_PATH}")
 
-rows = store.triage()
-frame = pd.DataFrame([dict(r) for r in rows]) if rows else pd.DataFrame()
+@st.cache_data(max_entries=4, show_spinner=False)
+def _triage_frame(path: str, stamp: tuple[int, int, int]) -> pd.DataFrame:
+    """The queue's summary rows, read again only when a save changed the forms (``stamp``): a page
+    of the form view does not re-read 20,000 rows."""
+    rows = get_store(path).triage()
+    return pd.DataFrame([dict(r) for r in rows]) if rows else pd.DataFrame()
+
+
+frame = _triage_frame(DB_PATH, store.stamp())
 
 
 def open_form(form_id: int) -> None:
@@ -1043,6 +1050,7 @@ def page_draft() -> None:
 
     st.header("问题与建议草稿")
     scope = st.radio("范围", ["全部自评表", "已复核的自评表"], horizontal=True, key="draft_scope")
+    rows = store.triage()
     depts = sorted({r["department"] for r in rows if r["department"]})
     pick_dept = st.multiselect("只起草这些主管部门（不选则全部）", depts, key="draft_depts", placeholder="全部")
     candidates = [r for r in rows if (scope == "全部自评表" or r["reviewed"])

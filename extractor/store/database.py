@@ -225,6 +225,13 @@ class Store:
     def documents(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM documents ORDER BY name").fetchall()
 
+    def stamp(self) -> tuple[int, int, int]:
+        """Changes whenever a form is added, removed, re-read, corrected, decided or marked reviewed
+        (every such save bumps a version): the key under which a summary of the forms may be kept."""
+        r = self.conn.execute("SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(id), 0) FROM forms "
+                              "WHERE retired_at IS NULL").fetchone()
+        return int(r[0]), int(r[1]), int(r[2])
+
     def triage(self, copies: bool = False) -> list[sqlite3.Row]:
         """One summary row per form: forms read with low confidence first (their values need checking
         before their flags mean anything), then highest risk first (no JSON parsing: fast on thousands).
