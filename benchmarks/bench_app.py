@@ -7,7 +7,7 @@ renamed (``（第k批）``) so that the database holds that many distinct forms 
 Streamlit's AppTest (the server's work for each interaction), then, in headless chromium, the wall
 time of a triage reload, opening a form, and one flag decision by key (A). Prints medians of 5.
 
-usage: python benchmarks/bench_app.py [--forms 2000] [--keep DB]
+usage: python benchmarks/bench_app.py [--forms 2000] [--keep DB | --db DB]
 """
 
 from __future__ import annotations
@@ -26,47 +26,59 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--forms", type=int, default=2000)
-    ap.add_argument("--keep", type=Path, help="copy the built database here (to profile the app on it)")
-    args = ap.parse_args()
-    from streamlit.testing.v1 import AppTest
-
+def build_db(work: Path, forms: int, keep: Path | None) -> tuple[Path, int]:
+    """A database of ``forms`` distinct forms: the samples reviewed as one batch, imported by one writer."""
     from extractor.core.config import load_config
     from extractor.ocr.pages import cores
     from extractor.pipeline.batch import run_batch
     from extractor.pipeline.importer import import_batch
     from extractor.store.database import Store
 
+    seeds = sorted((ROOT / "samples").glob("*.txt"))
+    files, n, k = [], 0, 0
+    while n < forms:
+        for s in seeds:
+            dst = work / "in" / f"{k:03d}_{s.name}"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(s, dst)
+            files.append(dst)
+            k += 1
+        n = len(files) // len(seeds) * 53
+    db = work / "review.db"
+    t0 = time.perf_counter()
+    rep = run_batch(files, work / "out", config=load_config(None), workers=cores())
+    t1 = time.perf_counter()
+    store = Store(db)
+    import_batch(store, work / "out")
+    t2 = time.perf_counter()
+    print(f"批处理 {len(files)} 个文件（{rep.n_forms} 份表，全部核心）{t1 - t0:.1f} 秒；"
+          f"单进程导入数据库 {t2 - t1:.1f} 秒")
+    with store.tx() as c:  # distinct forms, not copies: each import of a sample is another batch
+        c.execute("UPDATE forms SET project_name = COALESCE(project_name, '残片') || '（第' || document_id || '批）', "
+                  "copy_key = copy_key || '-' || document_id")
+    total = len(store.triage())
+    if keep:
+        store.conn.execute("VACUUM INTO ?", (str(keep),))
+    print(f"导入 {len(files)} 个文件、{total} 份自评表用时 {time.perf_counter() - t0:.1f} 秒")
+    return db, total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--forms", type=int, default=2000)
+    ap.add_argument("--keep", type=Path, help="copy the built database here (to profile the app on it)")
+    ap.add_argument("--db", type=Path, help="time the app on this database instead of building one")
+    args = ap.parse_args()
+    from streamlit.testing.v1 import AppTest
+
+    from extractor.store.database import Store
+
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        seeds = sorted((ROOT / "samples").glob("*.txt"))
-        files, n, k = [], 0, 0
-        while n < args.forms:
-            for s in seeds:
-                dst = work / "in" / f"{k:03d}_{s.name}"
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(s, dst)
-                files.append(dst)
-                k += 1
-            n = len(files) // len(seeds) * 53
-        db = work / "review.db"
-        t0 = time.perf_counter()
-        rep = run_batch(files, work / "out", config=load_config(None), workers=cores())
-        t1 = time.perf_counter()
-        store = Store(db)
-        import_batch(store, work / "out")
-        t2 = time.perf_counter()
-        print(f"批处理 {len(files)} 个文件（{rep.n_forms} 份表，全部核心）{t1 - t0:.1f} 秒；"
-              f"单进程导入数据库 {t2 - t1:.1f} 秒")
-        with store.tx() as c:  # distinct forms, not copies: each import of a sample is another batch
-            c.execute("UPDATE forms SET project_name = COALESCE(project_name, '残片') || '（第' || document_id || '批）', "
-                      "copy_key = copy_key || '-' || document_id")
-        total = len(store.triage())
-        if args.keep:
-            store.conn.execute("VACUUM INTO ?", (str(args.keep),))
-        print(f"导入 {len(files)} 个文件、{total} 份自评表用时 {time.perf_counter() - t0:.1f} 秒")
+        if args.db:
+            db, total = args.db, len(Store(args.db).triage())
+        else:
+            db, total = build_db(work, args.forms, args.keep)
         os.environ["EXTRACTOR_DB"] = str(db)
         timings: dict[str, list[float]] = {"风险排序页": [], "逐表审核页": []}
         for _ in range(5):

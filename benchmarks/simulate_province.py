@@ -11,7 +11,8 @@ From the per-file times it prints the measured throughput here, then the makespa
 on W workers (files dealt to the first free worker in input order), scaled to ``--province`` forms, with
 core-hours and a cost at ``--price`` yuan per core-hour (an assumption to replace with your own).
 
-usage: python benchmarks/simulate_province.py [--forms 20000] [--scan-share 0.35] [--record-ocr 0]
+usage: python benchmarks/simulate_province.py [--forms 20000] [--scan-share 0.75] [--pages-per-form 2]
+       [--province 100000] [--price 0.15] [--record-ocr N]
 """
 
 from __future__ import annotations
@@ -67,33 +68,38 @@ def record_ocr(n: int) -> dict:
     return rec
 
 
-def build(work: Path, n_forms: int, scan_share: float) -> list[tuple[Path, int, int]]:
-    """The batch's files as (path, forms, scanned pages), in a shuffled input order."""
+def build(work: Path, n_forms: int, scan_share: float, pages_per_form: int,
+          distinct: int = 24) -> list[tuple[Path, int, int]]:
+    """The batch's files as (path, forms, scanned pages), in a shuffled input order. ``distinct`` files
+    of each kind are rendered, the rest are copies of them (rendering is slower than reading; a copy
+    costs the pipeline what its original does)."""
+    import shutil
+
     from bench_batch import gold_forms
 
     from evalkit.fixtures import render_docx, render_flat, render_pdf, render_xlsx
 
     render = {"pdf": render_pdf, "docx": render_docx, "xlsx": render_xlsx, "txt": render_flat}
-    forms = gold_forms(n_forms)
-    files: list[tuple[Path, int, int]] = []
+    forms = gold_forms(distinct * 10)
+    plan: list[tuple[str, int, bool]] = []  # (kind, forms in the file, scanned)
     n_scan = int(n_forms * scan_share)
-    pos = 0
-    while pos < n_scan:  # scans as digital twins: the OCR is charged separately
-        k = min(SCAN_FORMS_PER_FILE, n_scan - pos)
-        p = work / f"scan{len(files):05d}.pdf"
-        render_pdf(forms[pos:pos + k], p)
-        files.append((p, k, k))
-        pos += k
-    rest = n_forms - n_scan
+    plan += [("pdf", SCAN_FORMS_PER_FILE, True)] * (n_scan // SCAN_FORMS_PER_FILE)
+    rest = n_forms - n_scan // SCAN_FORMS_PER_FILE * SCAN_FORMS_PER_FILE
     for kind, (share, per) in DIGITAL_MIX.items():
-        want = int(rest * share) if kind != "txt" else n_forms - pos
-        end = pos + want
-        while pos < end:
-            k = min(per, end - pos)
-            p = work / f"{kind}{len(files):05d}.{kind}"
-            render[kind](forms[pos:pos + k], p)
-            files.append((p, k, 0))
-            pos += k
+        plan += [(kind, per, False)] * round(rest * share / per)
+    made: dict[tuple[str, int, int], Path] = {}
+    files: list[tuple[Path, int, int]] = []
+    for k, (kind, per, scanned) in enumerate(plan):
+        variant = (kind, per, k % distinct)
+        if variant not in made:
+            src = work / "distinct" / f"{kind}-{per}-{k % distinct}.{kind}"
+            src.parent.mkdir(exist_ok=True)
+            start = (k % distinct) * 10 % max(1, len(forms) - per)
+            render[kind](forms[start:start + per], src)
+            made[variant] = src
+        dst = work / f"{'scan' if scanned else kind}{k:05d}.{kind}"
+        shutil.copy(made[variant], dst)
+        files.append((dst, per, per * pages_per_form if scanned else 0))
     random.Random(7).shuffle(files)
     return files
 
@@ -123,7 +129,8 @@ def makespan(costs: list[float], workers: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--forms", type=int, default=20000)
-    ap.add_argument("--scan-share", type=float, default=0.35, help="share of forms that arrive as scans")
+    ap.add_argument("--scan-share", type=float, default=0.75, help="share of forms that arrive as scans")
+    ap.add_argument("--pages-per-form", type=int, default=2, help="scanned pages of one scanned form")
     ap.add_argument("--province", type=int, default=100000, help="forms in a province's year")
     ap.add_argument("--price", type=float, default=0.15, help="yuan per core-hour (an assumption)")
     ap.add_argument("--record-ocr", type=int, default=0, help="record N pages' OCR times first")
@@ -137,8 +144,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         t = time.perf_counter()
-        files = build(work, args.forms, args.scan_share)
-        print(f"生成 {len(files)} 个文件、{args.forms} 份表（扫描件占 {args.scan_share:.0%}），用时 "
+        files = build(work, args.forms, args.scan_share, args.pages_per_form)
+        print(f"生成 {len(files)} 个文件、{sum(k for _, k, _ in files)} 份表（扫描件占 {args.scan_share:.0%}，"
+              f"每份 {args.pages_per_form} 页，共 {sum(p for _, _, p in files)} 页），用时 "
               f"{time.perf_counter() - t:.0f} 秒；OCR 按本机实测 {len(page_secs)} 页计时："
               f"中位 {statistics.median(page_secs):.2f} 秒/页（单线程）")
         pool = shared_pool(here)
@@ -157,16 +165,17 @@ def main() -> None:
     total = sum(costs)
     print(f"本机实测（{here} 个工作进程，不含 OCR）：{wall:.0f} 秒处理完 {len(files)} 个文件，读出 {read} 份表；"
           f"流水线合计 {pipeline / 3600:.2f} 核时，另计 OCR {ocr_total / 3600:.2f} 核时")
-    scale = args.province / args.forms
-    print(f"\n按 {args.province} 份表（同样构成）推算；费用按每核时 {args.price} 元（假设值，请换成实际单价）：")
+    reps = -(-args.province // read)  # the province: this batch's files, as many times as it takes
+    province_costs = costs * reps
+    n_prov = read * reps
+    print(f"\n按 {n_prov:,} 份表（本批 {reps} 倍，构成相同）推算；费用按每核时 {args.price} 元（假设值，请换成实际单价）：")
     print("| 工作进程（核） | 每小时处理表数 | 全省用时（小时） | 核时 | 费用（元） |")
     print("|---:|---:|---:|---:|---:|")
     for w in sorted({here, 8, 32, 64, 128, 256}):
-        span = makespan(costs, w)
-        hours = span * scale / 3600
-        print(f"| {w} | {args.forms / span * 3600:,.0f} | {hours:.1f} | {total * scale / 3600:,.0f} | "
-              f"{total * scale / 3600 * args.price:,.0f} |")
-    per_core = args.forms / total * 3600
+        hours = makespan(province_costs, w) / 3600
+        print(f"| {w} | {n_prov / hours:,.0f} | {hours:.1f} | {total * reps / 3600:,.0f} | "
+              f"{total * reps / 3600 * args.price:,.0f} |")
+    per_core = read / total * 3600
     print(f"\n每核每小时约 {per_core:,.0f} 份表；要在 T 小时内完成 N 份表，约需 N ÷ ({per_core:,.0f} × T) 个核"
           f"（例：{args.province} 份、24 小时内 → {args.province / (per_core * 24):.0f} 核）。")
 
