@@ -104,7 +104,7 @@ def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bo
 
     kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config,
               skipped=found.skipped, workers=workers or cores(), resume=not force,
-              jsonl=stream, cluster=cluster)
+              jsonl=stream, cluster=cluster, slim=True)
     if llm is not None and not quiet:
         with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:

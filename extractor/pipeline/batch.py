@@ -126,7 +126,7 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
               llm: "LLMStep | None" = None, on_llm: Callable[[int, int], None] | None = None,
               config: ReviewConfig | None = None, skipped: list[tuple[Path, str]] | None = None,
               workers: int = 1, resume: bool = False, jsonl: IO[str] | None = None,
-              cluster: "Engine | None" = None) -> BatchReport:
+              cluster: "Engine | None" = None, slim: bool = False) -> BatchReport:
     """Every file through :func:`~extractor.pipeline.process.process` (reviewed when ``config`` is
     given; ``transform`` runs after), writing one contract JSON per input into ``out_dir``.
 
@@ -134,7 +134,9 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
     same as a serial run; ``cluster`` runs them on that engine instead (a Ray cluster,
     :mod:`extractor.pipeline.on_ray`), outputs the same again. ``resume`` skips files a previous run into ``out_dir`` finished with the same
     content and the same pipeline (:mod:`extractor.pipeline.resume`). ``jsonl`` also receives one line
-    per file as it finishes (``index``, ``file``, ``status``, ``result``)."""
+    per file as it finishes (``index``, ``file``, ``status``, ``result``). ``slim`` drops a written
+    file's provenance from the results kept for the end of the batch (the outputs have it), so a
+    batch of 10,000 files holds summaries, not every value's source."""
     rep = BatchReport(skipped=list(skipped or []))
     t0 = time.perf_counter()
     taken: set[str] = set()
@@ -174,11 +176,16 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
         stream(n, res)
         if ledger is not None:
             ledger.record(f, out, res)
+        if slim and out is not None:
+            _drop_provenance(res)
         return res
 
     if ledger is not None:  # finished before, same content, same pipeline: taken as they are
         reused = {n: r for n, f in enumerate(files) if outs[n] is not None and (r := ledger.finished(f, outs[n]))}
         rep.resumed = len(reused)
+        if slim:
+            for r in reused.values():
+                _drop_provenance(r)
     else:
         reused = {}
     if cluster is not None and (llm is not None or fail_fast):
@@ -233,6 +240,19 @@ def run_batch(files: list[Path], out_dir: Path | None, *, provenance: bool = Tru
             rep.stopped = f"遇到失败的文件后按 --fail-fast 停止，其后 {left} 个文件未处理" if left else None
             break
     return _close(rep, config, write, out_dir, t0)
+
+
+def _drop_provenance(res: ExtractionResult) -> None:
+    """Forget where each value was read (most of a form's memory) once the file's output holds it.
+    A file with reports keeps it: the batch-wide report check may write that file again."""
+    if res.reports:
+        return
+    for form in res.forms:
+        form.sources.clear()
+        for row in (form.funds.total, form.funds.fiscal, form.funds.carryover, form.funds.other):
+            row.sources.clear()
+        for ind in form.indicators:
+            ind.sources.clear()
 
 
 def _close(rep: BatchReport, config: ReviewConfig | None, write: Callable[[int, ExtractionResult], ExtractionResult],

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from extractor.core.field_names import FUND_ROWS
-from extractor.core.figures import clean
+from extractor.core.figures import as_json_number, clean
 from extractor.core.quantity import (
     actual_is_measured,
     has_figure,
@@ -22,7 +22,7 @@ from extractor.core.quantity import (
 )
 from extractor.core.records import Flag, Indicator
 from extractor.core.vocabulary import is_template_name
-from extractor.review.rulebook import FormContext, fmt, rule
+from extractor.review.rulebook import FormContext, rule
 from extractor.review.suggest import suggest_actual, suggest_target
 
 _FAMILY = {
@@ -255,7 +255,7 @@ def cost_vs_budget(ctx: FormContext) -> Iterator[Flag]:
         if any(abs(value - b) < 0.005 * max(b, 1) for b in budgets):
             yield ctx.flag("cost-vs-budget",
                            f"「{ctx.project}」成本指标{ctx.ind_label(i)}的目标“{ind.target}”只是重复预算金额，无法反映成本控制",
-                           indicator=i, evidence=f"成本目标“{ind.target}”，全年预算数{fmt(f.full_year)}万元", field="target",
+                           indicator=i, evidence=f"成本目标“{ind.target}”，全年预算数{as_json_number(f.full_year)}万元", field="target",
                            suggestion="改用单位成本（如元/人次）、分项成本上限或成本节约率等指标")
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
-from extractor.core.figures import clean
+from extractor.core.figures import as_json_number, clean
 from extractor.core.quantity import has_figure, quantity
 from extractor.core.records import Form, Indicator
-from extractor.review.rulebook import fmt
 
 _PREFIX = re.compile(r"^指标\s*\d+\s*[:：]\s*")
 _NUM_UNIT = re.compile(r"(\d+(?:\.\d+)?\s*(?:万元|万|%|个|项|处|人次|人|次|份|家|场|期|篇|台|件|所|座|辆|名|户|公里|米|吨|卷|页|册|天|小时))")
@@ -80,7 +79,7 @@ def suggest_target(form: Form, i: int) -> str:
         return f"{year}__月__日前完成{topic}（或按时完成率 ≥ __%）"
     if "成本" in l2:
         budget = form.funds.total.full_year
-        cap = f"，不超过全年预算数{fmt(budget)}万元" if isinstance(budget, (int, float)) else ""
+        cap = f"，不超过全年预算数{as_json_number(budget)}万元" if isinstance(budget, (int, float)) else ""
         return f"{topic}：单位成本或分项成本 ≤ __万元{cap}"
     if "满意" in l2 or "满意" in topic:
         subject = topic if "满意" in topic else "服务对象满意度"
