@@ -162,6 +162,7 @@ def test_a_flag_decided_while_a_correction_is_typed_keeps_the_typed_text(tmp_pat
         fid = store.triage()[0]["id"]
         field(page, "项目负责人").fill("边审边改")
         page.locator("h3", has_text="审核意见").click()  # the cursor out of the box: keys decide again
+        settle(page)  # leaving the box commits it (a rerun); a key pressed mid-rerun may land on the old page
         page.locator("body").press("A")
         expect(page.get_by_text("第 1 条已采纳")).to_be_visible(timeout=30000)
         expect(field(page, "项目负责人")).to_have_value("边审边改")
