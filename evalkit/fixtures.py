@@ -198,7 +198,7 @@ def render_pdf(forms: list[dict[str, Any]], path: str | Path) -> None:
     A page is A4 wide and as tall as its form needs (at least A4): MuPDF re-flows a table's column
     widths on a continuation page, which no real form does, so forms are not split across pages.
     """
-    import pymupdf
+    from extractor.core.mupdf import pymupdf
 
     archive = pymupdf.Archive()
     archive.add(pymupdf.Font("cjk").buffer, "cjk.ttf")  # MuPDF's built-in Droid Sans Fallback
@@ -220,6 +220,77 @@ def render_pdf(forms: list[dict[str, Any]], path: str | Path) -> None:
     doc.save(str(path) + ".tmp", garbage=3, deflate=True)
     doc.close()
     Path(str(path) + ".tmp").replace(path)
+
+
+def _redrawn_pdf(forms: list[dict[str, Any]], path: str | Path, style: str, seed: int = 5) -> None:
+    """The forms as :func:`render_pdf` prints them, with the table rules drawn as another program would.
+
+    MuPDF draws every border as a thin filled bar. ``lines``: stroked lines along the bars, their ends
+    off by up to 0.8 pt (gaps and overlaps at the crossings, as Word and WPS export them); ``boxes``:
+    every cell its own stroked rectangle, 2 pt from its neighbours (converters that print a table cell
+    by cell, web pages with cell spacing); ``sheet``: a white page background, grey label cells and the
+    rules as long strokes, all under the text (a spreadsheet printed to PDF). The text layer is kept.
+    """
+    import random
+    import tempfile
+
+    from extractor.core.mupdf import pymupdf
+    from extractor.ingest.pdf_grid import ruled_tables
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base.pdf"
+        render_pdf(forms, base)
+        doc = pymupdf.open(str(base))
+        for page in doc:
+            paths = page.get_cdrawings()
+            bars = [tuple(p["rect"]) for p in paths]
+            # the cells the bars close (the reader's own grid: what is tested is the drawing style)
+            cells = [c for t in ruled_tables(paths) for r in t.rows for c in r.cells if c]
+            page.add_redact_annot(page.rect)
+            page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_NONE,
+                                  graphics=pymupdf.PDF_REDACT_LINE_ART_REMOVE_IF_TOUCHED,
+                                  text=pymupdf.PDF_REDACT_TEXT_NONE)
+            shape = page.new_shape()
+            if style == "boxes":
+                for c in cells:  # set apart by 2 pt: double rules between cells, as HTML cellspacing prints
+                    shape.draw_rect(pymupdf.Rect(c) + (1, 1, -1, -1))
+                shape.finish(color=(0, 0, 0), width=0.5)
+                shape.commit()
+                continue
+            if style == "sheet":
+                shape.draw_rect(page.rect)
+                shape.finish(fill=(1, 1, 1), color=None, width=0)
+                for c in [c for c in cells if c[0] < 80]:  # the first column's label cells
+                    shape.draw_rect(pymupdf.Rect(c))
+                shape.finish(fill=(0.85, 0.85, 0.85), color=None, width=0)
+            for x0, y0, x1, y1 in bars:
+                d = (lambda: rng.uniform(-0.8, 0.8)) if style == "lines" else (lambda: 0.0)
+                if x1 - x0 >= y1 - y0:  # horizontal
+                    y = (y0 + y1) / 2
+                    shape.draw_line((x0 + d(), y), (x1 + d(), y))
+                else:
+                    x = (x0 + x1) / 2
+                    shape.draw_line((x, y0 + d()), (x, y1 + d()))
+            shape.finish(color=(0, 0, 0), width=0.6 if style == "lines" else 0.4)
+            shape.commit(overlay=style != "sheet")
+        doc.save(str(path), garbage=3, deflate=True)
+        doc.close()
+
+
+def render_pdf_lines(forms: list[dict[str, Any]], path: str | Path) -> None:
+    """Rules as stroked lines with ragged ends (Word/WPS export)."""
+    _redrawn_pdf(forms, path, "lines")
+
+
+def render_pdf_boxes(forms: list[dict[str, Any]], path: str | Path) -> None:
+    """Every cell its own stroked rectangle, double rules between cells."""
+    _redrawn_pdf(forms, path, "boxes")
+
+
+def render_pdf_sheet(forms: list[dict[str, Any]], path: str | Path) -> None:
+    """A spreadsheet printed to PDF: background, shaded label cells, rules under the text."""
+    _redrawn_pdf(forms, path, "sheet")
 
 
 # ---- text layouts: Markdown pipe tables and a form flattened onto one line --------------------
@@ -355,8 +426,9 @@ def render_scan(forms: list[dict[str, Any]], path: str | Path, seed: int = 7, a4
     import tempfile
 
     import numpy as np
-    import pymupdf
     from PIL import Image
+
+    from extractor.core.mupdf import pymupdf
 
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -386,7 +458,8 @@ def render_scan(forms: list[dict[str, Any]], path: str | Path, seed: int = 7, a4
 
 
 RENDERERS = {"docx": render_docx, "xlsx": render_xlsx, "pdf": render_pdf, "md": render_markdown,
-             "flat.txt": render_flat, "scan.pdf": render_scan}
+             "flat.txt": render_flat, "scan.pdf": render_scan, "lines.pdf": render_pdf_lines,
+             "boxes.pdf": render_pdf_boxes, "sheet.pdf": render_pdf_sheet}
 
 
 def render_all(gold: dict[str, Any], out_dir: str | Path, formats: tuple[str, ...] = ("docx", "xlsx", "pdf"),

@@ -18,7 +18,7 @@ from extractor.pipeline.process import process
 from extractor.store.contract import get_path, low_confidence, provenance, result_to_contract
 
 ROOT = Path(__file__).resolve().parent.parent
-RENDERABLE = ("docx", "xlsx", "pdf", "md", "flat.txt")
+RENDERABLE = ("docx", "xlsx", "pdf", "lines.pdf", "boxes.pdf", "sheet.pdf", "md", "flat.txt")
 OCR_KINDS = ("pdf-scan", "pdf-mixed", "image")
 ORIG_ONLY_SETS = ("real",)  # read as published; renderings of their gold would test nothing
 SLOW = ("scan.pdf",)  # OCR: evaluated on request (--formats scan.pdf), not in "all"

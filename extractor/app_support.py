@@ -152,7 +152,7 @@ def search_html(pages: list[str], query: str, limit: int = 120_000) -> tuple[str
 
 def pdf_page_png(path: str, page: int, bbox: list[float] | None, zoom: float = 1.5) -> bytes:
     """A PDF page as PNG with the value's box outlined in red."""
-    import pymupdf
+    from extractor.core.mupdf import pymupdf
 
     with pymupdf.open(path) as doc:
         p = doc[page - 1]

@@ -4,6 +4,7 @@ a Chinese summary. Everything a user reads here is in Chinese."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+# pydantic looks for plugins among every installed distribution when the first model is built
+# (15 ms of a 0.4 s run); the CLI uses none. A user who sets this keeps their setting.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from extractor import __version__
 from extractor.core.records import LOW_READING_CONFIDENCE, ExtractionResult

@@ -25,16 +25,20 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> 
                           timeout=600, env=env)
 
 
+# the PDF variants draw the same tables' rules as Word, cell-by-cell converters and spreadsheets do
+FORMATS = ("docx", "xlsx", "pdf", "lines.pdf", "boxes.pdf", "sheet.pdf", "md", "flat.txt")
+
+
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
-    """Every seed gold rendered to docx, xlsx, pdf, md and flat text (made once per session)."""
+    """Every seed gold rendered to every format of FORMATS (made once per session)."""
     from evalkit.fixtures import render_all
 
     out = tmp_path_factory.mktemp("rendered")
     made = {}
     for g in SEEDS:
         stem = g.name.removesuffix(".gold.json")
-        for fmt, p in render_all(load(g), out, ("docx", "xlsx", "pdf", "md", "flat.txt"), stem=stem).items():
+        for fmt, p in render_all(load(g), out, FORMATS, stem=stem).items():
             made[(stem, fmt)] = p
     return made
 

@@ -29,7 +29,7 @@ def test_seed_text_dump_matches_gold(stem: str) -> None:
     assert s.forms_pred == s.forms_gold
 
 
-@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pdf", "md"])
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pdf", "lines.pdf", "boxes.pdf", "sheet.pdf", "md"])
 @pytest.mark.parametrize("stem", STEMS)
 def test_seed_rendering_matches_gold(stem: str, fmt: str, rendered) -> None:
     s = _score(ROOT / "eval_sets" / "seeds" / f"{stem}.gold.json", rendered[(stem, fmt)])

@@ -12,8 +12,6 @@ import io
 import os
 from pathlib import Path
 
-import charset_normalizer
-
 from extractor.core.document import Cell, Document, Page, page_from_cells
 from extractor.core.errors import IngestError, UnsupportedFormat
 
@@ -44,6 +42,8 @@ def decode_text(data: bytes, path: str) -> str:
         return next(iter(candidates.values()))
     if candidates:
         return _likelier(data, candidates)
+    import charset_normalizer  # only for text that is not UTF-8
+
     guess = charset_normalizer.from_bytes(data).best()
     if guess is not None and guess.encoding:
         return str(guess)
@@ -60,6 +60,8 @@ def _likelier(data: bytes, candidates: dict[str, str]) -> str:
     best = max(scores, key=lambda e: scores[e])
     if scores[best] > 0 and list(scores.values()).count(scores[best]) == 1:
         return candidates[best]
+    import charset_normalizer
+
     ranked = charset_normalizer.from_bytes(data, cp_isolation=list(candidates)).best()
     if ranked is not None and ranked.encoding in ("big5", "cp950"):
         return candidates["big5"]

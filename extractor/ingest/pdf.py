@@ -10,14 +10,15 @@ its rows, so every cell has both a span in that text and a bounding box.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
-import pymupdf
+from bisect import bisect_left, bisect_right
+from math import inf
 
 from extractor.core.document import Cell, Document, Page, page_from_cells
 from extractor.core.errors import IngestError
 from extractor.core.figures import clean
+from extractor.core.mupdf import pymupdf
 from extractor.core.vocabulary import is_label, is_page_marker
+from extractor.ingest.pdf_grid import ruled_tables
 
 _TOL = 1.5
 # labels that never share a cell: two of them in one cell means two rows were fused
@@ -26,17 +27,26 @@ _KEY_LABELS = ("项目名称", "主管部门", "年度资金总额", "财政拨�
                "时效指标", "总分")
 
 
-def _chars(page: pymupdf.Page) -> list[tuple[float, float, float, float, str]]:
-    """(x-centre, y-centre, x0, y0, char) for every character on the page."""
-    out = []
+Char = tuple[float, float, float, float, str]
+Line = tuple[tuple[float, float, float, float], str]
+
+
+def _chars(page: pymupdf.Page) -> tuple[list[Char], list[Line]]:
+    """(x-centre, y-centre, x0, y0, char) for every character on the page, and every text line with its
+    box, from one ``rawdict`` pass."""
+    out: list[Char] = []
+    lines: list[Line] = []
     raw = page.get_text("rawdict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP)
     for block in raw.get("blocks", []):
         for line in block.get("lines", []):
+            text = []
             for span in line.get("spans", []):
                 for ch in span.get("chars", []):
                     x0, y0, x1, y1 = ch["bbox"]
                     out.append(((x0 + x1) / 2, (y0 + y1) / 2, x0, y0, ch["c"]))
-    return out
+                    text.append(ch["c"])
+            lines.append((tuple(line["bbox"]), "".join(text)))
+    return out, lines
 
 
 def _join_chars(chars: list[tuple[float, float, float, float, str]]) -> str:
@@ -54,18 +64,19 @@ def _join_chars(chars: list[tuple[float, float, float, float, str]]) -> str:
 
 
 def _vertical_rules(drawings: list[dict]) -> list[tuple[float, float, float]]:
-    """(x, y0, y1) of every thin vertical stroke or filled bar on the page."""
+    """(x, y0, y1) of every thin vertical stroke or filled bar on the page (``get_cdrawings``), by x."""
     out = []
     for d in drawings:
         for item in d["items"]:
             if item[0] == "l":
-                p1, p2 = item[1], item[2]
-                if abs(p1.x - p2.x) < 1.5 and abs(p1.y - p2.y) > 4:
-                    out.append(((p1.x + p2.x) / 2, min(p1.y, p2.y), max(p1.y, p2.y)))
+                (ax, ay), (bx, by) = item[1], item[2]
+                if abs(ax - bx) < 1.5 and abs(ay - by) > 4:
+                    out.append(((ax + bx) / 2, min(ay, by), max(ay, by)))
             elif item[0] == "re":
-                r = item[1]
-                if r.width < 2.5 and r.height > 4:
-                    out.append(((r.x0 + r.x1) / 2, r.y0, r.y1))
+                x0, y0, x1, y1 = item[1]
+                if x1 - x0 < 2.5 and y1 - y0 > 4:
+                    out.append(((x0 + x1) / 2, y0, y1))
+    out.sort()
     return out
 
 
@@ -73,8 +84,8 @@ def _split_by_rules(box: tuple[float, float, float, float], rules) -> list[tuple
     """Split a cell where a vertical rule crosses most of its height (a divider the grid missed)."""
     x0, y0, x1, y1 = box
     h = y1 - y0
-    cuts = sorted({round(x, 1) for x, ry0, ry1 in rules
-                   if x0 + 4 < x < x1 - 4 and min(y1, ry1) - max(y0, ry0) >= 0.35 * h})
+    inner = rules[bisect_right(rules, (x0 + 4, inf, inf)):bisect_left(rules, (x1 - 4, -inf, -inf))]
+    cuts = sorted({round(x, 1) for x, ry0, ry1 in inner if min(y1, ry1) - max(y0, ry0) >= 0.35 * h})
     if not cuts:
         return [box]
     edges = [x0, *cuts, x1]
@@ -178,35 +189,38 @@ def _grid_score(rows: list[tuple[float, list[Cell]]]) -> tuple[int, int]:
 
 
 def _find_grid(page: pymupdf.Page, chars, drawings: list[dict]) -> tuple[list, list[tuple[float, list[Cell]]]]:
-    """Tables on a page: the ruled grid, or the refined grid when the ruled one fused rows."""
-    best = None
+    """Tables on a page: the grid its rules draw (:mod:`extractor.ingest.pdf_grid`); pymupdf's
+    ``find_tables`` (plain, then refined) only where that finds no table among drawn paths, or fuses
+    two labels into one cell."""
     rules = _vertical_rules(drawings)
+    tables: list = ruled_tables(drawings)
+    rows = [r for t in tables for r in _table_rows(t, chars, rules)]
+    good, bad = _grid_score(rows)
+    best = (good - 3 * bad, tables, rows)
+    if (tables and bad == 0) or not drawings:
+        return tables, rows
     for refine in (False, True):
-        tables = list(page.find_tables(use_layout=False, refine=refine, paths=drawings))
+        tables = list(page.find_tables(use_layout=False, refine=refine))
         rows = [r for t in tables for r in _table_rows(t, chars, rules)]
         good, bad = _grid_score(rows)
-        cand = (good - 3 * bad, tables, rows)
-        if best is None or cand[0] > best[0]:
-            best = cand
+        if good - 3 * bad > best[0]:
+            best = (good - 3 * bad, tables, rows)
         if tables and bad == 0:
             break
-    assert best is not None
     return best[1], best[2]
 
 
-def _text_lines(page: pymupdf.Page, tables) -> list[tuple[float, list[Cell]]]:
+def _text_lines(lines: list[Line], tables) -> list[tuple[float, list[Cell]]]:
     """Lines of text outside tables, as one-cell rows."""
-    boxes = [t.bbox for t in tables]
+    boxes = [tuple(t.bbox) for t in tables]
     out = []
-    for block in page.get_text("dict", flags=pymupdf.TEXT_MEDIABOX_CLIP).get("blocks", []):
-        for line in block.get("lines", []):
-            x0, y0, x1, y1 = line["bbox"]
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
-                continue
-            text = "".join(s["text"] for s in line.get("spans", [])).strip()
-            if text and not is_page_marker(text):
-                out.append((y0, [Cell(text, bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)))]))
+    for (x0, y0, x1, y1), raw in lines:
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
+            continue
+        text = raw.strip()
+        if text and not is_page_marker(text):
+            out.append((y0, [Cell(text, bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)))]))
     return out
 
 
@@ -234,18 +248,18 @@ def read_pdf(path: str, *, min_chars: int = 20, ocr: bool = True) -> Document:
         empty_pages = []
         by_index: dict[int, Page] = {}
         for page in doc:
-            chars = _chars(page)
+            chars, lines = _chars(page)
             if len(chars) < min_chars:
                 empty_pages.append(page.number + 1)
                 continue
             try:
-                tables, table_rows = _find_grid(page, chars, page.get_drawings()) if chars else ([], [])
+                tables, table_rows = _find_grid(page, chars, page.get_cdrawings()) if chars else ([], [])
             except Exception:  # a malformed page must not stop the document
                 tables, table_rows = [], []
                 out.warnings.append(f"第{page.number + 1}页表格检测失败，按纯文本读取")
             items: list[tuple[float, list[Cell]]] = list(table_rows)
             exact = {id(cells) for _y, cells in table_rows}
-            items.extend(_text_lines(page, tables))
+            items.extend(_text_lines(lines, tables))
             items.sort(key=lambda it: it[0])
             p = page_from_cells(page.number + 1, [(cells, id(cells) in exact) for _y, cells in items])
             p.width, p.height = page.rect.width, page.rect.height

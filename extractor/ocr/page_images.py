@@ -46,7 +46,7 @@ def page_image(path: str, index: int, pdf: bool) -> tuple[np.ndarray, float]:
     or one frame of an image file."""
     if not pdf:
         return image_frame(path, index)
-    import pymupdf
+    from extractor.core.mupdf import pymupdf
 
     with pymupdf.open(path) as doc:
         return pdf_page_image(doc[index], DPI), float(DPI)

@@ -19,7 +19,6 @@ from extractor.core.records import ExtractionResult
 from extractor.pipeline.inputs import find_inputs
 from extractor.pipeline.process import failed, process, process_many
 from extractor.pipeline.resume import Ledger, pipeline_key
-from extractor.review.report_rules import review_report
 from extractor.store.contract import dumps, json_chunks, result_to_contract
 
 if TYPE_CHECKING:
@@ -269,6 +268,8 @@ def _close(rep: BatchReport, config: ReviewConfig | None, write: Callable[[int, 
 def _check_reports_against_batch(rep: BatchReport, write: Callable[[int, ExtractionResult], ExtractionResult]) -> None:
     """A report's figures against the forms of the same project anywhere in the batch (not only in its
     own file); the files whose report findings change are written again."""
+    from extractor.review.report_rules import review_report
+
     forms = [form for _, res, _ in rep.results if res.status == "ok" for form in res.forms]
     for n, (f, res, _out) in enumerate(rep.results):
         if res.status != "ok" or not res.reports:

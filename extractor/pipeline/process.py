@@ -17,7 +17,6 @@ from extractor.core.errors import ExtractorError
 from extractor.core.records import ExtractionResult
 from extractor.ingest import ingest
 from extractor.reading.extract import extract_document
-from extractor.review.engine import review_form, review_result
 from extractor.store.contract import form_from_contract, form_to_contract
 
 if TYPE_CHECKING:
@@ -36,6 +35,8 @@ def failed(path: Path, exc: BaseException) -> ExtractionResult:
 def finish(res: ExtractionResult, config: ReviewConfig | None) -> ExtractionResult:
     """The review stage, when a review configuration is given."""
     if config is not None and res.status == "ok":
+        from extractor.review.engine import review_result  # not imported by extraction alone
+
         return review_result(res, config)
     return res
 
@@ -100,6 +101,8 @@ def process_file(path: str | Path, llm: "LLMStep | None" = None) -> ExtractionRe
 
 def rereview(form: dict[str, Any], config: ReviewConfig) -> dict[str, Any]:
     """The review of a corrected form in contract JSON: its ``flags``, ``rescore`` and ``risk``."""
+    from extractor.review.engine import review_form
+
     f = form_from_contract(form)
     review_form(f, config)
     out = form_to_contract(f)

@@ -158,3 +158,9 @@ def fmt(x: float | str | None) -> str:
     if isinstance(x, str):
         return x
     return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+# The rule modules register themselves on import; importing them here makes RULES whole for every
+# reader of the table (triage titles, the app, the exports), not only for processes that ran a review.
+# At the end of the module: they import FormContext and rule from here.
+from extractor.review import rules_scores, rules_values  # noqa: E402, F401, I001
