@@ -42,6 +42,12 @@ def skew_angle(img: np.ndarray) -> float:
     small = cv2.resize(gray, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else gray
     edges = cv2.Canny(small, 50, 150)
     sw = small.shape[1]
+    # only the edges along long, nearly level runs of ink (rules, thickened by a few pixels so a tilt
+    # of some degrees keeps them whole) go to the Hough transform: text edges were most of its work
+    dark = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    runs = cv2.morphologyEx(cv2.dilate(dark, np.ones((5, 1), np.uint8)), cv2.MORPH_OPEN,
+                            cv2.getStructuringElement(cv2.MORPH_RECT, (max(20, sw // 40), 1)))
+    edges &= cv2.dilate(runs, np.ones((5, 5), np.uint8))
     lines = cv2.HoughLinesP(edges, 1, np.pi / 1800, threshold=int(200 * k), minLineLength=sw // 4,
                             maxLineGap=max(3, int(10 * k)))
     angles = []
@@ -166,6 +172,16 @@ def _ink(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lines = cv2.dilate(_opened(binary, max(30, w // 30), 1) | _opened(binary, 1, 25), np.ones((5, 5), np.uint8))
     ink = binary > 0
     return ink, ink & (lines == 0)
+
+
+def text_ink(img: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(ink other than ruling lines as a boolean mask, the page in grey, the page's ink/paper
+    threshold by Otsu) for finding the text lines of its cells."""
+    import cv2
+
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return _ink(img)[1], gray, float(level)
 
 
 def _extent(counts: np.ndarray, floor: int, margin: int) -> tuple[int, int] | None:

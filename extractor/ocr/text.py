@@ -50,9 +50,13 @@ _LOST_SUPERSCRIPT = re.compile(r"\d\s*m(?![a-zA-Z²³0-9])")
 UNSURE = 0.5
 
 
+# kana are in the recogniser's character set, never in a Chinese government form: a misread glyph
+KANA = re.compile(r"[\u3040-\u30ff]")
+
+
 def doubt(text: str, conf: float | None) -> float | None:
     """The confidence to report for a cell: the recogniser's, lowered where the text holds a reading
-    it cannot get right (a number followed by a bare ``m``: metres, or ㎡/㎥ it cannot print)."""
-    if conf is not None and _LOST_SUPERSCRIPT.search(text):
+    it cannot get right (a number followed by a bare ``m``: metres, or ㎡/㎥ it cannot print; kana)."""
+    if conf is not None and (_LOST_SUPERSCRIPT.search(text) or KANA.search(text)):
         return min(conf, UNSURE)
     return conf
