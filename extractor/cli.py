@@ -411,7 +411,8 @@ def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
 @main.command(name="eval")
 @click.argument("sets", nargs=-1, type=click.Path(exists=True, file_okay=False))
 @click.option("--formats", default="all", show_default=True,
-              help="评测的文件形式：orig（原始输入）及 docx、xlsx、pdf、md（管道表格）、flat.txt（整表压成一行）、"
+              help="评测的文件形式：orig（原始输入）及 docx、xlsx、pdf、lines.pdf / boxes.pdf / sheet.pdf（同一PDF的"
+                   "表格线按Word、逐格转换器、电子表格的画法重画）、md（管道表格）、flat.txt（整表压成一行）、"
                    "scan.pdf（模拟扫描件，需OCR，较慢，不含在all中），均由标准答案渲染；逗号分隔，或 all")
 @click.option("-v", "--verbose", is_flag=True, help="显示逐字段统计和所有不一致之处")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="把结果另存为JSON")

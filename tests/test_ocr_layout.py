@@ -221,7 +221,11 @@ def test_last_page_holding_only_the_total_row_is_still_a_table() -> None:
 
 @pytest.mark.parametrize(("read", "meant"), [("o", "0"), ("1O0", "100"), ("l0.5", "10.5"), ("10一", "10"),
                                              ("1 2.4 8", "12.48"), ("合同..", "合同……"), ("Ok", "Ok"), ("-10", "-10"),
-                                             ("完成“疏整促“工作", "完成“疏整促”工作"), ("一", "—"), ("-级指标", "一级指标")])
+                                             ("完成“疏整促“工作", "完成“疏整促”工作"), ("一", "—"), ("-级指标", "一级指标"),
+                                             # a funds header one character off is that header; values stay
+                                             ("全年执行故", "全年执行数"), ("全执行数", "全年执行数"),
+                                             ("年初预算故", "年初预算数"), ("全年完成", "全年完成"),
+                                             ("全年完成率", "全年完成率"), ("全年执行数", "全年执行数")])
 def test_unambiguous_ocr_habits_are_undone(read: str, meant: str) -> None:
     from extractor.ocr.text import fix_reading
 

@@ -127,6 +127,33 @@ def _sections() -> tuple[dict[str, set[str]], dict[str, bool], set[str], dict[st
 
 
 _EXACT, _GLUE, ANCHOR_ROLES, ANCHOR_FOR = _sections()
+# funds column headers long enough that a one-character slip still says which column it is (the
+# indicator table's are left alone: 全年完成率 may be an indicator's name, not 实际完成值 misread)
+_HEADERS = tuple((f, role) for f, roles in _EXACT.items() if len(f) >= 5
+                 for role in roles if role.startswith("fund_col."))
+_HEADER_NAME = {f"fund_col.{name}": fold(spec["labels"][0]) for name, spec in _DATA["fund_col"].items()}
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Do a and b differ by exactly one character changed, or lost or added inside (not at an end:
+    全年完成 is a value, not 全年完成值 cut short)?"""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long_)) if x != y), len(short))
+    return 0 < i < len(short) and short[i:] == long_[i + 1:]
+
+
+def misread_header(text: str) -> str | None:
+    """The funds column header an OCR reading is one character away from (全执行数, 全年执行故 →
+    全年执行数), when every header that close names the same column and the reading is no label itself."""
+    f = fold(text)
+    if len(f) < 4 or f in _EXACT:
+        return None
+    roles = {role for lab, role in _HEADERS if _one_slip(f, lab)}
+    return _HEADER_NAME[roles.pop()] if len(roles) == 1 else None
 L1_CORES = frozenset(fold(x) for x in _DATA["level"]["l1"]["labels"])
 L2_CORES = frozenset(fold(x) for x in _DATA["level"]["l2"]["labels"])
 UNITS = tuple(sorted({fold(u) for u in _DATA["units"]["labels"]}, key=len, reverse=True))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from extractor.core.vocabulary import misread_header
+
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _DASH = re.compile(r"^[一\-－—–_~]+$")
 
@@ -18,6 +20,9 @@ def fix_reading(text: str) -> str:
     t = text.strip()
     if _DASH.match(t):
         return "—"
+    header = misread_header(t)  # a column header with one character lost or misread
+    if header is not None:
+        return header
     t = re.sub(r"^[-－]级", "一级", t).translate(_FULLWIDTH_DIGITS)
     t = re.sub(r"(?<=指标)[A-Za-z|!]$", "", t)  # a rule fragment read as a letter after a label
     # a rule or speck read as a stroke after a number (10一, 5_): the stroke means nothing there
