@@ -260,8 +260,8 @@ def _read_crops(crops: list[np.ndarray]) -> list[tuple[str, float]]:
 
 
 def _skipped_glyph(crop: np.ndarray, words) -> bool:  # type: ignore[no-untyped-def]
-    """Is there printed ink between two characters the recogniser read, as wide as half a character,
-    where it read nothing? ``words`` holds the recogniser's output steps of each character."""
+    """Is there printed ink before, between or after the characters the recogniser read, a third of a
+    character wide, where it read nothing? ``words`` holds the output step of each character."""
     cols = [c for group in (getattr(words, "word_cols", None) or []) for c in group]
     steps = float(getattr(words, "line_txt_len", 0) or 0)
     if len(cols) < 2 or steps <= 0:
@@ -272,6 +272,10 @@ def _skipped_glyph(crop: np.ndarray, words) -> bool:  # type: ignore[no-untyped-
     _level, dark = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     inked = dark.sum(axis=0) >= 2
     scale = crop.shape[1] / steps  # pixels per output step
+    # before the first character read and after the last (a glyph half erased at a line's start)
+    head, tail = int((cols[0] - 2) * scale), int((cols[-1] + 3) * scale)
+    if inked[:max(0, head)].sum() >= 0.3 * crop.shape[0] or inked[tail:].sum() >= 0.3 * crop.shape[0]:
+        return True
     gaps = np.diff(cols)
     typical = float(np.median(gaps))
     for a, b, gap in zip(cols, cols[1:], gaps):
