@@ -30,6 +30,8 @@ def main():
     t = time.perf_counter()
     res = process_file(Path(sys.argv[1]))
     dt = time.perf_counter() - t
+    from extractor.ocr.pages import close_pool
+    close_pool()  # the shared page workers live on until asked: reap them, so their peak is counted
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"status": res.status, "forms": len(res.forms), "seconds": dt,
