@@ -1,8 +1,9 @@
 """Read PDFs with a text layer: tables by ruling lines, cell text by character position.
 
-``page.find_tables(use_layout=False, refine=True)`` finds the grid; its ``extract()`` reorders
-punctuation in pymupdf 2.0, so each character is placed in the cell whose box holds its centre and
-cells are read line by line. A ``None`` in the grid is a merged cell: covered from the left (a
+The grid comes from the page's drawing commands (:mod:`extractor.ingest.pdf_grid`); pymupdf's
+``find_tables`` only where that finds none among drawn paths or fuses two labels. Each character of
+one ``rawdict`` pass is placed in the cell whose box holds its centre and cells are read line by
+line (``find_tables``' own ``extract()`` reorders punctuation in pymupdf 2.0). A ``None`` in the grid is a merged cell: covered from the left (a
 column span) it is dropped, covered from above (a row span) it becomes an empty cell, as in a Word
 table. Text outside tables (title, year) becomes one-cell rows. Each page's text is rebuilt from
 its rows, so every cell has both a span in that text and a bounding box.

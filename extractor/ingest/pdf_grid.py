@@ -134,6 +134,14 @@ def _index(positions: list[float], v: float) -> int:
     return min((i for i in (k - 1, k) if 0 <= i < len(positions)), key=lambda i: abs(positions[i] - v))
 
 
+def _root(parent: list[int], k: int) -> int:
+    """The representative of ``k`` in a union-find forest (paths halved on the way)."""
+    while parent[k] != k:
+        parent[k] = parent[parent[k]]
+        k = parent[k]
+    return k
+
+
 def _table(hs: list[list[float]], vs: list[list[float]]) -> GridTable | None:
     ys = _positions([h[0] for h in hs])
     xs = _positions([v[0] for v in vs])
@@ -151,22 +159,16 @@ def _table(hs: list[list[float]], vs: list[list[float]]) -> GridTable | None:
     vwall = [[_covered(vspans[j], ys[i], ys[i + 1], _COVER_V) for j in range(nc + 1)] for i in range(nr)]
     parent = list(range(nr * nc))
 
-    def find(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
     for i in range(nr):
         for j in range(nc):
             if j + 1 < nc and not vwall[i][j + 1]:
-                parent[find(i * nc + j + 1)] = find(i * nc + j)
+                parent[_root(parent, i * nc + j + 1)] = _root(parent, i * nc + j)
             if i + 1 < nr and not hwall[i + 1][j]:
-                parent[find((i + 1) * nc + j)] = find(i * nc + j)
+                parent[_root(parent, (i + 1) * nc + j)] = _root(parent, i * nc + j)
     regions: dict[int, list[tuple[int, int]]] = {}
     for i in range(nr):
         for j in range(nc):
-            regions.setdefault(find(i * nc + j), []).append((i, j))
+            regions.setdefault(_root(parent, i * nc + j), []).append((i, j))
     starts: dict[tuple[int, int], tuple[int, int, int, int]] = {}  # top-left slot -> slot extent
     for slots in regions.values():
         i0 = min(s[0] for s in slots)
@@ -206,12 +208,6 @@ def ruled_tables(paths: list[dict]) -> list[GridTable]:
     n = len(hs)
     parent = list(range(n + len(vs)))
 
-    def find(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
     vs_by_x = sorted(range(len(vs)), key=lambda k: vs[k][0])
     vx = [vs[k][0] for k in vs_by_x]
     for hi, (y, x0, x1) in enumerate(hs):
@@ -219,12 +215,12 @@ def ruled_tables(paths: list[dict]) -> list[GridTable]:
             vi = vs_by_x[pos]
             _x, y0, y1 = vs[vi]
             if y0 - _DOUBLE <= y <= y1 + _DOUBLE:
-                parent[find(n + vi)] = find(hi)
+                parent[_root(parent, n + vi)] = _root(parent, hi)
     groups: dict[int, tuple[list[list[float]], list[list[float]]]] = {}
     for hi, h in enumerate(hs):
-        groups.setdefault(find(hi), ([], []))[0].append(h)
+        groups.setdefault(_root(parent, hi), ([], []))[0].append(h)
     for vi, v in enumerate(vs):
-        groups.setdefault(find(n + vi), ([], []))[1].append(v)
+        groups.setdefault(_root(parent, n + vi), ([], []))[1].append(v)
     tables = [t for g_h, g_v in groups.values() if g_h and g_v and (t := _table(g_h, g_v))]
     tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     return tables

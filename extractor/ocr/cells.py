@@ -1,10 +1,11 @@
-"""Scanned pages into rows of cells: prepare the page, recognise its text lines, place them in cells.
+"""Scanned pages into rows of cells: prepare the page, find its grid, read each cell.
 
-The page is prepared by :mod:`extractor.ocr.image` (seal dropout, deskew, regions, grid); rapidocr's
-text boxes are placed in the cell under their centre, a box that runs over a rule is split between
-its cells, and a merged cell's text goes to the first row of its span. Text outside the grid
-(title, year) becomes one-cell rows. Every cell keeps its box (in PDF points, for the review app)
-and the lowest OCR confidence of its text; :mod:`extractor.ocr.text` undoes OCR habits.
+The page is prepared by :mod:`extractor.ocr.image` (seal dropout, deskew, regions, grid). Where a
+ruled grid is found each cell is read on its own (:func:`_grid_text`): its text lines found from the
+ink, cut out and recognised without the detector, a merged cell read whole as the first row of its
+span. The detector runs only outside the grid (title, year) and on pages without rules; its boxes
+become one-cell rows. Every cell keeps its box (in PDF points, for the review app) and the lowest
+OCR confidence of its text; :mod:`extractor.ocr.text` undoes OCR habits.
 
 rapidocr runs with the models that ship inside its wheel; nothing is downloaded.
 """
@@ -392,8 +393,8 @@ def page_cells(img: np.ndarray, scale: float) -> list[tuple[float, list[Cell], b
     detector runs only over the page outside the grid; a page without rules is read by detection.
     """
     img, _angle = deskew(drop_red(img))  # the review app shows the page turned by the same angle
-    bands, _horiz = grid_and_rules(img)
-    placed = _grid_text(img, bands, _horiz) if bands else {}
+    bands, horiz = grid_and_rules(img)
+    placed = _grid_text(img, bands, horiz) if bands else {}
     outside: list[tuple[float, float, str, float, Any]] = []
     for box, text, score in (_outside(img, bands) if bands else recognise(img)):
         pts = np.asarray(box)
