@@ -457,8 +457,8 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
             by_set.setdefault(case.set_name, Score()).add(s)
     if len(by_set) > 1:
         console.print("—— 按评测集汇总（原始输入）——")
-        for name, s in by_set.items():
-            console.print(f"{name}: {s.summary_line()}")
+        for name, s in by_set.items():  # a set of narrative reports has no form fields to score
+            console.print(f"{name}: {s.report_line() if s.report_cases and not s.forms_gold else s.summary_line()}")
     console.print("—— 按文件形式汇总 ——")
     for fmt, s in by_fmt.items():
         console.print(f"{fmt}: {s.summary_line()}")
