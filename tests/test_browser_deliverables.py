@@ -185,7 +185,7 @@ def test_a_row_added_to_a_fragment_and_a_row_removed_are_saved_and_exported(tmp_
             page.keyboard.press("Enter")
             page.keyboard.insert_text(text)
             page.keyboard.press("Enter")
-            page.wait_for_timeout(200)
+            settle(page, 200)  # an edit reruns the script: the next click must not land mid-rerun
         page.mouse.click(box["x"] + 12, box["y"] + 35 * 2 + 17)  # the second row's marker: select the row
         page.keyboard.press("Delete")
         page.wait_for_timeout(300)
