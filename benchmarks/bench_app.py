@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 def build_db(work: Path, forms: int, keep: Path | None) -> tuple[Path, int]:
     """A database of ``forms`` distinct forms: the samples reviewed as one batch, imported by one writer."""
     from extractor.core.config import load_config
-    from extractor.ocr.pages import cores
+    from extractor.core.cores import cores
     from extractor.pipeline.batch import run_batch
     from extractor.pipeline.importer import import_batch
     from extractor.store.database import Store

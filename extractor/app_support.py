@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.core.field_names import FORM_FIELDS, FUND_AMOUNTS, FUND_COLUMNS, FUND_ROWS, INDICATOR_FIELDS
+from extractor.core.lazy_regex import lazy_compile
 from extractor.store.contract import low_confidence, parse_edit, provenance  # noqa: F401  (re-exported for the app)
 from extractor.store.database import Store
 
@@ -23,7 +24,7 @@ FIELDS = list(FORM_FIELDS.items())
 FUND_FIELDS = [(f"funds.{r}.{c}", f"{rl}·{cl}") for r, rl in FUND_ROWS.items() for c, cl in FUND_AMOUNTS.items()] + [
     (f"funds.total.{c}", f"{FUND_ROWS['total']}·{FUND_COLUMNS[c]}") for c in ("rate", "weight", "score")]
 IND_COLS = list(INDICATOR_FIELDS.items())
-_MARKUP = re.compile(r"([\\`*_\[\]<>!#~$:|{}()=+\-.^&])")
+_MARKUP = lazy_compile(r"([\\`*_\[\]<>!#~$:|{}()=+\-.^&])")
 
 
 def md_text(text: Any) -> str:
@@ -368,7 +369,7 @@ def export_eval_set(store: Store, out_dir: Path, reviewed_only: bool = True) -> 
     return written
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+_UNSAFE = lazy_compile(r'[\x00-\x1f<>:"/\\|?*]')
 
 
 def upload_path(dest: Path, name: str, data: bytes) -> Path:

@@ -7,25 +7,29 @@ import json
 import os
 import sys
 import time
+import types
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 # pydantic looks for plugins among every installed distribution when the first model is built
 # (15 ms of a 0.4 s run); the CLI uses none. A user who sets this keeps their setting.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+if os.environ["PYDANTIC_DISABLE_PLUGINS"] in ("__all__", "1", "true") and "pydantic.plugin._loader" not in sys.modules:
+    # with every plugin off, pydantic's loader answers "none" but first imports importlib.metadata
+    # (and the email package under it): another 12 ms. Its one function, answering the same.
+    _loader = types.ModuleType("pydantic.plugin._loader")
+    _loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+    sys.modules[_loader.__name__] = _loader
 
 from extractor import __version__
 from extractor.core.records import LOW_READING_CONFIDENCE, ExtractionResult
 from extractor.pipeline.batch import STATE_TEXT, BatchReport, run_batch, state_of
 from extractor.pipeline.inputs import find_inputs
-
-console = Console(stderr=False, highlight=False, soft_wrap=True)
+from extractor.terminal import bars, say, show_table
 
 
 def _llm_step(use_llm: bool, llm_config: str | None, scope: str):  # type: ignore[no-untyped-def]
@@ -40,9 +44,9 @@ def _llm_step(use_llm: bool, llm_config: str | None, scope: str):  # type: ignor
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     if not cfg.configured:
-        console.print(f"提示：{OFFLINE_NOTE}", markup=False)
+        say(f"提示：{OFFLINE_NOTE}")
         return None
-    console.print(f"大模型步骤：{cfg.model}（{cfg.base_url}，模式 {cfg.resolved_mode}，并发 {cfg.concurrency}）", markup=False)
+    say(f"大模型步骤：{cfg.model}（{cfg.base_url}，模式 {cfg.resolved_mode}，并发 {cfg.concurrency}）")
     return LLMStep(cfg, scope=scope)
 
 
@@ -50,14 +54,13 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
     if step is None:
         return
     u = step.usage
-    console.print(f"大模型：得到回答 {u.calls} 份，缓存命中 {u.cached} 次，失败 {u.failed} 次，超时 {u.timed_out} 次；"
-                  f"{u.http.text()}；输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}",
-                  markup=False)
+    say(f"大模型：得到回答 {u.calls} 份，缓存命中 {u.cached} 次，失败 {u.failed} 次，超时 {u.timed_out} 次；"
+                  f"{u.http.text()}；输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}")
     if u.values_used or u.values_disputed or u.values_refused:
-        console.print(f"大模型的值：补充或更正 {u.values_used} 处（均已在原文中核实），与规则解析不一致 {u.values_disputed} 处"
-                      f"（保留规则解析），未能核实而未采用 {u.values_refused} 处；详见各表的 llm 记录", markup=False)
+        say(f"大模型的值：补充或更正 {u.values_used} 处（均已在原文中核实），与规则解析不一致 {u.values_disputed} 处"
+                      f"（保留规则解析），未能核实而未采用 {u.values_refused} 处；详见各表的 llm 记录")
     for e in u.errors[:10]:
-        console.print(f"  · {e}", markup=False)
+        say(f"  · {e}")
 
 
 def _run(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bool, quiet: bool,
@@ -90,7 +93,7 @@ def _ray_engine(address: str, workers: int, llm, fail_fast: bool, quiet: bool): 
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from exc
     if not quiet:
-        console.print(engine.describe(), markup=False)
+        say(engine.describe())
     return engine
 
 
@@ -102,17 +105,16 @@ def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bo
         from extractor.ingest import SUPPORTED_TEXT
 
         for p, why in found.skipped[:20]:
-            console.print(f"  · 跳过 {p}：{why}", markup=False)
+            say(f"  · 跳过 {p}：{why}")
         raise click.ClickException(f"没有找到可处理的文件（支持{SUPPORTED_TEXT}）。请检查路径。")
     out_dir = Path(out)
-    from extractor.ocr.pages import cores
+    from extractor.core.cores import cores
 
     kw = dict(provenance=provenance, fail_fast=fail_fast, transform=transform, llm=llm, config=config,
               skipped=found.skipped, workers=workers or cores(), resume=not force,
               jsonl=stream, cluster=cluster, slim=True)
     if llm is not None and not quiet:
-        with Progress(TextColumn("[bold]大模型"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
+        with bars("大模型") as progress:
             task = progress.add_task("", total=None)
 
             def llm_done(i: int, n: int) -> None:
@@ -121,8 +123,7 @@ def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bo
             with _ocr_bar(progress):
                 rep = run_batch(files, out_dir, on_llm=llm_done, **kw)
     elif len(files) > 1 and not quiet:
-        with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=console, transient=True) as progress:
+        with bars("处理中", with_description=True) as progress:
             task = progress.add_task("", total=len(files))
 
             def done(path: Path, _res: ExtractionResult) -> None:
@@ -131,8 +132,7 @@ def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bo
             with _ocr_bar(progress):
                 rep = run_batch(files, out_dir, on_done=done, **kw)
     elif not quiet:  # one file: a bar only if it holds scanned pages
-        with Progress(TextColumn("[bold]处理中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=console, transient=True) as progress:
+        with bars("处理中", with_description=True) as progress:
             with _ocr_bar(progress):
                 rep = run_batch(files, out_dir, **kw)
     else:
@@ -145,8 +145,11 @@ def _run_files(paths: tuple[str, ...], out: str, provenance: bool, fail_fast: bo
 
 
 @contextmanager
-def _ocr_bar(progress: Progress) -> Iterator[None]:
+def _ocr_bar(progress: Any) -> Iterator[None]:
     """Show scanned-page OCR progress (pages done / pages to read) as its own line in ``progress``."""
+    if not progress.shown:  # no bar is drawn (not a terminal): nothing to report to
+        yield
+        return
     from extractor.ocr import pages as ocr_pages
 
     tasks: dict[str, object] = {}
@@ -167,16 +170,14 @@ def _ocr_bar(progress: Progress) -> Iterator[None]:
 
 def _print_summary(rep: BatchReport, out_dir: Path) -> None:
     n_read = len(rep.results) - len(rep.failures)
-    console.print(f"共 {len(rep.results) + len(rep.skipped)} 个输入：处理 {len(rep.results)} 个文件（成功 {n_read - len(rep.empty)}，"
+    say(f"共 {len(rep.results) + len(rep.skipped)} 个输入：处理 {len(rep.results)} 个文件（成功 {n_read - len(rep.empty)}，"
                   f"未找到自评表 {len(rep.empty)}，失败 {len(rep.failures)}），跳过 {len(rep.skipped)} 个；"
                   f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，"
-                  f"绩效评价报告 {sum(len(r.reports) for _, r, _ in rep.results)} 份，用时 {rep.seconds:.1f} 秒。", markup=False)
+                  f"绩效评价报告 {sum(len(r.reports) for _, r, _ in rep.results)} 份，用时 {rep.seconds:.1f} 秒。")
     if rep.resumed:
-        console.print(f"其中 {rep.resumed} 个文件上次已在此处理完（内容与程序版本未变），沿用其结果；"
-                      "要全部重新处理请加 --force。", markup=False)
-    table = Table(show_header=True, header_style="bold")
-    for col in ("文件", "状态", "自评表", "残片", "报告", "说明"):
-        table.add_column(col)
+        say(f"其中 {rep.resumed} 个文件上次已在此处理完（内容与程序版本未变），沿用其结果；"
+                      "要全部重新处理请加 --force。")
+    rows: list[tuple[str, ...]] = []
     shown = 0
     for path, res, _out in rep.results:
         state = state_of(res)
@@ -187,27 +188,22 @@ def _print_summary(rep: BatchReport, out_dir: Path) -> None:
         low = [f.project_name or "残片" for f in res.forms if f.confidence < LOW_READING_CONFIDENCE]
         if low:
             note = (note + "；" if note else "") + f"需人工复核：{'、'.join(low[:3])}{'等' if len(low) > 3 else ''}"
-        table.add_row(path.name, _state_label(state), str(len(res.forms) - n_frag), str(n_frag), str(len(res.reports)), note)
+        rows.append((path.name, STATE_TEXT[state], str(len(res.forms) - n_frag), str(n_frag), str(len(res.reports)), note))
         shown += 1
     for path, why in rep.skipped:
-        table.add_row(path.name or str(path), _state_label("skipped"), "0", "0", "0", why)
-    console.print(table)
+        rows.append((path.name or str(path), STATE_TEXT["skipped"], "0", "0", "0", why))
+    show_table(("文件", "状态", "自评表", "残片", "报告", "说明"), rows)
     if rep.failures:
-        console.print("[red]以下文件未能处理（其余文件已正常完成）：[/red]")
+        say("以下文件未能处理（其余文件已正常完成）：", "red")
         for path, res in rep.failures:
-            console.print(f"  · {res.error}", markup=False)
+            say(f"  · {res.error}")
     if rep.skipped:
-        console.print("[yellow]以下输入已跳过：[/yellow]")
+        say("以下输入已跳过：", "yellow")
         for path, why in rep.skipped:
-            console.print(f"  · {path}：{why}", markup=False)
+            say(f"  · {path}：{why}")
     if rep.stopped:
-        console.print(f"[red]{rep.stopped}[/red]")
-    console.print(f"结果已写入：{out_dir}（每个输入一个JSON，汇总见 _batch.json）")
-
-
-def _state_label(state: str) -> str:
-    colour = {"empty": "yellow", "skipped": "yellow", "failed": "red"}.get(state)
-    return f"[{colour}]{STATE_TEXT[state]}[/{colour}]" if colour else STATE_TEXT[state]
+        say(rep.stopped, "red")
+    say(f"结果已写入：{out_dir}（每个输入一个JSON，汇总见 _batch.json）")
 
 
 def _exit_code(rep: BatchReport) -> int:
@@ -269,9 +265,9 @@ class ChineseGroup(click.Group):
 @click.version_option(__version__, prog_name="extractor")
 def main() -> None:
     """项目支出绩效自评表抽取与审核工具。"""
-    from extractor.ocr import pages as ocr_pages
+    from extractor.core.cores import use_all_cores
 
-    ocr_pages.use_all_cores()  # scanned pages on every core (the CLI's entry point is guarded)
+    use_all_cores()  # scanned pages on every core (the CLI's entry point is guarded)
 
 
 @main.command()
@@ -319,23 +315,15 @@ def review(paths: tuple[str, ...], use_llm: bool, llm_config: str | None, llm_sc
     csv_path = Path(out) / "triage.csv"
     write_csv(rows, csv_path)
     if not quiet and rows:
-        table = Table(title=f"风险排序（共{len(rows)}份，显示前{min(top, len(rows))}份）", show_header=True,
-                      header_style="bold")
         from extractor.review.triage import COMPACT
-        for col, width in zip(COMPACT, (3, 5, 16, 11, 8, 14)):
-            table.add_column(col, overflow="ellipsis", no_wrap=True, min_width=width)
-        for k, r in enumerate(rows[:top], start=1):
-            table.add_row(*r.compact(k))
-        console.print(table)
-        console.print(f"完整排序表：{csv_path}（可用Excel打开）")
+        show_table(COMPACT, [r.compact(k) for k, r in enumerate(rows[:top], start=1)],
+                   title=f"风险排序（共{len(rows)}份，显示前{min(top, len(rows))}份）")
+        say(f"完整排序表：{csv_path}（可用Excel打开）")
     flagged = [(p.name, r, fl) for p, res, _ in rep.results for r in res.reports for fl in r.flags]
     if not quiet and flagged:
-        table = Table(title=f"绩效评价报告的审核意见（{len(flagged)}处）", show_header=True, header_style="bold")
-        for col in ("文件", "报告", "意见"):
-            table.add_column(col, overflow="fold")
-        for name, r, fl in flagged[:top]:
-            table.add_row(name, r.project or r.unit or r.title or "", fl.message)
-        console.print(table)
+        show_table(("文件", "报告", "意见"), [(name, r.project or r.unit or r.title or "", fl.message)
+                                            for name, r, fl in flagged[:top]],
+                   title=f"绩效评价报告的审核意见（{len(flagged)}处）")
     sys.exit(_exit_code(rep))
 
 
@@ -366,20 +354,19 @@ def import_cmd(out_dir: str, db: str, config_path: str | None, who: str) -> None
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     store = Store(db, rereview=reviewer(cfg))
     t = time.perf_counter()
-    with Progress(TextColumn("[bold]导入数据库"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with bars("导入数据库") as progress:
         task = progress.add_task("", total=None)
         iid = import_batch(store, folder, cfg, who=who,
                            on_done=lambda i, n: progress.update(task, completed=i, total=n))
     items = store.import_items(iid)
     n = {s: sum(1 for r in items if r["state"] == s) for s in ("ok", "empty", "failed", "skipped")}
     forms = sum(r["forms"] or 0 for r in items)
-    console.print(f"已导入 {db}：{len(items)} 个输入，读取 {n['ok']} 个（{forms} 份自评表），未找到自评表 {n['empty']} 个，"
+    say(f"已导入 {db}：{len(items)} 个输入，读取 {n['ok']} 个（{forms} 份自评表），未找到自评表 {n['empty']} 个，"
                   f"失败 {n['failed']} 个，跳过 {n['skipped']} 个；用时 {time.perf_counter() - t:.1f} 秒。"
-                  "启动审核界面时设 EXTRACTOR_DB 为该文件即可看到。", markup=False)
+                  "启动审核界面时设 EXTRACTOR_DB 为该文件即可看到。")
     for r in items:
         if r["state"] == "failed" and r["error"] and r["error"].startswith("导入批处理结果时出错"):
-            console.print(f"  · {r['name']}：{r['error']}", markup=False)
+            say(f"  · {r['name']}：{r['error']}")
 
 
 @main.command()
@@ -398,13 +385,13 @@ def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
     forms = load_reviewed([Path(p) for p in paths], damaged)
     reports = load_reports([Path(p) for p in paths])
     for f, why in damaged:
-        console.print(f"提示：已跳过损坏的文件 {f}（{why}），其余文件照常起草。", markup=False)
+        say(f"提示：已跳过损坏的文件 {f}（{why}），其余文件照常起草。")
     if not forms and not reports:
         raise click.ClickException("没有读到任何自评表或绩效评价报告。请先运行 extractor review，再对其输出文件夹起草。")
     if not any(f.get("flags") for f in forms + reports):
-        console.print("提示：输入中没有审核意见（flags）。请确认输入是 extractor review 的输出。")
+        say("提示：输入中没有审核意见（flags）。请确认输入是 extractor review 的输出。")
     write_draft(forms, out_path, accepted_only, reports)
-    console.print(f"已根据{len(forms)}份自评表" + (f"、{len(reports)}份绩效评价报告" if reports else "")
+    say(f"已根据{len(forms)}份自评表" + (f"、{len(reports)}份绩效评价报告" if reports else "")
                   + f"的审核结果写出草稿：{out_path}")
 
 
@@ -436,16 +423,16 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         by_fmt.setdefault(fmt, Score()).add(s)
         name = f"{case.set_name}/{case.input_path.name}" + ("" if fmt == "orig" else f" → {fmt}")
         if s.report_cases:  # a narrative-report gold file (eval_sets/reports)
-            console.print(f"{name}: {s.report_line()}")
+            say(f"{name}: {s.report_line()}")
         elif s.forms_gold == 0:  # a report or a target table: right when no self-evaluation form is reported
-            console.print(f"{name}: 无自评表（报告或目标表）" + ("，正确" if s.forms_pred == 0
+            say(f"{name}: 无自评表（报告或目标表）" + ("，正确" if s.forms_pred == 0
                                                          else f"，误报自评表 {s.forms_pred} 份"))
         else:
-            console.print(f"{name}: {s.summary_line()}")
+            say(f"{name}: {s.summary_line()}")
         if verbose:
-            console.print(s.report())
+            say(s.report())
             for m in s.mismatches[:50] + s.flag_misses[:50] + s.report_misses[:50]:
-                console.print(f"    {m}")
+                say(f"    {m}")
         rows.append({"set": case.set_name, "file": case.input_path.name, "format": fmt,
                      "field_accuracy": round(s.field_accuracy, 4), "rows_f1": round(s.rows_prf[2], 4),
                      "ocr_wrong_marked": s.wrong_marked, "mismatches": s.mismatches,
@@ -456,23 +443,23 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         if fmt == "orig":
             by_set.setdefault(case.set_name, Score()).add(s)
     if len(by_set) > 1:
-        console.print("—— 按评测集汇总（原始输入）——")
+        say("—— 按评测集汇总（原始输入）——")
         for name, s in by_set.items():  # a set of narrative reports has no form fields to score
-            console.print(f"{name}: {s.report_line() if s.report_cases and not s.forms_gold else s.summary_line()}")
-    console.print("—— 按文件形式汇总 ——")
+            say(f"{name}: {s.report_line() if s.report_cases and not s.forms_gold else s.summary_line()}")
+    say("—— 按文件形式汇总 ——")
     for fmt, s in by_fmt.items():
-        console.print(f"{fmt}: {s.summary_line()}")
+        say(f"{fmt}: {s.summary_line()}")
         marked, wrong = s.wrong_marked
         if wrong or fmt in SLOW:
-            console.print(f"{fmt}: OCR读错的值 {wrong} 处，其中已标“待核”（文字置信度<{LOW_CONFIDENCE}、数字<{LOW_CONFIDENCE_FIGURE}）{marked} 处")
+            say(f"{fmt}: OCR读错的值 {wrong} 处，其中已标“待核”（文字置信度<{LOW_CONFIDENCE}、数字<{LOW_CONFIDENCE_FIGURE}）{marked} 处")
     if total.report_cases:
-        console.print("—— 绩效评价报告（叙述性报告）——")
-        console.print(total.report_line())
-    console.print("—— 总体 ——")
-    console.print(total.report())
+        say("—— 绩效评价报告（叙述性报告）——")
+        say(total.report_line())
+    say("—— 总体 ——")
+    say(total.report())
     if total.codes:
-        console.print("—— 各问题代码的精确率/召回率（对照标准答案中的 problems）——")
-        console.print(total.code_report())
+        say("—— 各问题代码的精确率/召回率（对照标准答案中的 problems）——")
+        say(total.code_report())
     if json_out:
         Path(json_out).write_text(json.dumps({"cases": rows, "overall": total.summary_line(),
                                               "reports": total.report_line() if total.report_cases else None}, ensure_ascii=False,

@@ -215,6 +215,7 @@ def test_app_import_reads_scans_on_the_shared_page_workers(scan, tmp_path: Path,
     import time
 
     from extractor.core.config import load_config
+    from extractor.core.cores import use_all_cores
     from extractor.ocr import pages as ocr_pages
     from extractor.pipeline.importer import ImportJob
     from extractor.store.database import Store
@@ -248,10 +249,10 @@ def test_app_import_reads_scans_on_the_shared_page_workers(scan, tmp_path: Path,
         assert labels <= {f.name for f in files} and labels
         items = store.import_items(job.import_id)
         assert [r["state"] for r in items] == ["ok", "ok"]
-        ocr_pages.use_all_cores(False)
+        use_all_cores(False)
         serial = result_to_contract(process_file(path))
         got = [store.raw_form(r["id"])[0] for r in store.triage(copies=True)]
         names = sorted(f["project_name"] for f in got)
         assert names == sorted([f["project_name"] for f in serial["forms"]] * 2)
     finally:
-        ocr_pages.use_all_cores(False)
+        use_all_cores(False)

@@ -3,12 +3,13 @@ and numbers broken by inserted spaces (``113.8699 68``)."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
+from extractor.core.lazy_regex import lazy_compile
+
 _EMPTY = {"", "—", "-", "–", "－", "——", "/", "／", "无", "\\"}
-_NUM = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-_UNIT_SUFFIX = re.compile(r"(万元|万|元|分|个|%)$")
+_NUM = lazy_compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_UNIT_SUFFIX = lazy_compile(r"(万元|万|元|分|个|%)$")
 
 
 def clean(text: str | None) -> str:

@@ -11,22 +11,23 @@ import re
 from dataclasses import dataclass
 
 from extractor.core.figures import clean
+from extractor.core.lazy_regex import lazy_compile
 
 _CN_NUM = "一二三四五六七八九十百千万两零〇"
 _COUNTER = ("次|个|人|项|份|家|场|期|篇|台|件|处|所|座|辆|名|户|批|套|本|块|条|天|日|月|年|季度|周|公里|"
             "米|元|万|轮|类|种|部|支|盏|棵|株|亩|吨|卷|页|册|间|幢|栋|起|例|门|节|课时|学时|小时")
-_FIGURE = re.compile(rf"\d|%|百分之|[{_CN_NUM}]+(?:{_COUNTER})|[一二三四]季度|年内|年底|年末|年终|清零|零(?!星)[\u4e00-\u9fff]|日清|日结|当日|当天")
-_COMPARATOR_BOUND = re.compile(
+_FIGURE = lazy_compile(rf"\d|%|百分之|[{_CN_NUM}]+(?:{_COUNTER})|[一二三四]季度|年内|年底|年末|年终|清零|零(?!星)[\u4e00-\u9fff]|日清|日结|当日|当天")
+_COMPARATOR_BOUND = lazy_compile(
     r"(≥|≤|>|<|＞|＜|不低于|不少于|不高于|不超过|不大于|不小于|大于|小于|高于|低于|超过|以上|以下|以内|力争|至少|最多)")
-_DEADLINE_BOUND = re.compile(r"(前|以内|内)(完成|完工|结算|支付|办结|到位)?$|底前|之前|日清|日结|当日|当天|年内")
-_BOUND_EXPR = re.compile(
+_DEADLINE_BOUND = lazy_compile(r"(前|以内|内)(完成|完工|结算|支付|办结|到位)?$|底前|之前|日清|日结|当日|当天|年内")
+_BOUND_EXPR = lazy_compile(
     r"(?:≥|≤|>|<|＞|＜|不低于|不少于|不高于|不超过|不大于|不小于|大于|小于|高于|低于|超过|达到|至少|最多|力争)"
     r"\s*[\d.,]+\s*(?:%|[^\d\s；;，,。]{0,4})?(?:以上|以下|以内)?"
     r"|[\d.,]+\s*(?:%|[^\d\s；;，,。]{0,4})?\s*(?:以上|以下|以内)")
-_NA = re.compile(r"^(不涉及|不适用|无此项|/|／)")
+_NA = lazy_compile(r"^(不涉及|不适用|无此项|/|／)")
 
 
-_NOT_A_FIGURE = re.compile(
+_NOT_A_FIGURE = lazy_compile(
     rf"《[^》]*(?:》|$)|第[\d{_CN_NUM}]+(?:次|批|届|期|季度|号|条|款)|^指标\s*\d+\s*[:：]|12345")
 
 
@@ -56,11 +57,11 @@ def target_is_quantified(target: str | None, weight: float | None = None, name: 
     return True
 
 
-_DEADLINE_EXPR = re.compile(
+_DEADLINE_EXPR = lazy_compile(
     r"(?:\d{4}\s*年\s*(?:度)?)?(?:\d{1,2}\s*月\s*(?:份|底|末|中旬|上旬|下旬)?)?(?:\d{1,2}\s*日)?"
     r"\s*(?:之前|以前|前|以内|内)|年内|年底前|月底前")
-_DATE_ONLY = re.compile(r"^[\d\s年月日度号底末份.\-/至~～]*$")
-_DONE_VERB = re.compile(r"完成|开展|完工|办结|实施|结算|支付|到位|发放")
+_DATE_ONLY = lazy_compile(r"^[\d\s年月日度号底末份.\-/至~～]*$")
+_DONE_VERB = lazy_compile(r"完成|开展|完工|办结|实施|结算|支付|到位|发放")
 
 
 def _strip_bounds(text: str) -> str:
@@ -88,7 +89,7 @@ def actual_is_measured(actual: str | None, target: str | None = None) -> bool:
     return True
 
 
-_RATE_WORDS = re.compile(r"率|满意|比例|占比|覆盖|%|百分")
+_RATE_WORDS = lazy_compile(r"率|满意|比例|占比|覆盖|%|百分")
 
 
 def _comparable_with(actual: str, target: str) -> bool:
@@ -113,13 +114,13 @@ class Quantity:
     unit: str
 
 
-_Q = re.compile(r"([\d]+(?:\.\d+)?)\s*(万)?\s*(%|[^\d\s；;，,。、（）()]{0,3})")
-_GE = re.compile(r"≥|>|＞|不低于|不少于|大于|高于|超过|以上|至少|达到|力争")
-_LE = re.compile(r"≤|<|＜|不高于|不超过|不大于|小于|低于|以内|以下|控制在|最多|之内|\d\s*[^\d\s]{0,4}内(完成|办结|出具)?$")
-_DATE_HINT = re.compile(r"\d+\s*(年|月|日|号)|\d{4}[.\-/]\d|季度|月底|年底|年末")
+_Q = lazy_compile(r"([\d]+(?:\.\d+)?)\s*(万)?\s*(%|[^\d\s；;，,。、（）()]{0,3})")
+_GE = lazy_compile(r"≥|>|＞|不低于|不少于|大于|高于|超过|以上|至少|达到|力争")
+_LE = lazy_compile(r"≤|<|＜|不高于|不超过|不大于|小于|低于|以内|以下|控制在|最多|之内|\d\s*[^\d\s]{0,4}内(完成|办结|出具)?$")
+_DATE_HINT = lazy_compile(r"\d+\s*(年|月|日|号)|\d{4}[.\-/]\d|季度|月底|年底|年末")
 
 
-_CN_DIGITS = re.compile(r"[一二三四五六七八九十百千两零〇]")
+_CN_DIGITS = lazy_compile(r"[一二三四五六七八九十百千两零〇]")
 
 
 def arabic(text: str) -> str:
@@ -180,8 +181,8 @@ def unit_family(unit: str) -> str:
     return unit or "bare"
 
 
-_SCALE = re.compile(r"优良中差|优良中低差|定性|优秀良好|好中差")
-_SLOGAN_ONLY = re.compile(r"^(年内|年底|年末|年终|清零|日清|日结|当日|当天|零[\u4e00-\u9fff]+)")
+_SCALE = lazy_compile(r"优良中差|优良中低差|定性|优秀良好|好中差")
+_SLOGAN_ONLY = lazy_compile(r"^(年内|年底|年末|年终|清零|日清|日结|当日|当天|零[\u4e00-\u9fff]+)")
 
 
 def borderline(name: str | None, target: str | None, weight: float | None) -> str | None:

@@ -6,6 +6,7 @@ filling the field should write. Models only: no parsing logic lives here.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -28,8 +29,13 @@ def doubtful(field: str, confidence: float | None) -> bool:
 
 Amount = float | str | None
 
+# Unknown fields are refused. Validators are built when a model is first used, not at import: every
+# command imports these records and most use a few (``extract`` never builds a Report's validator);
+# building them all at import was a fifth of a small file's whole run.
+_STRICT = ConfigDict(extra="forbid", defer_build=True)
 
-@dataclass(slots=True, config=ConfigDict(extra="forbid"))
+
+@dataclass(slots=True, config=_STRICT)
 class SourceRef:
     """Where a value was read: page, line and character span in the page text, or a box.
 
@@ -46,20 +52,23 @@ class SourceRef:
 
     def model_dump(self, exclude_none: bool = False) -> dict:
         """The fields as a dict, like a model's."""
-        return _SOURCE_REF.dump_python(self, exclude_none=exclude_none)
+        return _source_ref().dump_python(self, exclude_none=exclude_none)
 
     @classmethod
     def model_json_schema(cls) -> dict:
-        return _SOURCE_REF.json_schema()
+        return _source_ref().json_schema()
 
 
-_SOURCE_REF = TypeAdapter(SourceRef)
+@cache
+def _source_ref() -> TypeAdapter[SourceRef]:
+    """The adapter that dumps a SourceRef (built on first use, as the models are)."""
+    return TypeAdapter(SourceRef)
 
 
 class FundRow(BaseModel):
     """One row of the 项目资金 table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     initial: Amount = Field(None, description="年初预算数，按表头单位（通常为万元）记数字；空或“—”为null")
     full_year: Amount = Field(None, description="全年预算数（调整后预算数）")
@@ -73,7 +82,7 @@ class FundRow(BaseModel):
 class Funds(BaseModel):
     """The 项目资金 table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     unit: str | None = Field(None, description="表头注明的金额单位，如“万元”")
     total: FundRow = Field(default_factory=FundRow, description="年度资金总额")
@@ -85,7 +94,7 @@ class Funds(BaseModel):
 class Indicator(BaseModel):
     """One filled row of the 绩效指标 table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     level1: str | None = Field(None, description="一级指标，如“产出指标”；合并单元格向下填充")
     level2: str | None = Field(None, description="二级指标，如“数量指标”；合并单元格向下填充")
@@ -106,7 +115,7 @@ class Indicator(BaseModel):
 class Flag(BaseModel):
     """One problem the review pass found, with its evidence and a fix."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     code: str = Field(description="问题代码（如 vague-target），含义见导出约定")
     severity: Literal["info", "warn", "error"] = Field(description="严重程度：info 提示、warn 警告、error 错误")
@@ -124,7 +133,7 @@ class Flag(BaseModel):
 class IndicatorRescore(BaseModel):
     """The recomputed score of one indicator."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     index: int = Field(description="指标序号（从0开始）")
     method: str = Field(description="重算方法：正向、反向、定性区间或未重算")
@@ -136,7 +145,7 @@ class IndicatorRescore(BaseModel):
 class Rescore(BaseModel):
     """Every score the form states, recomputed (domain.md §1.4)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     budget_self: float | None = Field(None, description="预算执行自评得分")
     budget_expected: float | None = Field(None, description="预算执行重算得分 = min(执行率,100%) × 分值")
@@ -150,7 +159,7 @@ class Rescore(BaseModel):
 class LLMRun(BaseModel):
     """What the LLM step did for one form."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     prompt: str = Field(description="提示词名称与版本，如 form_extract@v1")
     model: str = Field(description="模型名称")
@@ -173,7 +182,7 @@ LOW_READING_CONFIDENCE = 0.7  # a form read below this goes first in the review 
 class Form(BaseModel):
     """One 项目支出绩效自评表 (or a table fragment with no 项目名称)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     kind: Literal["project", "department", "transfer"] = Field(
         "project", description="表的种类：project 项目支出、department 部门整体支出、transfer 转移支付")
@@ -229,7 +238,7 @@ REPORT_SCALARS = ("kind", "unit", "project", "year", "budget_total", "executed_t
 class ReportProject(BaseModel):
     """A project (or funded item) a report lists by name with its amount."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     name: str = Field(description="项目名称，按原文")
     amount: float | None = Field(None, description="金额（万元）")
@@ -240,7 +249,7 @@ class ReportProject(BaseModel):
 class Report(BaseModel):
     """One narrative 绩效评价报告 (project, 部门整体, 自评 or 整改) found in a document."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     kind: Literal["evaluation", "department", "self", "rectification"] = Field(
         "evaluation", description="报告种类：evaluation 绩效评价报告、department 部门整体、self 单位自评报告、rectification 整改报告")
@@ -271,7 +280,7 @@ class Report(BaseModel):
 class ExtractionResult(BaseModel):
     """Everything read from one input file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     source: str = Field(description="输入文件名")
     kind: str | None = Field(None, description="文件类型：txt、pdf、docx、xlsx")

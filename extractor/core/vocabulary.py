@@ -19,11 +19,13 @@ from pathlib import Path
 
 import opencc
 
+from extractor.core.lazy_regex import lazy_compile
+
 _T2S = opencc.OpenCC("t2s")
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # ``項(xiàng)目``: a bracket holding one pinyin syllable with a tone mark, right after a CJK character
-PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\(([a-zü]*[" + _TONED + r"][a-zü" + _TONED + r"]*)\)")
-_WS = re.compile(r"\s+")
+PINYIN = lazy_compile(r"(?<=[\u3400-\u9fff])\(([a-zü]*[" + _TONED + r"][a-zü" + _TONED + r"]*)\)")
+_WS = lazy_compile(r"\s+")
 
 
 def strip_pinyin(text: str) -> str:
@@ -175,14 +177,14 @@ TITLE_DEPARTMENT = tuple(fold(x) for x in _DATA["title"]["department"]["labels"]
 TITLE_TRANSFER = tuple(fold(x) for x in _DATA["title"]["transfer"]["labels"])
 
 # ---- decorations --------------------------------------------------------------------------------
-_LEAD_NUM = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d{1,2}[、.](?!\d)|\(\d{1,2}\))")
-_LEAD_SUB = re.compile(r"^其中[:;,]?")
-_NOTE = re.compile(r"\(([^()]{0,24})\)$")
-_POINTS = re.compile(r"^(\d+(?:\.\d+)?)分$")
-_BARE_POINTS = re.compile(r"(\d+(?:\.\d+)?)分?$")
-_UNIT_NOTE = re.compile(r"^(?:单位:)?(万元|元|千元|亿元)$")
-_LETTER_NOTE = re.compile(r"^[A-Ea-e](?:[/÷][A-Ea-e](?:[×x*]100%)?)?$|^[A-E]-[A-E]$")
-_OTHER_NOTE = re.compile(r"^(?:盖章|%|分|\d+分\*执行率|分\*执行率|\d+分[×x*]执行率|含.*|万元|人民币|签章|必填)$")
+_LEAD_NUM = lazy_compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d{1,2}[、.](?!\d)|\(\d{1,2}\))")
+_LEAD_SUB = lazy_compile(r"^其中[:;,]?")
+_NOTE = lazy_compile(r"\(([^()]{0,24})\)$")
+_POINTS = lazy_compile(r"^(\d+(?:\.\d+)?)分$")
+_BARE_POINTS = lazy_compile(r"(\d+(?:\.\d+)?)分?$")
+_UNIT_NOTE = lazy_compile(r"^(?:单位:)?(万元|元|千元|亿元)$")
+_LETTER_NOTE = lazy_compile(r"^[A-Ea-e](?:[/÷][A-Ea-e](?:[×x*]100%)?)?$|^[A-E]-[A-E]$")
+_OTHER_NOTE = lazy_compile(r"^(?:盖章|%|分|\d+分\*执行率|分\*执行率|\d+分[×x*]执行率|含.*|万元|人民币|签章|必填)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +224,7 @@ def strip_decorations(folded: str) -> _Stripped:
     return _Stripped(t, points, unit, sub)
 
 
-_LEVEL_SUFFIX = re.compile(r"(?:类指标|指标|类|目标|标指|指|标)$")
+_LEVEL_SUFFIX = lazy_compile(r"(?:类指标|指标|类|目标|标指|指|标)$")
 
 
 @lru_cache(maxsize=262144)
@@ -279,12 +281,12 @@ def level_text(text: str) -> str:
     return _ANAGRAM_TEXT.get("".join(sorted(t)), text)
 
 
-_VERB = re.compile(r"完成|达成|达到|实现|满足|符合|未达|超额")
+_VERB = lazy_compile(r"完成|达成|达到|实现|满足|符合|未达|超额")
 
 
-_POINTS_NOTE = re.compile(r"(?:[(（]\d+(?:\.\d+)?分?[)）]|\d+(?:\.\d+)?分?)$")
-_TEMPLATE = re.compile(r"^(指标\d*[:：]?|[…\.。·]+|指标[NnＮ][:：]?|\d+[.、]?)$")
-_SERIAL = re.compile(r"\d+")
+_POINTS_NOTE = lazy_compile(r"(?:[(（]\d+(?:\.\d+)?分?[)）]|\d+(?:\.\d+)?分?)$")
+_TEMPLATE = lazy_compile(r"^(指标\d*[:：]?|[…\.。·]+|指标[NnＮ][:：]?|\d+[.、]?)$")
+_SERIAL = lazy_compile(r"\d+")
 
 
 def strip_points(text: str) -> str:
@@ -402,7 +404,7 @@ def _glue_pattern() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in alts))
 
 
-GLUE_RE = _glue_pattern()
+GLUE_RE = lazy_compile(_glue_pattern)  # built only for text whose labels run together
 
 
 def _compound(label: str) -> bool:
@@ -427,8 +429,7 @@ def _dense_pattern() -> re.Pattern[str]:
     return re.compile(rf"(?:{alts})(?:\((?:[^()]{{1,12}})\))*")
 
 
-GLUE_RE = _glue_pattern()
-DENSE_RE = _dense_pattern()
+DENSE_RE = lazy_compile(_dense_pattern)
 
 
 def label_hits(folded: str) -> int:
@@ -469,7 +470,7 @@ SHORT_CUTS = ("总分", "合计", "总计", "得分", "分值", "权重")
 LABEL_PREFIXES = frozenset(k[:n] for k in list(_EXACT) + [c + s for c in L1_CORES | L2_CORES
                                                           for s in ("指标", "标指", "类指标", "目标")]
                            for n in range(1, len(k) + 1))
-_TRAILING_FIGURE = re.compile(r"[\d.]+$")
+_TRAILING_FIGURE = lazy_compile(r"[\d.]+$")
 
 
 @lru_cache(maxsize=131072)
@@ -517,8 +518,8 @@ def is_title(text: str) -> str | None:
 
 
 # a title ends with its form's name, then perhaps its year and a file extension
-_TITLE_TAIL = re.compile(r"(表)(?:[(（]?\d{4}年?度?[)）]?)?(?:_第\d+页)?(?:\.(?:docx?|pdf|xlsx?|wps))?[)）]?$")
-TITLE_WORDS = re.compile("(?:" + "|".join(re.escape(w) for w in sorted(set(TITLE_SELF + TITLE_TARGET), key=len, reverse=True))
+_TITLE_TAIL = lazy_compile(r"(表)(?:[(（]?\d{4}年?度?[)）]?)?(?:_第\d+页)?(?:\.(?:docx?|pdf|xlsx?|wps))?[)）]?$")
+TITLE_WORDS = lazy_compile("(?:" + "|".join(re.escape(w) for w in sorted(set(TITLE_SELF + TITLE_TARGET), key=len, reverse=True))
                          + r")(?:[(（]\d{4}年?度?[)）])?")
 
 
@@ -532,7 +533,7 @@ def title_kind(text: str) -> str | None:
     return None
 
 
-_PAGE_MARK = re.compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|-\s*\d+\s*-)$")
+_PAGE_MARK = lazy_compile(r"^([-—–－]+\s*\d+\s*[-—–－]+|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|-\s*\d+\s*-)$")
 
 
 def is_page_marker(text: str) -> bool:
@@ -540,7 +541,7 @@ def is_page_marker(text: str) -> bool:
     return bool(_PAGE_MARK.match(text.strip().replace("\f", "")))
 
 
-_NOTHING = re.compile(r"^(?:无|暂无|没有|未发现|不存在)(?:明显|重大|突出)?(?:问题|不足)?[。.;；]?$")
+_NOTHING = lazy_compile(r"^(?:无|暂无|没有|未发现|不存在)(?:明显|重大|突出)?(?:问题|不足)?[。.;；]?$")
 
 
 def says_nothing(items: list[str]) -> bool:

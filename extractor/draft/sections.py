@@ -21,6 +21,7 @@ from typing import Any
 from extractor.core.atomic import write_atomic
 from extractor.core.copies import copy_identity
 from extractor.core.figures import clean
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import LOW_READING_CONFIDENCE
 from extractor.core.vocabulary import fold, says_nothing
 from extractor.draft.word import markdown_to_docx
@@ -113,10 +114,10 @@ CATEGORIES = [
 
 
 # an internal office or section (办公室, 财务科, 综合处室) is part of a department, never the department
-_SECTION = re.compile(r"^(?:办公室|[\u4e00-\u9fff]{0,6}(?:科|科室|处室|股|组))$")
+_SECTION = lazy_compile(r"^(?:办公室|[\u4e00-\u9fff]{0,6}(?:科|科室|处室|股|组))$")
 _ABBREVIATIONS = (("发改委", "发展和改革委员会"), ("发改局", "发展和改革局"),
                   ("区政府", "区人民政府"), ("县政府", "县人民政府"), ("市政府", "市人民政府"))
-_REGION = re.compile(r"^(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?:[\u4e00-\u9fff]{2,6}?市)?(?=[\u4e00-\u9fff]{2,}[区县市旗])")
+_REGION = lazy_compile(r"^(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?:[\u4e00-\u9fff]{2,6}?市)?(?=[\u4e00-\u9fff]{2,}[区县市旗])")
 
 
 def _unit_name(form: dict[str, Any]) -> str:

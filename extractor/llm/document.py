@@ -10,9 +10,9 @@ notice costs no call.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import Form
 from extractor.llm.client import LLMConfig
 from extractor.llm.grounding import SourceIndex, reconcile
@@ -20,9 +20,9 @@ from extractor.llm.prompts import load_prompt
 from extractor.llm.schemas import LLMDocument
 
 # the labels of a self-evaluation table (a report's prose rarely carries several of them)
-_LABELS = re.compile(r"自评表|年度指标值|实际完成值|全年执行数|年初预算数|全年预算数|一级指标|二级指标|三级指标"
+_LABELS = lazy_compile(r"自评表|年度指标值|实际完成值|全年执行数|年初预算数|全年预算数|一级指标|二级指标|三级指标"
                      r"|偏差原因|分值|得分|执行率|产出指标|效益指标|满意度指标|项目负责人|实施单位|主管部门")
-_MEASURED = re.compile(r"实际完成值|完成值|全年执行数|实际完成")
+_MEASURED = lazy_compile(r"实际完成值|完成值|全年执行数|实际完成")
 WINDOW = 12000  # characters sent in one call
 
 

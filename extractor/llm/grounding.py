@@ -33,19 +33,20 @@ import unicodedata
 from typing import Any
 
 from extractor.core.figures import clean
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import Form, Indicator, SourceRef
 from extractor.llm.schemas import LLMForm
 
-_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
-_CELL = re.compile(r"[\t\n|]")
-_TOKEN = re.compile(r"[\s；;，,。、]+")
+_NUM = lazy_compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+_CELL = lazy_compile(r"[\t\n|]")
+_TOKEN = lazy_compile(r"[\s；;，,。、]+")
 _SEPARATORS = "；;，,。、"
-_LABELLED = re.compile(r"^(.{1,12}?)[：:](.+)$")
-_GLUED = re.compile(r"\d[\d.]{4,}\d")
-_DIGIT_RUN = re.compile(r"\d[\d\-]{5,}\d|[^\d]+|\d+")
-_CLAUSE = re.compile(r"(?<=[。；;！!？?])")
+_LABELLED = lazy_compile(r"^(.{1,12}?)[：:](.+)$")
+_GLUED = lazy_compile(r"\d[\d.]{4,}\d")
+_DIGIT_RUN = lazy_compile(r"\d[\d\-]{5,}\d|[^\d]+|\d+")
+_CLAUSE = lazy_compile(r"(?<=[。；;！!？?])")
 # a converter's pinyin after a character (``區(qū)``, ``經(jīng)``): not part of the text
-_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüń]{1,7}[)）]")
+_PINYIN = lazy_compile(r"(?<=[\u3400-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüń]{1,7}[)）]")
 SHORT_FIELDS = {"project_name", "department", "implementing_unit", "project_lead", "phone"}
 _LABELS = {"project_name": ("项目名称", "項目名稱"), "department": ("主管部门", "主管单位", "项目主管部门", "主管部門"),
            "implementing_unit": ("实施单位", "执行单位", "實施單位"),
@@ -56,13 +57,13 @@ _LABELS = {"project_name": ("项目名称", "項目名稱"), "department": ("主
 _FIELD_WORDS = ("项目负责人", "负责人", "联系电话", "电话", "自评总分", "总分", "得分", "分值", "项目名称", "主管部门",
                 "实施单位", "执行数", "预算数", "执行率", "年度", "指标值", "完成值")
 _VERBS = "填为|填成|填写为|改为|改成|写为|写成|设为|设置为|替换为|输出为|更正为|记为"
-_INSTRUCTION = re.compile(
+_INSTRUCTION = lazy_compile(
     rf"(忽略|无视|不要理会|不必理会|忘记).{{0,12}}(以上|上述|之前|前面|此前|所有|全部|原有).{{0,8}}(指令|提示|要求|规则|内容)"
     rf"|({'|'.join(_FIELD_WORDS)}).{{0,3}}({_VERBS})"
     rf"|(删除|删去|去掉).{{0,8}}(指标|字段|内容|记录)"
     rf"|(ignore|disregard).{{0,30}}(instruction|previous|above)"
     rf"|(你是|作为).{{0,10}}(模型|助手|AI)", re.I)
-_DEMAND = re.compile(rf"({'|'.join(_FIELD_WORDS)}).{{0,3}}(?:{_VERBS})[“\"'「]?([^，,；;。“”\"'」\s]{{1,40}})")
+_DEMAND = lazy_compile(rf"({'|'.join(_FIELD_WORDS)}).{{0,3}}(?:{_VERBS})[“\"'「]?([^，,；;。“”\"'」\s]{{1,40}})")
 _DEMAND_FIELD = {"项目负责人": "project_lead", "负责人": "project_lead", "联系电话": "phone", "电话": "phone",
                  "自评总分": "total_score", "总分": "total_score", "得分": "score", "分值": "weight",
                  "项目名称": "project_name", "主管部门": "department", "实施单位": "implementing_unit",

@@ -8,9 +8,9 @@ returns that cannot be found in its chunk is dropped and listed as unverified.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import Report, ReportProject
 from extractor.llm.client import LLMConfig, build_client
 from extractor.llm.extract import DiskCache, Usage, cached_call
@@ -18,8 +18,8 @@ from extractor.llm.grounding import SourceIndex
 from extractor.llm.prompts import load_prompt
 from extractor.llm.schemas import ReportChunk
 
-_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+[章部分])")
-_MARKERS = re.compile(r"评价报告|绩效评价|存在的问题|问题|建议|评价结论|评分")
+_HEADING = lazy_compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+[章部分])")
+_MARKERS = lazy_compile(r"评价报告|绩效评价|存在的问题|问题|建议|评价结论|评分")
 
 
 def chunks(text: str, limit: int = 6000) -> list[str]:

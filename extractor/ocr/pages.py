@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
 
+from extractor.core.cores import all_cores_allowed, cores
 from extractor.core.document import Cell, Page, page_from_cells
 
 ProgressHook = Callable[[str, int, int], None]  # (file, pages done, pages to read)
@@ -37,26 +38,11 @@ def set_progress(hook: ProgressHook | None) -> None:
     _progress = hook
 
 
-_use_all_cores = False
-
-
-def use_all_cores(on: bool = True) -> None:
-    """Let scans use every core by default. The CLI turns this on; library callers stay serial unless
-    they ask (spawned workers re-import the caller's ``__main__``, which must then be guarded)."""
-    global _use_all_cores
-    _use_all_cores = on
-
-
-def cores() -> int:
-    """Every core this process may use."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-
-
 def workers() -> int:
     env = os.environ.get("EXTRACTOR_OCR_WORKERS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
-    if not _use_all_cores:
+    if not all_cores_allowed():
         return 1
     return cores()
 

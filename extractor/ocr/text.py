@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.vocabulary import misread_header
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_DASH = re.compile(r"^[一\-－—–_~]+$")
+_DASH = lazy_compile(r"^[一\-－—–_~]+$")
 
 
 def fix_reading(text: str) -> str:
@@ -51,12 +52,12 @@ def _pair_quotes(t: str) -> str:
 
 
 # rapidocr's character set has no ㎡ or ㎥: a printed 5450㎡ comes out, confidently, as 5450m
-_LOST_SUPERSCRIPT = re.compile(r"\d\s*m(?![a-zA-Z²³0-9])")
+_LOST_SUPERSCRIPT = lazy_compile(r"\d\s*m(?![a-zA-Z²³0-9])")
 UNSURE = 0.5
 
 
 # kana are in the recogniser's character set, never in a Chinese government form: a misread glyph
-KANA = re.compile(r"[\u3040-\u30ff]")
+KANA = lazy_compile(r"[\u3040-\u30ff]")
 
 
 def doubt(text: str, conf: float | None) -> float | None:

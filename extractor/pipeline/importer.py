@@ -17,6 +17,7 @@ from pathlib import Path
 
 from extractor.core.atomic import sha256_of
 from extractor.core.config import ReviewConfig, load_config
+from extractor.core.cores import use_all_cores
 from extractor.ocr import pages as ocr_pages
 from extractor.pipeline.batch import STATE_TEXT, state_of
 from extractor.pipeline.process import process, rereview
@@ -171,7 +172,7 @@ class ImportJob:
             self._started.set()
 
         self.current = self.files[0].name if self.files else ""
-        ocr_pages.use_all_cores()  # scans on every core, through the CLI's shared page workers
+        use_all_cores()  # scans on every core, through the CLI's shared page workers
         ocr_pages.set_progress(on_page)
         try:
             run_import(self.store, self.files, self.cfg, self.skipped, self.who, on_done,

@@ -19,6 +19,7 @@ import os
 from typing import Any
 
 from extractor.core.config import ReviewConfig
+from extractor.core.cores import cores
 from extractor.core.errors import ExtractorError
 from extractor.ocr import pages as ocr_pages
 from extractor.pipeline.parallel import run_file
@@ -71,7 +72,7 @@ class RayEngine:
                                     logging_level=logging.ERROR, include_dashboard=False)
         try:
             if address == "local":
-                ray.init(num_cpus=workers or ocr_pages.cores(), **opts)
+                ray.init(num_cpus=workers or cores(), **opts)
             else:
                 ray.init(address=address, **opts)
         except Exception as exc:

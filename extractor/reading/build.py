@@ -14,6 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from extractor.core.document import Page
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import Form, FundRow, Indicator, SourceRef
 from extractor.core.vocabulary import (
     fold,
@@ -46,8 +47,8 @@ from extractor.reading.names import split_name_runs
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import amount_or_text, is_empty, kind_of, parse_number, rate_number
 
-_NUM_PREFIX = re.compile(r"^指标\s*(\d+)")
-_SYMBOL = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝)+$")
+_NUM_PREFIX = lazy_compile(r"^指标\s*(\d+)")
+_SYMBOL = lazy_compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝)+$")
 
 
 class Locator:
@@ -77,7 +78,7 @@ class Locator:
                          end=end if end >= 0 else None, bbox=tok.bbox, confidence=conf)
 
 
-_PROBLEMS_LABEL = re.compile(r"^(?:存在的?问题|(?:主要|存在)?问题及(?:改进|整改)措施|存在问题和改进措施)[:：]?$")
+_PROBLEMS_LABEL = lazy_compile(r"^(?:存在的?问题|(?:主要|存在)?问题及(?:改进|整改)措施|存在问题和改进措施)[:：]?$")
 
 
 def _stated_problems(tokens: list[Token], trailer: list[int]) -> list[Token]:
@@ -443,9 +444,9 @@ def _indicators(rows: list[RowRead], locate: Locator, grid: bool, unit_col: bool
     return inds, templates
 
 
-_SENTENCE = re.compile(r"[。；;！？]")
-_SCORING_RULE = re.compile(r"\d\s*分|不得分|扣\d|扣完")
-_RULE_THEN_NAME = re.compile(r"^(.*[。；;，,])\s*([^。；;，,\s]{2,12})$")
+_SENTENCE = lazy_compile(r"[。；;！？]")
+_SCORING_RULE = lazy_compile(r"\d\s*分|不得分|扣\d|扣完")
+_RULE_THEN_NAME = lazy_compile(r"^(.*[。；;，,])\s*([^。；;，,\s]{2,12})$")
 
 
 def _after_rule(name: str) -> str:
@@ -456,7 +457,7 @@ def _after_rule(name: str) -> str:
     return name
 
 
-_RULE_TEXT = re.compile(r"^[\d.\s]*分|\d\s*分[。；;，,]|不得分|扣\d|扣完|^[、，,;；。)）]")
+_RULE_TEXT = lazy_compile(r"^[\d.\s]*分|\d\s*分[。；;，,]|不得分|扣\d|扣完|^[、，,;；。)）]")
 
 
 def _prose_row(ind: Indicator) -> bool:
@@ -569,7 +570,7 @@ def _levels(parsed: list[_Row], fragment: bool = False) -> None:
             p.ind.level1 = printed[fam]
 
 
-_POINTS_TAIL = re.compile(r"[(（]?(\d+(?:\.\d+)?)分[)）]?$")
+_POINTS_TAIL = lazy_compile(r"[(（]?(\d+(?:\.\d+)?)分[)）]?$")
 
 
 def _label_points(label: str | None) -> float | None:

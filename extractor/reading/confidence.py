@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from extractor.core.field_names import FUND_AMOUNTS, FUND_ROWS
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import Form
 from extractor.reading.values import kind_of
 
@@ -38,7 +39,7 @@ def checks(form: Form) -> list[str]:
 
 
 _NOTHING = frozenset({"无", "暂无", "/", "-", "—", "不涉及"})
-_FIGURE_END = re.compile(r"(?:^|[^\d.])\d+(?:\.\d+)?\s*%?$")
+_FIGURE_END = lazy_compile(r"(?:^|[^\d.])\d+(?:\.\d+)?\s*%?$")
 
 
 def odd_name(name: str) -> bool:

@@ -9,12 +9,13 @@ score them.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
-_NUMBER = re.compile(r"^(?:0|[1-9]\d*)(?:\.\d+)?$")
-_DIGITS = re.compile(r"^[\d.]+$")
-_BARE_POINT = re.compile(r"^\.\d+$")
+from extractor.core.lazy_regex import lazy_compile
+
+_NUMBER = lazy_compile(r"^(?:0|[1-9]\d*)(?:\.\d+)?$")
+_DIGITS = lazy_compile(r"^[\d.]+$")
+_BARE_POINT = lazy_compile(r"^\.\d+$")
 
 
 def is_run(text: str) -> bool:

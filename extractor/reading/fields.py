@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.vocabulary import fold
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import is_empty, parse_number
 
-_LEAD_PHONE = re.compile(r"^(.*?)[\s:：,，/]*((?:\+?86)?[\d\-－—()（）\s]{7,})$")
-_PHONE = re.compile(r"\d[\d\-－—\s]{5,}\d")
-_YEAR_VALUE = re.compile(r"(20\d{2})")
+_LEAD_PHONE = lazy_compile(r"^(.*?)[\s:：,，/]*((?:\+?86)?[\d\-－—()（）\s]{7,})$")
+_PHONE = lazy_compile(r"\d[\d\-－—\s]{5,}\d")
+_YEAR_VALUE = lazy_compile(r"(20\d{2})")
 
 
 @dataclass
@@ -36,8 +37,8 @@ def _join(tokens: list[Token]) -> str:
     return out.strip()
 
 
-_ORG = re.compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|部|厅|会|队|校|街道|镇|乡|社|协会|办公室|管委会|事务所|集团)$")
-_PROJECT = re.compile(r"项目|经费|资金|补助|补贴|工程|专项|费$|服务$|建设$")
+_ORG = lazy_compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|部|厅|会|队|校|街道|镇|乡|社|协会|办公室|管委会|事务所|集团)$")
+_PROJECT = lazy_compile(r"项目|经费|资金|补助|补贴|工程|专项|费$|服务$|建设$")
 
 
 def value_kind(text: str) -> str | None:
@@ -52,7 +53,7 @@ def value_kind(text: str) -> str | None:
     return None
 
 
-_SENTENCE = re.compile(r"[，。；;,:：]")
+_SENTENCE = lazy_compile(r"[，。；;,:：]")
 _WANTS = {"project_name": "project", "department": "org", "implementing_unit": "org", "unit_name": "org",
           "self_total": "score"}
 

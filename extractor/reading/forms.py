@@ -15,12 +15,13 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.vocabulary import ANCHOR_ROLES, fold, is_title, level_of, report_marker, title_kind
 from extractor.reading.fields import value_kind
 from extractor.reading.stream import Sep, Token
 
-_SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}[章部分节])")
-_HEADING_YEAR = re.compile(r"^(?:[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|[(（]?\s*(20\d{2})\s*年度\s*[)）]?)$")
+_SECTION = lazy_compile(r"^\s*(?:[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十]{1,3}[章部分节])")
+_HEADING_YEAR = lazy_compile(r"^(?:[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|[(（]?\s*(20\d{2})\s*年度\s*[)）]?)$")
 
 
 @lru_cache(maxsize=65536)
@@ -262,8 +263,8 @@ def _field_values(tokens: list[Token], i: int, end: int) -> list[int]:
     return out
 
 
-_FILE_NAME = re.compile(r"\.(?:pdf|docx?|xlsx?|wps|et|txt|html?)\s*$", re.I)
-_OPTION = re.compile(r"[□☑√■☐]|^\d[、.]")
+_FILE_NAME = lazy_compile(r"\.(?:pdf|docx?|xlsx?|wps|et|txt|html?)\s*$", re.I)
+_OPTION = lazy_compile(r"[□☑√■☐]|^\d[、.]")
 
 
 def _in_header(tokens: list[Token], ind: list[int]) -> bool:

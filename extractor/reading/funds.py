@@ -12,14 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.vocabulary import fold
 from extractor.reading.digits import is_run, plausible_weight, splits
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import parse_number, rate_number
 
 ROWS = ("total", "fiscal", "carryover", "other")
-_JUNK = re.compile(r"^[()（）:：,，、=\-/]*(?:万元|元|等|包括|含)?[()（）:：,，、=\-/]*$")
-_UNIT_NOTE = re.compile(r"^\((?:单位:)?(万元|元|千元|亿元)\)$")
+_JUNK = lazy_compile(r"^[()（）:：,，、=\-/]*(?:万元|元|等|包括|含)?[()（）:：,，、=\-/]*$")
+_UNIT_NOTE = lazy_compile(r"^\((?:单位:)?(万元|元|千元|亿元)\)$")
 AMOUNT_COLS = ("initial", "full_year", "executed")
 
 
@@ -237,7 +238,7 @@ def _pair_layout(tokens: list[Token], idx: list[int]) -> bool:
     return pairs >= 2
 
 
-_SMALL_INT = re.compile(r"\s*\d{1,2}\s*")
+_SMALL_INT = lazy_compile(r"\s*\d{1,2}\s*")
 
 
 def _without_numbering(tokens: list[Token], idx: list[int]) -> list[int]:

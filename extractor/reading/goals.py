@@ -8,12 +8,12 @@ order a grid prints them: row by row when each goal line has its partner beside 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.reading.stream import Sep, Token
 
-_NUMBERED = re.compile(r"^\s*(?:目标|指标)?\s*(\d{1,2})\s*[:：、.．]")
+_NUMBERED = lazy_compile(r"^\s*(?:目标|指标)?\s*(\d{1,2})\s*[:：、.．]")
 
 
 @dataclass

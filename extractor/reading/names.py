@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import re
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.vocabulary import level_of, match
 from extractor.reading.stream import Sep, Token
 from extractor.reading.values import kind_of
 
-_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-_PROSE = re.compile(r"[，。；,;！？、\s]")
-_NOTE = re.compile(r"[(（][^()（）]*[)）]")
-_STRAY_SCORE = re.compile(r"(?<=[率数度性])分(?=[\u4e00-\u9fff]{3})")
-_YES_NO_TAIL = re.compile(r"^(.{4,}?[^是否有无])([是否有无])([是否有无])$")
+_CJK = lazy_compile(r"^[\u4e00-\u9fff]+$")
+_PROSE = lazy_compile(r"[，。；,;！？、\s]")
+_NOTE = lazy_compile(r"[(（][^()（）]*[)）]")
+_STRAY_SCORE = lazy_compile(r"(?<=[率数度性])分(?=[\u4e00-\u9fff]{3})")
+_YES_NO_TAIL = lazy_compile(r"^(.{4,}?[^是否有无])([是否有无])([是否有无])$")
 # a qualitative grade printed twice after the name: target and actual (资金使用合规性好好)
-_GRADE_TAIL = re.compile(r"^(.{4,}?)(优秀|良好|较好|合格|达标|高|好|优|良|强|中)\2$")
-_ENUM = re.compile(r"^(?:指标|目标)\s*\d+[:：、.]?\D*$")
+_GRADE_TAIL = lazy_compile(r"^(.{4,}?)(优秀|良好|较好|合格|达标|高|好|优|良|强|中)\2$")
+_ENUM = lazy_compile(r"^(?:指标|目标)\s*\d+[:：、.]?\D*$")
 _NATURE_ANAGRAMS = frozenset("".join(sorted(w)) for w in ("定性指标", "定量指标"))
 
 Piece = tuple[str, str]  # (text, "name" | "value" | "note" | "stray" | "level")

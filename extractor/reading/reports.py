@@ -27,79 +27,80 @@ from dataclasses import dataclass, field
 
 from extractor.core.document import Document
 from extractor.core.figures import in_wan
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import Report, ReportProject, SourceRef
 from extractor.core.vocabulary import fold_with_map, strip_pinyin
 
 _CN = "一二三四五六七八九十"
 # heading levels, outermost first (matched on the folded line: NFKC, no white space)
 _LEVELS = (
-    re.compile(rf"^第[{_CN}]+(?:部分|章|节)"),
-    re.compile(rf"^[{_CN}]+[、.,](?!\d)"),
-    re.compile(rf"^\([{_CN}]+\)[、.]?"),
-    re.compile(r"^\d{1,2}(?:[、,]|\.(?!\d))"),
-    re.compile(r"^\(\d{1,2}\)[、.]?"),
-    re.compile(r"^\d{1,2}(?!\d)"),  # a circled number (①) as NFKC leaves it: only where _Line.level says so
+    lazy_compile(rf"^第[{_CN}]+(?:部分|章|节)"),
+    lazy_compile(rf"^[{_CN}]+[、.,](?!\d)"),
+    lazy_compile(rf"^\([{_CN}]+\)[、.]?"),
+    lazy_compile(r"^\d{1,2}(?:[、,]|\.(?!\d))"),
+    lazy_compile(r"^\(\d{1,2}\)[、.]?"),
+    lazy_compile(r"^\d{1,2}(?!\d)"),  # a circled number (①) as NFKC leaves it: only where _Line.level says so
 )
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮"
-_ENUM = re.compile(rf"(?:^|(?<=[。;!?]))\s*(?:[{_CN}]是|第[{_CN}],)")  # 一是… 二是… (on NFKC text)
+_ENUM = lazy_compile(rf"(?:^|(?<=[。;!?]))\s*(?:[{_CN}]是|第[{_CN}],)")  # 一是… 二是… (on NFKC text)
 _TITLE_END = r"(?:绩效|自评|评价|整改)[^:|,。;>]{0,16}?(?:报告|综述)"
-_TITLE = re.compile(_TITLE_END + r"(?:\(\d{4}(?:-\d{4})?年度?\))?$")
+_TITLE = lazy_compile(_TITLE_END + r"(?:\(\d{4}(?:-\d{4})?年度?\))?$")
 _COVER_LABELS = ("评价类型", "评价方式", "评价机构", "评价单位", "评价年度", "评价时间", "报告日期", "填报日期", "填报时间",
                  "委托单位", "项目名称", "项目单位", "主管部门", "实施单位", "预算部门", "部门(单位)名称", "单位名称",
                  "项目负责人")
 _REPORT_ONLY_LABELS = ("评价类型", "评价方式", "评价机构", "评价单位", "评价年度", "评价时间", "报告日期", "委托单位",
                        "部门(单位)名称")
-_COVER = re.compile("(" + "|".join(re.escape(x) for x in _COVER_LABELS) + r")(?:单位)?(?:\((?:公章|签章|盖章)\))?[:]?")
-_TITLE_GLUED = re.compile(r"([\u4e00-\u9fff][\u4e00-\u9fff\d()]{1,50}?" + _TITLE_END + r")(?:\(\d{4}(?:-\d{4})?年度?\))?"
+_COVER = lazy_compile("(" + "|".join(re.escape(x) for x in _COVER_LABELS) + r")(?:单位)?(?:\((?:公章|签章|盖章)\))?[:]?")
+_TITLE_GLUED = lazy_compile(r"([\u4e00-\u9fff][\u4e00-\u9fff\d()]{1,50}?" + _TITLE_END + r")(?:\(\d{4}(?:-\d{4})?年度?\))?"
                           r"(?=" + "|".join(re.escape(x) for x in _COVER_LABELS) + ")")
-_TITLE_LEAD = re.compile(r"([\u4e00-\u9fff][^,。:;|]{2,40}?" + _TITLE_END + r"):")
-_TITLE_IN_TEXT = re.compile(r"现将(.{4,80}?(?:报告|综述|总结|情况))(?:如下|报告如下)|(?:县级|市级)?(自评情况)报告如下")
-_ASSESSED = re.compile(r"对(.{2,60}?)(?:开展|进行|实施)了?(?:绩效)?(?:自评|评价|绩效评价)")
-_FURNITURE = re.compile(r"[>|]|您现在的位置|当前位置|首页|发布时间|浏览|字体|上传|下载|第\d+页|资源|版权|举报|\.docx?$|\.pdf$")
-_TOC = re.compile(r"(?:-\s*\d+\s*-|\t\s*\d+)\s*$")
-_REPORT_WORDS = re.compile(r"绩效|预算|资金|评价|自评|项目")
-_PROBLEM_HEAD = re.compile(r"问题|不足")
-_SUGGEST_HEAD = re.compile(r"建议|改进|整改措施|下一步|今后(?:工作)?(?:打算|计划|方向)|完善措施|对策")
-_NOT_SECTION = re.compile(r"整改情况|落实情况|问题整改|以前年度|上年度")
+_TITLE_LEAD = lazy_compile(r"([\u4e00-\u9fff][^,。:;|]{2,40}?" + _TITLE_END + r"):")
+_TITLE_IN_TEXT = lazy_compile(r"现将(.{4,80}?(?:报告|综述|总结|情况))(?:如下|报告如下)|(?:县级|市级)?(自评情况)报告如下")
+_ASSESSED = lazy_compile(r"对(.{2,60}?)(?:开展|进行|实施)了?(?:绩效)?(?:自评|评价|绩效评价)")
+_FURNITURE = lazy_compile(r"[>|]|您现在的位置|当前位置|首页|发布时间|浏览|字体|上传|下载|第\d+页|资源|版权|举报|\.docx?$|\.pdf$")
+_TOC = lazy_compile(r"(?:-\s*\d+\s*-|\t\s*\d+)\s*$")
+_REPORT_WORDS = lazy_compile(r"绩效|预算|资金|评价|自评|项目")
+_PROBLEM_HEAD = lazy_compile(r"问题|不足")
+_SUGGEST_HEAD = lazy_compile(r"建议|改进|整改措施|下一步|今后(?:工作)?(?:打算|计划|方向)|完善措施|对策")
+_NOT_SECTION = lazy_compile(r"整改情况|落实情况|问题整改|以前年度|上年度")
 
 _UNIT_SUFFIX = ("委员会", "管理局", "办公室", "中心", "局", "委", "政府", "政协", "人大常委会", "法院", "检察院",
                 "医院", "卫生院", "学校", "大学", "学院", "中学", "小学", "幼儿园", "纪念馆", "博物馆", "图书馆", "文化馆",
                 "研究所", "所", "站", "队", "院", "馆", "厅", "公司", "联合会", "协会", "工会", "妇联", "团委", "办事处")
-_REGION = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|州|盟|地区|县|区|旗|镇|乡|街道))+")
-_GENERIC_UNIT = re.compile(r"^各|等|全省|全市|全县|\d+个|各地")
-_YEAR = re.compile(r"((?:19|20)\d{2})(?:-(?:19|20)?\d{2})?年(?:度)?")
+_REGION = lazy_compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|州|盟|地区|县|区|旗|镇|乡|街道))+")
+_GENERIC_UNIT = lazy_compile(r"^各|等|全省|全市|全县|\d+个|各地")
+_YEAR = lazy_compile(r"((?:19|20)\d{2})(?:-(?:19|20)?\d{2})?年(?:度)?")
 _AMOUNT = r"(\d[\d,]*(?:\.\d+)?)(亿元|万元|元)"
 _SEP = r"(?:共计?|合计|总计|总额|总体|为|是|达|约|了|:)*"
 _MONEY = {
-    "budget_total": re.compile(
+    "budget_total": lazy_compile(
         r"(全年预算数|调整(?:后)?(?:项目)?预算(?:数|后项目预算)?|预算总额|年度预算(?:数|资金)?|全年预算|项目预算(?:批复)?|"
         r"预算批复|批复预算|预算数|预算安排(?:资金)?|安排(?:资金|预算)|计划安排资金|计划投资|总投资|下达(?:资金|预算|补助资金)?|"
         r"资金总额|项目资金)" + _SEP + _AMOUNT),
-    "executed_total": re.compile(
+    "executed_total": lazy_compile(
         r"(全年执行数|执行数|实际支出(?:资金)?|资金总体支出|总体支出|总支出|支出合计|支出总计|支出总额|累计支出|已完成拨付|"
         r"实际使用|使用(?:预算)?资金|实际支出金额|支出)" + _SEP + _AMOUNT),
-    "income_total": re.compile(r"(收入)(?:合计|总计|总额)?" + _SEP + _AMOUNT),
+    "income_total": lazy_compile(r"(收入)(?:合计|总计|总额)?" + _SEP + _AMOUNT),
 }
 _LABELLED_AMOUNT = {
-    "budget_total": re.compile(r"(计划安排资金|预算资金|预算数|项目资金)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
-    "executed_total": re.compile(r"(实际支出(?:资金)?|支出资金|执行数)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
-    "income_total": re.compile(r"(收入合计)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
+    "budget_total": lazy_compile(r"(计划安排资金|预算资金|预算数|项目资金)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
+    "executed_total": lazy_compile(r"(实际支出(?:资金)?|支出资金|执行数)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
+    "income_total": lazy_compile(r"(收入合计)\(万元\)[|:]*(\d[\d,]*(?:\.\d+)?)(?![\d.,])"),
 }
-_PART_BEFORE = re.compile(r"(?:基本|人员|公用|项目|其他|其中|拨款|经营|事业|上级|补助|中央|省级|市级|县级|本级)$")
-_RATE = re.compile(r"(?:预算)?执行率" + _SEP + r"(\d+(?:\.\d+)?)%|完成(?:全年)?预算的(\d+(?:\.\d+)?)%")
-_SCORE = re.compile(r"(综合|评价|最终|总|自评|平均|考核)?(?:得分|评分|分数|分)" + _SEP + r"(\d+(?:\.\d+)?)分")
-_GRADE = re.compile(r"(自评)?(?:等级|等次|级别|评价结论|自评结论|评价结果|评定|评级)" + _SEP +
+_PART_BEFORE = lazy_compile(r"(?:基本|人员|公用|项目|其他|其中|拨款|经营|事业|上级|补助|中央|省级|市级|县级|本级)$")
+_RATE = lazy_compile(r"(?:预算)?执行率" + _SEP + r"(\d+(?:\.\d+)?)%|完成(?:全年)?预算的(\d+(?:\.\d+)?)%")
+_SCORE = lazy_compile(r"(综合|评价|最终|总|自评|平均|考核)?(?:得分|评分|分数|分)" + _SEP + r"(\d+(?:\.\d+)?)分")
+_GRADE = lazy_compile(r"(自评)?(?:等级|等次|级别|评价结论|自评结论|评价结果|评定|评级)" + _SEP +
                     r"[“\"「『]?(优秀|优|良好|良|中等|中|合格|及格|较差|差|不合格)")
-_COMPLETE = re.compile(r"[^。;]{0,30}(?:目标|任务|指标)(?:均|已|全部|均已|已全部|全面|圆满|顺利)+(?:完成|实现|达成)[^。;]{0,20}")
-_LIST_LEAD = re.compile(r"包括|分别为|分别是|下达了|用于(?:实施)?|具体(?:情况)?如下|安排|其中:")
+_COMPLETE = lazy_compile(r"[^。;]{0,30}(?:目标|任务|指标)(?:均|已|全部|均已|已全部|全面|圆满|顺利)+(?:完成|实现|达成)[^。;]{0,20}")
+_LIST_LEAD = lazy_compile(r"包括|分别为|分别是|下达了|用于(?:实施)?|具体(?:情况)?如下|安排|其中:")
 _MASKED = r"点击查看>*|\(略\)|\*{2,}|X{2,}"
-_LISTED = re.compile(r"[“\"]?([^,、;。:“”\"()]{2,50}?)[”\"]?(?:到位|下达)?(?::|\()?(?:(\d[\d,]*(?:\.\d+)?)|" + _MASKED +
+_LISTED = lazy_compile(r"[“\"]?([^,、;。:“”\"()]{2,50}?)[”\"]?(?:到位|下达)?(?::|\()?(?:(\d[\d,]*(?:\.\d+)?)|" + _MASKED +
                      r")(亿元|万元|元)\)?")
-_AMOUNT_FOR = re.compile(r"(\d[\d,]*(?:\.\d+)?)(亿元|万元|元)(?:资金)?(?:下拨|拨付|安排)?用于(?:实施)?“?([^,，。;；:“”]{2,60}?)”?(?=[,，。;；]|$)")
-_QUOTED_AMOUNT = re.compile(r"[“\"]([^“”\"]{4,60})[”\"]\((\d[\d,]*(?:\.\d+)?)(万元|元)\)")
-_NOT_PROJECT = re.compile(r"^(?:其中|基本支出|人员经费|公用经费|项目支出|财政拨款|收入|支出|合计|总计|共计?|资金|预算|中央资金|"
+_AMOUNT_FOR = lazy_compile(r"(\d[\d,]*(?:\.\d+)?)(亿元|万元|元)(?:资金)?(?:下拨|拨付|安排)?用于(?:实施)?“?([^,，。;；:“”]{2,60}?)”?(?=[,，。;；]|$)")
+_QUOTED_AMOUNT = lazy_compile(r"[“\"]([^“”\"]{4,60})[”\"]\((\d[\d,]*(?:\.\d+)?)(万元|元)\)")
+_NOT_PROJECT = lazy_compile(r"^(?:其中|基本支出|人员经费|公用经费|项目支出|财政拨款|收入|支出|合计|总计|共计?|资金|预算|中央资金|"
                           r"省级资金|市级资金|县级资金|本级资金|上年结转|结转|结余|余额|同比|增加|减少|调减|调增|计划|实际)")
-_PROJECT_WORD = re.compile(r"经费|项目|资金|补助|补贴|工程|建设|费|款|奖励|专项|工作|服务|保险|购置|改造")
+_PROJECT_WORD = lazy_compile(r"经费|项目|资金|补助|补贴|工程|建设|费|款|奖励|专项|工作|服务|保险|购置|改造")
 
 
 @dataclass
@@ -336,7 +337,7 @@ def _strip_region(name: str) -> str:
     return name
 
 
-_UNIT_SUFFIX_RE = re.compile("(?:" + "|".join(_UNIT_SUFFIX) + ")$")
+_UNIT_SUFFIX_RE = lazy_compile("(?:" + "|".join(_UNIT_SUFFIX) + ")$")
 
 
 def _read_report(lines: list[_Line], title: str | None) -> Report:
@@ -393,7 +394,7 @@ def _year(text: str) -> int | None:
     return int(best.group(1)) if best else None
 
 
-_SUBJECT = re.compile(r"^((?![我本该其])[\u4e00-\u9fff]{1,20}?(?:" + "|".join(_UNIT_SUFFIX) + r"))(?:坚持|认真|贯彻|始终|紧紧|围绕|"
+_SUBJECT = lazy_compile(r"^((?![我本该其])[\u4e00-\u9fff]{1,20}?(?:" + "|".join(_UNIT_SUFFIX) + r"))(?:坚持|认真|贯彻|始终|紧紧|围绕|"
                       r"按照|根据|严格|结合|牢牢|全面|深入|积极|于\d{4}年)")
 
 
@@ -452,7 +453,7 @@ def _figures(rep: Report, lines: list[_Line], text: str, at: list[tuple[int, int
             rep.sources[key] = ref(m.start(2))
 
 
-_INLINE_HEAD = re.compile(r"(?:^|(?<=[。;!?]))([^。,;:!?]{2,14}?(?:问题|不足|建议|措施|意见)[^。,;:!?]{0,6}?):")
+_INLINE_HEAD = lazy_compile(r"(?:^|(?<=[。;!?]))([^。,;:!?]{2,14}?(?:问题|不足|建议|措施|意见)[^。,;:!?]{0,6}?):")
 
 
 def _inline_heads(x: _Line) -> list[_Line]:

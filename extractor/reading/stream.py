@@ -20,6 +20,7 @@ from enum import IntEnum
 from functools import lru_cache
 
 from extractor.core.document import Document, Page
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.vocabulary import (
     SHORT_CUTS,
     SHORT_LABELS,
@@ -79,11 +80,11 @@ class Token:
         return self.kind.name == "empty" or not self.text.strip()
 
 
-_MD_SEP = re.compile(r"^\|?[\s:\-|]+\|?$")
-_DOC_PAGE = re.compile(r"^(\d{1,3})、")
-_BR = re.compile(r"<br\s*/?>", re.I)
+_MD_SEP = lazy_compile(r"^\|?[\s:\-|]+\|?$")
+_DOC_PAGE = lazy_compile(r"^(\d{1,3})、")
+_BR = lazy_compile(r"<br\s*/?>", re.I)
 # a line that starts a heading even though it has no tab (it never continues a Word cell)
-_HEADING = re.compile(r"自评表|评价表|^[（(]\s*\d{4}\s*年度?\s*[)）]$|^\d+\s*[.、．]\s*\S")
+_HEADING = lazy_compile(r"自评表|评价表|^[（(]\s*\d{4}\s*年度?\s*[)）]$|^\d+\s*[.、．]\s*\S")
 _WS = " \t\r\u3000\xa0\f\v"
 
 
@@ -206,7 +207,7 @@ def _wraps(prev: list[tuple[int, int, int]], cur: list[tuple[int, int, int]],
 
 
 _FIGURE_START = frozenset("0123456789.%")
-_TRAILING_DIGITS = re.compile(r"\d+$")
+_TRAILING_DIGITS = lazy_compile(r"\d+$")
 
 
 def _cell_per_line(text: str) -> bool:
@@ -477,18 +478,18 @@ def _broken_piece(text: str) -> bool:
     return 2 <= len(text) <= 4 and match(text) is None and may_begin_label(text) and not text[0].isdigit()
 
 
-_PROSE = re.compile(r"[，。；！？,;]")
-_NUMBERED_ITEM = re.compile(r"(?:^|[;；。])\s*\d{1,2}[.、．](?!\d)")
+_PROSE = lazy_compile(r"[，。；！？,;]")
+_NUMBERED_ITEM = lazy_compile(r"(?:^|[;；。])\s*\d{1,2}[.、．](?!\d)")
 _MEASURE = frozenset("率数额量度性比")
-_ORG_END = re.compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|厅|会|队|校|街道|镇|乡|科)$")
+_ORG_END = lazy_compile(r"(局|委|办|中心|政府|公司|院|站|所|馆|处|室|厅|会|队|校|街道|镇|乡|科)$")
 
 
-_SYMBOLS = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦)$")
-_NUMBERING = re.compile(r"^\d{1,2}\s*[:：、.．]?$")
+_SYMBOLS = lazy_compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦)$")
+_NUMBERING = lazy_compile(r"^\d{1,2}\s*[:：、.．]?$")
 _CONTINUES = ("：", ":", "，", ",", "、", "；", ";", "（", "(")
 
 
-_PROSE_POINTS = re.compile(r"^分(?:[，,;；。、]|没有|不得|扣|$)")
+_PROSE_POINTS = lazy_compile(r"^分(?:[，,;；。、]|没有|不得|扣|$)")
 
 
 def join_spaced(tokens: list[Token]) -> list[Token]:
@@ -555,7 +556,7 @@ def _dense(folded: str, hits: list[tuple[int, int]]) -> bool:
     return dense and not (prose and len(folded) < 400 and len(_NUMBERED_ITEM.findall(folded)) >= 2)
 
 
-_SHORT = re.compile("|".join(SHORT_CUTS))
+_SHORT = lazy_compile("|".join(SHORT_CUTS))
 
 
 def _short_hits(folded: str) -> list[tuple[int, int]]:
@@ -666,7 +667,7 @@ def _bracket_depths(folded: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-_CMP_CUT = re.compile(r"(?<=[\u4e00-\u9fff)])(?=(?:≥|≤|>=|<=|=|＞|＜|>|<)[+-]?\d)")
+_CMP_CUT = lazy_compile(r"(?<=[\u4e00-\u9fff)])(?=(?:≥|≤|>=|<=|=|＞|＜|>|<)[+-]?\d)")
 
 
 def cut_comparators(tokens: list[Token]) -> list[Token]:

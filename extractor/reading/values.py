@@ -11,20 +11,21 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.vocabulary import QUALITATIVE, UNITS, fold
 
 EMPTY_MARKS = frozenset({"", "—", "-", "–", "－", "——", "/", "／", "\\", "…", "……", "--", "——/"})
 _UNIT_ALT = "|".join(re.escape(u) for u in UNITS)
 _NUM = r"\d+(?:\.\d+)?"
 _CMP = r"(?:≥|≤|>=|<=|>|<|=|≧|≦|大于等于|小于等于|不少于|不低于|不高于|不超过|不大于|不小于|大于|小于|低于|高于|超过|达到|约|控制在)"
-_PLAIN = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-_PERCENT = re.compile(rf"^{_CMP}?[+-]?{_NUM}(?:%|‰)(?:以上|以下|以内|左右)?$")
-_AMOUNT = re.compile(rf"^{_CMP}?[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?:{_UNIT_ALT})(?:/(?:年|月|人|次|户))?(?:以上|以下|以内|左右)?$")
-_CMP_NUM = re.compile(rf"^{_CMP}[+-]?{_NUM}(?:以上|以下|以内|左右)?$")
-_NATURE = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|定性|定量|正向|反向|正向指标|反向指标|定性指标|定量指标)$")
-_DATE = re.compile(r"(?:\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月(?:\d{1,2}日)?|(?<!\d)(?:19|20)\d{2}[.\-/]\d{1,2}(?:[.\-/]\d{1,2})?(?![\d.]))")
-_HAS_DIGIT = re.compile(r"\d")
-_UNIT_ONLY = re.compile(rf"^(?:{_UNIT_ALT})(?:[/·](?:{_UNIT_ALT}|人|天|年|月|次|户|亩|日))*$")
+_PLAIN = lazy_compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_PERCENT = lazy_compile(rf"^{_CMP}?[+-]?{_NUM}(?:%|‰)(?:以上|以下|以内|左右)?$")
+_AMOUNT = lazy_compile(rf"^{_CMP}?[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?:{_UNIT_ALT})(?:/(?:年|月|人|次|户))?(?:以上|以下|以内|左右)?$")
+_CMP_NUM = lazy_compile(rf"^{_CMP}[+-]?{_NUM}(?:以上|以下|以内|左右)?$")
+_NATURE = lazy_compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|定性|定量|正向|反向|正向指标|反向指标|定性指标|定量指标)$")
+_DATE = lazy_compile(r"(?:\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月(?:\d{1,2}日)?|(?<!\d)(?:19|20)\d{2}[.\-/]\d{1,2}(?:[.\-/]\d{1,2})?(?![\d.]))")
+_HAS_DIGIT = lazy_compile(r"\d")
+_UNIT_ONLY = lazy_compile(rf"^(?:{_UNIT_ALT})(?:[/·](?:{_UNIT_ALT}|人|天|年|月|次|户|亩|日))*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def kind_of(text: str) -> Kind:
     return Kind("text", _first_number(t) if digits else None, n, digits)
 
 
-_FIRST = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_FIRST = lazy_compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
 def _first_number(t: str) -> float | None:
@@ -116,7 +117,7 @@ def is_empty(text: str | None) -> bool:
 
 
 # ---- cutting glued text into the cells it was printed in -----------------------------------------
-_ATOM = re.compile(
+_ATOM = lazy_compile(
     rf"(?P<year>[(（]\d{{4}}年度[)）]|\d{{4}}年度)"
     rf"|(?P<date>\d{{4}}年(?:\d{{1,2}}月)?(?:\d{{1,2}}日)?(?:底之前|底以前|底前|之前|以前|前|底|内)?(?:完成)?"
     rf"|\d{{1,2}}月(?:\d{{1,2}}日)?(?:底之前|底以前|底前|之前|以前|前|底)?(?:完成)?)"
@@ -159,7 +160,7 @@ def _percent_cut(piece: str) -> int:
     return best
 
 
-_NATURE_WORD = re.compile(r"(定量指标|定性指标|定量|定性|正向指标|反向指标)")
+_NATURE_WORD = lazy_compile(r"(定量指标|定性指标|定量|定性|正向指标|反向指标)")
 
 
 def atoms(text: str) -> list[tuple[int, int]]:

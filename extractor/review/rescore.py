@@ -15,6 +15,7 @@ import re
 
 from extractor.core.config import ReviewConfig
 from extractor.core.figures import clean
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.quantity import Quantity, quantity, units_compatible
 from extractor.core.records import Form, Indicator, IndicatorRescore, Rescore
 
@@ -71,7 +72,7 @@ def indicator_expected(pair: tuple[Quantity, Quantity] | None, weight: float | N
 # Indicators whose name says smaller is better (domain.md §1.4 item 13: cost, accident rate,
 # complaints): a bare ``3%`` target of 预算调整率 is a ceiling, not a goal to reach. 控制率 and
 # 变动率 only of money or staff (病虫害控制率 is a share to reach).
-_LOWER_BETTER = re.compile(
+_LOWER_BETTER = lazy_compile(
     r"(?:经费|费用|成本|支出|开支|人员|编制|资金)(?:控制|变动)率|(?:预算|科目)?调整率|结转结余率|结余率|结转率|超支率|"
     r"(?:投诉|事故|差错|失误|违规|违纪|故障|逾期|延误|返工|损耗|损失|流失|辍学|死亡|伤亡|发病|成灾|受害|超标|误报|漏报|空置|闲置|不合格)(?:发生)?"
     r"(?:率|数|次数|起数)$")
@@ -95,9 +96,9 @@ def indicator_pair(ind: Indicator) -> tuple[Quantity, Quantity] | None:
     return pair
 
 
-_NOT_DONE = re.compile(r"未达成|未完成|未达到|没有完成|未实现|^差$|^差[（(]|为差")
-_PARTLY = re.compile(r"部分达成|部分完成|基本完成|基本达成|基本实现|良|中")
-_DONE = re.compile(r"达成|完成|实现|达到|优")
+_NOT_DONE = lazy_compile(r"未达成|未完成|未达到|没有完成|未实现|^差$|^差[（(]|为差")
+_PARTLY = lazy_compile(r"部分达成|部分完成|基本完成|基本达成|基本实现|良|中")
+_DONE = lazy_compile(r"达成|完成|实现|达到|优")
 
 
 def band_expected(actual: str | None, weight: float, self_score: float | None,

@@ -6,13 +6,13 @@ with :func:`rule`. A rule takes a :class:`FormContext` and returns flags (data, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
 from extractor.core.config import ReviewConfig
 from extractor.core.figures import clean
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import LOW_READING_CONFIDENCE, Flag, Form, Indicator, SourceRef
 from extractor.core.vocabulary import strip_points
 from extractor.reading.confidence import odd_name
@@ -22,7 +22,7 @@ from extractor.reading.confidence import odd_name
 UNREAD_TABLE_CONFIDENCE = 0.5
 # OCR letters where digits or characters belong (``第O份``, ``tot扁``): capitals O/I/l beside
 # characters, or lower-case runs glued to them; upper-case acronyms (PM2.5, APP, GDP) are not.
-_GARBLED = re.compile(r"[\u4e00-\u9fff][a-z]+|[a-z]+[\u4e00-\u9fff]|[\u4e00-\u9fff][OIl](?![A-Za-z])")
+_GARBLED = lazy_compile(r"[\u4e00-\u9fff][a-z]+|[a-z]+[\u4e00-\u9fff]|[\u4e00-\u9fff][OIl](?![A-Za-z])")
 
 
 def unread_rows(form: Form) -> tuple[set[int], str | None]:
@@ -138,8 +138,8 @@ def rule(code: str, title: str, severity: str, basis: str):  # type: ignore[no-u
     return deco
 
 
-_WRAP_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # PDF line wraps inside a cell
-_LEADING = re.compile(r"^\s*([\d]+(?:\.\d+)?)\s*(?:万元|万|元)?[^\d.]*$")
+_WRAP_SPACE = lazy_compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # PDF line wraps inside a cell
+_LEADING = lazy_compile(r"^\s*([\d]+(?:\.\d+)?)\s*(?:万元|万|元)?[^\d.]*$")
 
 
 def amount(v: float | str | None) -> float | None:

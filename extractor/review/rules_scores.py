@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from extractor.core.figures import clean, in_wan
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.quantity import Quantity
 from extractor.core.records import Flag, Indicator
 from extractor.core.vocabulary import says_nothing
@@ -269,7 +270,7 @@ def weight_allocation(ctx: FormContext) -> Iterator[Flag]:
                        suggestion="按产出50、效益30、满意度10、预算执行10的常规方案（或本地规定）分配权重，偏离时说明理由")
 
 
-_MONEY_TARGET = re.compile(r"(?:发放|拨付|支付|投入|使用|下达|安排)?(?:资金|金额|经费|补助|补贴)?[^，。;；]{0,6}?\d[\d,.]*\s*(?:万元|元|亿元)")
+_MONEY_TARGET = lazy_compile(r"(?:发放|拨付|支付|投入|使用|下达|安排)?(?:资金|金额|经费|补助|补贴)?[^，。;；]{0,6}?\d[\d,.]*\s*(?:万元|元|亿元)")
 
 
 @rule("inputs-as-outputs", "以投入代替产出", "warn", "domain.md §2 item 28 (inputs are not targets), §2 item 29, §4 item 7")
@@ -321,8 +322,8 @@ def execution_outputs_mismatch(ctx: FormContext) -> Iterator[Flag]:
                        suggestion="核实产出完成值是否属实；产出已全部完成而资金大量结余的，说明原因并在编制下年预算时据实压减")
 
 
-_DONE = re.compile(r"(?:已|均已)?(?:全部|全面|按时|按期|如期)?(?:完成|达到|达标|实现)(?:目标|任务)?|是")
-_PAID = re.compile(r"(?:已|累计|实际|共)?(?:支付|拨付|使用|支出|执行|兑付|发放)[^\d，,。;；:：]{0,8}?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)")
+_DONE = lazy_compile(r"(?:已|均已)?(?:全部|全面|按时|按期|如期)?(?:完成|达到|达标|实现)(?:目标|任务)?|是")
+_PAID = lazy_compile(r"(?:已|累计|实际|共)?(?:支付|拨付|使用|支出|执行|兑付|发放)[^\d，,。;；:：]{0,8}?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)")
 
 
 @rule("goal-funds-mismatch", "完成情况与资金表不符", "warn", "domain.md §1.2 item 5 (实际完成情况), §4 item 3")
@@ -366,13 +367,13 @@ def problems_none(ctx: FormContext) -> Iterator[Flag]:
 
 
 _PAY = r"(?:资金|经费|补助|补贴|款项)?(?:拨付|支付|下达|到位|到账|兑付|发放|使用)"
-_LATE_WORDS = re.compile(r"(?:下达|拨付|到位|支付|申请|审批)(?:时间)?(?:较晚|滞后|延迟|迟缓|晚)|(?:年底|年末|岁末|年终)(?:集中|突击)"
+_LATE_WORDS = lazy_compile(r"(?:下达|拨付|到位|支付|申请|审批)(?:时间)?(?:较晚|滞后|延迟|迟缓|晚)|(?:年底|年末|岁末|年终)(?:集中|突击)"
                          r"(?:支付|拨付|使用|支出)|资金到位(?:晚|迟)")
-_LATE_DATE = re.compile(r"(?<!截止)(?<!截至)(?<!截止到)(?<!截止于)(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月(?:\s*\d{1,2}\s*日)?"
+_LATE_DATE = lazy_compile(r"(?<!截止)(?<!截至)(?<!截止到)(?<!截止于)(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月(?:\s*\d{1,2}\s*日)?"
                         r"(?:底|末|份|中旬|下旬|左右)?(?:才|方|省级|市级|县级)?[^，。；;,\d]{0,6}?" + _PAY)
 
 
-_LATER_YEAR = re.compile(r"(\d{4})\s*年(?!度?(?:预算|计划|目标))[^，。；;\d]{0,6}?(?:实际)?(?:支出|支付|拨付|结算|兑付)")
+_LATER_YEAR = lazy_compile(r"(\d{4})\s*年(?!度?(?:预算|计划|目标))[^，。；;\d]{0,6}?(?:实际)?(?:支出|支付|拨付|结算|兑付)")
 
 
 @rule("late-execution", "资金下达或支付滞后", "info", "domain.md §4 item 14 (专项资金申请、拨付滞后), §1.5 item 18")

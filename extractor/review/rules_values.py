@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from extractor.core.field_names import FUND_ROWS
 from extractor.core.figures import as_json_number, clean
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.quantity import (
     actual_is_measured,
     has_figure,
@@ -114,7 +115,7 @@ def goal_copied(ctx: FormContext) -> Iterator[Flag]:
                        suggestion="按预期目标逐项写明实际完成的数量、质量、时间和效果，附关键数据")
 
 
-_SURVEY = re.compile(r"问卷|调查|抽样|样本|测评|回访|访谈|座谈|评议|满意度调查|调查表|收回|有效问卷")
+_SURVEY = lazy_compile(r"问卷|调查|抽样|样本|测评|回访|访谈|座谈|评议|满意度调查|调查表|收回|有效问卷")
 
 
 @rule("satisfaction-unsupported", "满意度缺乏支撑", "warn", "domain.md §2 item 32, §4 item 12")
@@ -152,8 +153,8 @@ def all_exact(ctx: FormContext) -> Iterator[Flag]:
                        suggestion="逐项填写实际统计结果，并附佐证材料")
 
 
-_DATE = re.compile(r"\d{4}\s*[.年/-]\s*\d{1,2}|\d{1,2}\s*月(底|末|前|份)?|年底|年末|季度|时限|完成时间|期限|日前")
-_BUDGET_MGMT = re.compile(r"执行率|结余率|结转率|预算调整|科目调整|调整次数|资金到位率")
+_DATE = lazy_compile(r"\d{4}\s*[.年/-]\s*\d{1,2}|\d{1,2}\s*月(底|末|前|份)?|年底|年末|季度|时限|完成时间|期限|日前")
+_BUDGET_MGMT = lazy_compile(r"执行率|结余率|结转率|预算调整|科目调整|调整次数|资金到位率")
 
 
 def _money_measure(ind: Indicator) -> bool:
@@ -274,9 +275,9 @@ def missing_dimension(ctx: FormContext) -> Iterator[Flag]:
                        suggestion=f"补充{'、'.join(missing)}指标，按产出、效益、满意度完整设置绩效目标")
 
 
-_COUNT = re.compile(r"(?<![第\d.])(\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*"
+_COUNT = lazy_compile(r"(?<![第\d.])(\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*"
                     r"(?:个(?!月|工作日)|家|人次|人|户|次|场|期|台|套|件|所|座|处|公里|千米|km|米|亩|平方米|吨|册|篇|项|条|村|辆|名|批|班|栋|间|本)")
-_MONEY = re.compile(r"\d[\d,]*(?:\.\d+)?\s*(?:万元|亿元|元)")
+_MONEY = lazy_compile(r"\d[\d,]*(?:\.\d+)?\s*(?:万元|亿元|元)")
 
 
 def clause_around(text: str, m: re.Match[str]) -> str:
@@ -325,7 +326,7 @@ _GENERIC = set("项目 资金 工作 完成 提高 提升 保障 实现 开展 �
                "根据 实际 需要 需求 日常 正常 要求 规定 按照 进行 有关 各项 能力 水平 开支 费用 任务 办公".split())
 
 
-_GENERIC_RE = re.compile("|".join(sorted(_GENERIC, key=len, reverse=True)))
+_GENERIC_RE = lazy_compile("|".join(sorted(_GENERIC, key=len, reverse=True)))
 
 
 def _terms(text: str) -> set[str]:
@@ -360,13 +361,13 @@ def dimension_of(ind: Indicator) -> str:
     return "满意度" if "满意" in clean(ind.level1) + clean(ind.level2) + clean(ind.name) else ""
 
 
-_OWN_STAFF = re.compile(r"本单位|本部门|本局|机关干部|干部职工|单位职工|内部职工|内部人员|工作人员|干警|本院")
-_SERVED = re.compile(r"群众|居民|农户|农民|村民|学生|幼儿|患者|病人|企业|游客|旅客|市民|老人|困难|贫困|残疾|"
+_OWN_STAFF = lazy_compile(r"本单位|本部门|本局|机关干部|干部职工|单位职工|内部职工|内部人员|工作人员|干警|本院")
+_SERVED = lazy_compile(r"群众|居民|农户|农民|村民|学生|幼儿|患者|病人|企业|游客|旅客|市民|老人|困难|贫困|残疾|"
                      r"服务对象|受益|社会公众|公众|家庭|户籍|考生|参训|读者")
 
 
 # services whose users are the staff themselves (domain.md §2 item 33: 使用人员满意度 for purchases, 学员 for training)
-_INTERNAL = re.compile(r"党建|廉政|办公|培训|会议|机关运转|订阅|报纸|杂志|报刊|食堂|后勤|设备|购置|信息化|系统")
+_INTERNAL = lazy_compile(r"党建|廉政|办公|培训|会议|机关运转|订阅|报纸|杂志|报刊|食堂|后勤|设备|购置|信息化|系统")
 
 
 @rule("satisfaction-own-staff", "满意度由本单位人员评价", "info", "domain.md §2 item 32 (满意度 from the people served), §4 item 12")

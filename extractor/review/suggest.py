@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 
 from extractor.core.figures import as_json_number, clean
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.quantity import has_figure, quantity
 from extractor.core.records import Form, Indicator
 
-_PREFIX = re.compile(r"^指标\s*\d+\s*[:：]\s*")
-_NUM_UNIT = re.compile(r"(\d+(?:\.\d+)?\s*(?:万元|万|%|个|项|处|人次|人|次|份|家|场|期|篇|台|件|所|座|辆|名|户|公里|米|吨|卷|页|册|天|小时))")
+_PREFIX = lazy_compile(r"^指标\s*\d+\s*[:：]\s*")
+_NUM_UNIT = lazy_compile(r"(\d+(?:\.\d+)?\s*(?:万元|万|%|个|项|处|人次|人|次|份|家|场|期|篇|台|件|所|座|辆|名|户|公里|米|吨|卷|页|册|天|小时))")
 _STOP = set("的和与及等对在了为是有按进行开展完成工作项目情况相关")
 
 
-_WRAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
-_DATE_IN_NAME = re.compile(r"(\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?(?:\s*(?:底|末))?(?:\s*前)?|\d{1,2}\s*月\s*(?:底|末)?\s*前?)")
+_WRAP = lazy_compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_DATE_IN_NAME = lazy_compile(r"(\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?(?:\s*(?:底|末))?(?:\s*前)?|\d{1,2}\s*月\s*(?:底|末)?\s*前?)")
 
 
 def _topic(ind: Indicator) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+import pydantic_core
+
 from extractor.core.figures import as_json_number
+from extractor.core.lazy_regex import lazy_compile
 from extractor.core.records import REPORT_SCALARS, ExtractionResult, Flag, Form, FundRow, Report, readings_to_check
 
 FUND_KEYS = ("initial", "full_year", "executed")
@@ -197,16 +199,49 @@ def low_confidence(form: dict[str, Any]) -> dict[str, float]:
             if value is not None}
 
 
+def _encode(obj: Any, indent: int | None, level: int = 0) -> str:
+    """One JSON value as text, Chinese kept readable; nested ``level`` deep in an indented document.
+    Indented text comes from pydantic-core's serializer (the standard library's indenting encoder is
+    pure Python, most of the time of writing a file); one-line text from the standard library."""
+    if indent is None:
+        return json.dumps(obj, ensure_ascii=False)
+    text = pydantic_core.to_json(obj, indent=indent).decode("utf-8")
+    return text.replace("\n", "\n" + " " * (indent * level)) if level else text  # no raw line breaks in strings
+
+
 def dumps(obj: Any) -> str:
-    """JSON text, Chinese kept readable."""
-    return json.dumps(obj, ensure_ascii=False, indent=1)
+    """JSON text, Chinese kept readable, one space per level of indent."""
+    return _encode(obj, 1)
+
+
+def _holds_lazy(obj: Any) -> bool:
+    return isinstance(obj, _Lazy) or isinstance(obj, dict) and any(_holds_lazy(v) for v in obj.values())
+
+
+def _pieces(obj: Any, indent: int | None, level: int) -> Iterator[str]:
+    if not _holds_lazy(obj):
+        yield _encode(obj, indent, level)
+        return
+    items = iter(obj) if isinstance(obj, _Lazy) else iter(obj.items())
+    opening, closing = ("[", "]") if isinstance(obj, _Lazy) else ("{", "}")
+    inner = "" if indent is None else "\n" + " " * (indent * (level + 1))
+    comma = ", " if indent is None else ","
+    first = True
+    for item in items:
+        yield (opening if first else comma) + inner
+        if isinstance(obj, _Lazy):
+            yield from _pieces(item, indent, level + 1)
+        else:
+            yield json.dumps(item[0], ensure_ascii=False) + ": "
+            yield from _pieces(item[1], indent, level + 1)
+        first = False
+    yield opening + closing if first else ("" if indent is None else "\n" + " " * (indent * level)) + closing
 
 
 def json_chunks(obj: Any, indent: int | None = 1) -> Iterator[str]:
-    """The text :func:`dumps` makes (``indent=None``: one line, as ``json.dumps``), in pieces, so lazy
-    parts of ``obj`` are made one at a time (the pure-Python encoder: the only one that walks lists
-    through their ``__iter__``)."""
-    return json.JSONEncoder(ensure_ascii=False, indent=indent).iterencode(obj, _one_shot=False)
+    """The text :func:`dumps` makes (``indent=None``: one line, as ``json.dumps``), in pieces, so the
+    lazy lists in ``obj`` (the forms of a file) are made and written one item at a time."""
+    return _pieces(obj, indent, 0)
 
 
 def form_from_contract(d: dict[str, Any]) -> Form:
@@ -284,7 +319,7 @@ def set_path(d: dict[str, Any], path: str, value: Any) -> None:
 
 
 NUMERIC_FIELDS = {"year", "total_weight", "total_score", "weight", "score"}
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_NUMBER = lazy_compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def is_numeric_field(field: str) -> bool:
