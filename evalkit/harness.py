@@ -104,4 +104,4 @@ def renderable(case: Case) -> bool:
     file with no form (a report, a target table)."""
     if case.set_name in ORIG_ONLY_SETS:
         return False
-    return bool(json.loads(case.gold_path.read_text(encoding="utf-8"))["forms"])
+    return bool(json.loads(case.gold_path.read_text(encoding="utf-8")).get("forms"))

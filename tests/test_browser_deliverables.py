@@ -102,8 +102,10 @@ def test_draft_follows_the_scope_until_edited_then_regenerates_only_after_confir
         page.screenshot(path=str(SHOTS / "draft_regenerate_diff.png"), full_page=True)
         page.get_by_role("button", name="取消").click()
         settle(page)
+        expect(page.get_by_text("其中的人工修改会被覆盖")).to_be_hidden(timeout=30000)
         assert "人工补充" in box.input_value()  # cancelled: nothing replaced
         page.get_by_role("button", name="按当前意见重新生成").click()
+        expect(page.get_by_text("其中的人工修改会被覆盖")).to_be_visible(timeout=30000)  # the dialog, as a user sees it
         page.get_by_role("button", name="确认替换").click()
         settle(page)
         expect(page.get_by_text("草稿历史（被替换的人工修改稿，共1份）")).to_be_visible(timeout=30000)

@@ -119,11 +119,14 @@ def _table_rows(table, chars, rules) -> list[tuple[float, list[Cell]]]:
     y0s = [b[2][1] for b in boxes]
     buckets: dict[tuple[int, int], list] = {}
     orphans = []
+    # the box a character falls in: the lowest-starting one above it that holds it (boxes widened by _TOL)
+    reach = [(b[2][0] - _TOL, b[2][1] - _TOL, b[2][2] + _TOL, b[2][3] + _TOL) for b in boxes]
     for ch in inside:
-        k = bisect_right(y0s, ch[1] + 0.01)
-        for ri, si, (x0, y0, x1, y1) in reversed(boxes[:k]):
-            if x0 - _TOL <= ch[0] <= x1 + _TOL and y0 - _TOL <= ch[1] <= y1 + _TOL:
-                buckets.setdefault((ri, si), []).append(ch)
+        cx, cy = ch[0], ch[1]
+        for k in range(bisect_right(y0s, cy + 0.01) - 1, -1, -1):
+            x0, y0, x1, y1 = reach[k]
+            if x0 <= cx <= x1 and y0 <= cy <= y1:
+                buckets.setdefault(boxes[k][:2], []).append(ch)
                 break
         else:
             if ch[4].strip():
