@@ -5,7 +5,6 @@ the span, a header whose 一级指标 OCR reads as 二级指标, and a page too 
 from __future__ import annotations
 
 import json
-import unicodedata
 
 import numpy as np
 import pytest
@@ -72,28 +71,6 @@ def test_red_seal_over_figures_is_dropped_before_reading() -> None:
     ring = (cy, cx - 127)  # a pixel on the seal's ring, away from any print
     assert stamped[ring][1] < 150 and dropped[ring].min() > 200  # the ring is gone
     assert _texts(stamped)[1] == ["其中：当年财政拨款", "3.06", "12.48"]
-
-
-def test_box_running_over_rules_is_split_between_its_cells() -> None:
-    from extractor.ocr.cells import _crossed, _split_across
-
-    # a padded box overhanging a rule stays in its cell; a half-width digit past the rule does not
-    assert _crossed(92, 190, [0, 100, 200, 300], 40) == [1]
-    assert _crossed(105, 222, [0, 100, 200, 300], 40) == [1, 2]
-    # pieces that match the cells crossed: no second reading needed
-    xs = [0, 100, 200, 300]
-    pts = np.array([[105, 10], [295, 10], [295, 30], [105, 30]], dtype=float)
-    assert [(c, t) for c, t, _x, _s in _split_across(np.zeros((1, 1, 3), np.uint8), "|2.75|2.75", 0.9, pts, xs)] \
-        == [(1, "2.75"), (2, "2.75")]
-    # no separator: each cell's part of the box is read again from the page
-    img = _table_image([["指标2：党员干部满意度", "90%", "优", "5"]], [150, 60, 60, 60])
-    from extractor.ocr.image import grid_and_rules
-
-    (y0, y1, cols), = grid_and_rules(img)[0]
-    pts = np.array([[cols[1] + 4, y0 + 6], [cols[4] - 4, y0 + 6], [cols[4] - 4, y1 - 6], [cols[1] + 4, y1 - 6]],
-                   dtype=float)
-    got = [(c, unicodedata.normalize("NFKC", t)) for c, t, _x, _s in _split_across(img, "90%优5", 0.9, pts, cols)]
-    assert got == [(1, "90%"), (2, "优"), (3, "5")]
 
 
 def test_merged_cell_text_low_in_its_span_belongs_to_the_first_row() -> None:

@@ -12,7 +12,6 @@ rapidocr runs with the models that ship inside its wheel; nothing is downloaded.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -78,57 +77,6 @@ def recognise(img: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
             if top <= pts[:, 1].mean() <= bottom:
                 found.append((pts, text, float(score)))
     return found
-
-
-def _crossed(x0: float, x1: float, xs: list[int], height: float) -> list[int]:
-    """Indices of the cells a box from x0 to x1 covers. A box reaching into a cell by less than a
-    third of its height only overhangs (the detector pads boxes); a single half-width digit reaches
-    further than that (90%5 is two cells)."""
-    tol = max(6.0, 0.3 * height)
-    first = min(max(0, int(np.searchsorted(xs, x0 + tol)) - 1), len(xs) - 2)
-    last = min(max(0, int(np.searchsorted(xs, x1 - tol)) - 1), len(xs) - 2)
-    if last <= first:
-        return [min(max(0, int(np.searchsorted(xs, (x0 + x1) / 2)) - 1), len(xs) - 2)]
-    return list(range(first, last + 1))
-
-
-def _read_line(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[str, float]:
-    """Recognise one text line cut from the page (no detection)."""
-    crop = img[max(0, y0):y1, max(0, x0):x1]
-    if crop.size == 0 or crop.shape[1] < 4:
-        return "", 0.0
-    res = engine()(crop, use_det=False, use_cls=False, use_rec=True)
-    txts = getattr(res, "txts", None) or ()
-    scores = getattr(res, "scores", None) or ()
-    text = "".join(txts).strip()
-    return text, float(min(scores)) if scores and text else 0.0
-
-
-def _split_across(img: np.ndarray, text: str, score: float, pts: np.ndarray,
-                  xs: list[int]) -> list[tuple[int, str, float, float]]:
-    """(cell index, text, x, confidence) pieces of one OCR box; a box over vertical rules is split.
-
-    Blur and faint rules make the detector join neighbouring cells (``90% 5``, ``|2.75|2.75``,
-    ``90%优5``). Where the text breaks at spaces or ``|`` into as many pieces as the box crosses
-    cells, each piece goes to its cell in order; otherwise each cell's part of the box is read again
-    on its own.
-    """
-    x0, x1 = float(pts[:, 0].min()), float(pts[:, 0].max())
-    cells = _crossed(x0, x1, xs, float(pts[:, 1].max() - pts[:, 1].min()))
-    if len(cells) == 1:
-        return [(cells[0], text, (x0 + x1) / 2, score)]
-    pieces = [p for p in re.split(r"[\s|｜]+", text) if p]
-    if len(pieces) == len(cells):
-        return [(ci, piece, (xs[ci] + xs[ci + 1]) / 2, score) for ci, piece in zip(cells, pieces)]
-    y0, y1 = int(pts[:, 1].min()), int(np.ceil(pts[:, 1].max()))
-    out = []
-    for ci in cells:
-        a, b = max(int(x0), xs[ci] + 4), min(int(np.ceil(x1)), xs[ci + 1] - 3)
-        piece, conf = _read_line(img, a, y0, b, y1)
-        piece = piece.strip("|｜ ")
-        if piece:
-            out.append((ci, piece, (a + b) / 2, min(conf, score)))
-    return out
 
 
 def _owners(bands: list[tuple[int, int, list[int]]], horiz: np.ndarray) -> dict[tuple[int, int], tuple[int, int]]:
