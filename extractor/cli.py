@@ -3,6 +3,10 @@ a Chinese summary. Everything a user reads here is in Chinese."""
 
 from __future__ import annotations
 
+from extractor.core.startup import cli_process_ready, cli_process_starting
+
+cli_process_starting()  # no garbage collection while the imports below run (see core.startup)
+
 import json
 import os
 import sys
@@ -30,6 +34,8 @@ from extractor.core.records import LOW_READING_CONFIDENCE, ExtractionResult
 from extractor.pipeline.batch import STATE_TEXT, BatchReport, run_batch, state_of
 from extractor.pipeline.inputs import find_inputs
 from extractor.terminal import bars, say, show_table
+
+cli_process_ready()
 
 
 def _llm_step(use_llm: bool, llm_config: str | None, scope: str):  # type: ignore[no-untyped-def]

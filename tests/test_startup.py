@@ -96,3 +96,18 @@ def test_the_extract_summary_is_plain_text(tmp_path: Path) -> None:
     header = next(line for line in out.stdout.splitlines() if line.startswith("文件"))
     assert header.split() == ["文件", "状态", "自评表", "残片", "报告", "说明"]
     assert "结果已写入" in out.stdout
+
+
+def test_the_cli_freezes_its_start_up_objects_and_a_library_caller_keeps_its_collector() -> None:
+    code = ("import gc, json\n{imp}\n"
+            "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))")
+
+    def state(imp: str) -> list:
+        out = subprocess.run([sys.executable, "-c", code.format(imp=imp)], capture_output=True, text=True,
+                             cwd=ROOT, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    enabled, frozen = state("import extractor.cli\nfrom extractor.core.mupdf import pymupdf")
+    assert enabled and frozen > 50_000  # pydantic, the readers and pymupdf kept out of every collection
+    enabled, frozen = state("from extractor.ingest import ingest\nfrom extractor.core.mupdf import pymupdf")
+    assert enabled and frozen == 0

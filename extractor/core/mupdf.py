@@ -16,6 +16,8 @@ import importlib
 import sys
 import types
 
+from extractor.core.startup import heavy_import
+
 _ADDONS = ("pymupdf.layout", "pymupdf4llm")
 
 
@@ -45,7 +47,8 @@ if "pymupdf" not in sys.modules:
         sys.modules[_name] = None  # type: ignore[assignment]  # makes their import fail fast
     _defer_table_module()
     try:
-        import pymupdf
+        with heavy_import():
+            import pymupdf
     finally:
         for _name in _hidden:
             if sys.modules.get(_name, False) is None:
