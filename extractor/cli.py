@@ -61,10 +61,10 @@ def _print_llm(step) -> None:  # type: ignore[no-untyped-def]
         return
     u = step.usage
     say(f"大模型：得到回答 {u.calls} 份，缓存命中 {u.cached} 次，失败 {u.failed} 次，超时 {u.timed_out} 次；"
-                  f"{u.http.text()}；输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}")
+        f"{u.http.text()}；输入 {u.tokens_in} tokens，输出 {u.tokens_out} tokens，估算费用 {u.cost:.4f}")
     if u.values_used or u.values_disputed or u.values_refused:
         say(f"大模型的值：补充或更正 {u.values_used} 处（均已在原文中核实），与规则解析不一致 {u.values_disputed} 处"
-                      f"（保留规则解析），未能核实而未采用 {u.values_refused} 处；详见各表的 llm 记录")
+            f"（保留规则解析），未能核实而未采用 {u.values_refused} 处；详见各表的 llm 记录")
     for e in u.errors[:10]:
         say(f"  · {e}")
 
@@ -177,12 +177,12 @@ def _ocr_bar(progress: Any) -> Iterator[None]:
 def _print_summary(rep: BatchReport, out_dir: Path) -> None:
     n_read = len(rep.results) - len(rep.failures)
     say(f"共 {len(rep.results) + len(rep.skipped)} 个输入：处理 {len(rep.results)} 个文件（成功 {n_read - len(rep.empty)}，"
-                  f"未找到自评表 {len(rep.empty)}，失败 {len(rep.failures)}），跳过 {len(rep.skipped)} 个；"
-                  f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，"
-                  f"绩效评价报告 {sum(len(r.reports) for _, r, _ in rep.results)} 份，用时 {rep.seconds:.1f} 秒。")
+        f"未找到自评表 {len(rep.empty)}，失败 {len(rep.failures)}），跳过 {len(rep.skipped)} 个；"
+        f"识别自评表 {rep.n_forms} 份，表格残片 {rep.n_fragments} 个，"
+        f"绩效评价报告 {sum(len(r.reports) for _, r, _ in rep.results)} 份，用时 {rep.seconds:.1f} 秒。")
     if rep.resumed:
         say(f"其中 {rep.resumed} 个文件上次已在此处理完（内容与程序版本未变），沿用其结果；"
-                      "要全部重新处理请加 --force。")
+            "要全部重新处理请加 --force。")
     rows: list[tuple[str, ...]] = []
     shown = 0
     for path, res, _out in rep.results:
@@ -368,8 +368,8 @@ def import_cmd(out_dir: str, db: str, config_path: str | None, who: str) -> None
     n = {s: sum(1 for r in items if r["state"] == s) for s in ("ok", "empty", "failed", "skipped")}
     forms = sum(r["forms"] or 0 for r in items)
     say(f"已导入 {db}：{len(items)} 个输入，读取 {n['ok']} 个（{forms} 份自评表），未找到自评表 {n['empty']} 个，"
-                  f"失败 {n['failed']} 个，跳过 {n['skipped']} 个；用时 {time.perf_counter() - t:.1f} 秒。"
-                  "启动审核界面时设 EXTRACTOR_DB 为该文件即可看到。")
+        f"失败 {n['failed']} 个，跳过 {n['skipped']} 个；用时 {time.perf_counter() - t:.1f} 秒。"
+        "启动审核界面时设 EXTRACTOR_DB 为该文件即可看到。")
     for r in items:
         if r["state"] == "failed" and r["error"] and r["error"].startswith("导入批处理结果时出错"):
             say(f"  · {r['name']}：{r['error']}")
@@ -398,7 +398,7 @@ def draft(paths: tuple[str, ...], out: str, accepted_only: bool) -> None:
         say("提示：输入中没有审核意见（flags）。请确认输入是 extractor review 的输出。")
     write_draft(forms, out_path, accepted_only, reports)
     say(f"已根据{len(forms)}份自评表" + (f"、{len(reports)}份绩效评价报告" if reports else "")
-                  + f"的审核结果写出草稿：{out_path}")
+        + f"的审核结果写出草稿：{out_path}")
 
 
 @main.command(name="eval")
@@ -431,8 +431,8 @@ def eval_cmd(sets: tuple[str, ...], formats: str, verbose: bool, json_out: str |
         if s.report_cases:  # a narrative-report gold file (eval_sets/reports)
             say(f"{name}: {s.report_line()}")
         elif s.forms_gold == 0:  # a report or a target table: right when no self-evaluation form is reported
-            say(f"{name}: 无自评表（报告或目标表）" + ("，正确" if s.forms_pred == 0
-                                                         else f"，误报自评表 {s.forms_pred} 份"))
+            say(f"{name}: 无自评表（报告或目标表）"
+                + ("，正确" if s.forms_pred == 0 else f"，误报自评表 {s.forms_pred} 份"))
         else:
             say(f"{name}: {s.summary_line()}")
         if verbose:
