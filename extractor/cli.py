@@ -30,11 +30,13 @@ if os.environ["PYDANTIC_DISABLE_PLUGINS"] in ("__all__", "1", "true") and "pydan
     sys.modules[_loader.__name__] = _loader
 
 from extractor import __version__
+from extractor.cli_zh import use_chinese
 from extractor.core.records import LOW_READING_CONFIDENCE, ExtractionResult
 from extractor.pipeline.batch import STATE_TEXT, BatchReport, run_batch, state_of
 from extractor.pipeline.inputs import find_inputs
 from extractor.terminal import bars, say, show_table
 
+use_chinese()  # click's help headings and usage errors
 cli_process_ready()
 
 

@@ -70,3 +70,16 @@ def test_our_scorer_prints_what_the_shared_scorer_prints(tmp_path: Path) -> None
         shared = subprocess.run([sys.executable, str(SHARED / "score_export.py"), str(g), str(pp)],
                                 capture_output=True, text=True, check=True).stdout.strip()
         assert score(gold, pred).report() == shared
+
+
+def test_help_and_usage_errors_are_in_chinese(tmp_path: Path) -> None:
+    helped = run_cli("extract", "-h")
+    assert helped.returncode == 0
+    for english in ("Usage", "Options", "Show this message"):
+        assert english not in helped.stdout
+    assert "用法: " in helped.stdout and "extractor extract" in helped.stdout and "显示本说明并退出" in helped.stdout
+    for args, said in ((("extract",), "缺少参数"), (("extract", "--nope", "x"), "没有选项 '--nope'"),
+                       (("import", str(tmp_path / "none")), "不存在"),
+                       (("review", "x", "--llm-scope", "bad"), "不在可选值")):
+        got = run_cli(*args)
+        assert got.returncode == 2 and "用法错误：" in got.stderr and said in got.stderr, (args, got.stderr)
