@@ -3,8 +3,8 @@
 The readers hold some two hundred module-level patterns, several of them alternations of hundreds of
 labels; compiling them all was a tenth of a small file's whole run, and a file of forms never uses
 the narrative-report patterns (nor a text file the glued-label ones). A :class:`LazyPattern` stands in
-for the compiled pattern: its first attribute lookup compiles it and copies the pattern's methods onto
-itself, so every later call is a plain attribute hit.
+for the compiled pattern: the first call of one of its methods compiles it and puts the compiled
+pattern's methods on the instance, so every later call goes straight to them.
 """
 
 from __future__ import annotations
@@ -13,36 +13,79 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-_COPIED = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split", "scanner",
-           "pattern", "flags", "groups", "groupindex")
+_METHODS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split", "scanner")
 
 
 class LazyPattern:
     """A compiled :mod:`re` pattern made on first use (``source``: the pattern text, or a function
-    that builds it)."""
+    that builds it).
+
+    Its matching methods are plain methods of this class until the first call, which compiles the
+    pattern and puts the compiled pattern's bound methods on the instance: they shadow the class's,
+    so every later call costs one instance lookup (the class has no ``__getattr__``, which would
+    slow down every lookup, found or not)."""
 
     def __init__(self, source: str | Callable[[], str | re.Pattern[str]], flags: int = 0) -> None:
-        self.__dict__["_source"] = (source, flags)
+        self._source = (source, flags)
+        self._compiled: re.Pattern[str] | None = None
 
     def compiled(self) -> re.Pattern[str]:
         """The real pattern (compiled now if it was not yet)."""
-        got = self.__dict__.get("_compiled")
+        got = self._compiled
         if got is None:
-            source, flags = self.__dict__["_source"]
+            source, flags = self._source
             text = source() if callable(source) else source
             got = text if isinstance(text, re.Pattern) else re.compile(text, flags)
-            for name in _COPIED:
+            for name in _METHODS:
                 self.__dict__[name] = getattr(got, name)
-            self.__dict__["_compiled"] = got
+            self._compiled = got
         return got
 
-    def __getattr__(self, name: str) -> Any:  # only for names not yet copied onto the instance
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.compiled(), name)
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().search(*args, **kwargs)
+
+    def match(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().match(*args, **kwargs)
+
+    def fullmatch(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().fullmatch(*args, **kwargs)
+
+    def finditer(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().finditer(*args, **kwargs)
+
+    def findall(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().findall(*args, **kwargs)
+
+    def sub(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().sub(*args, **kwargs)
+
+    def subn(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().subn(*args, **kwargs)
+
+    def split(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().split(*args, **kwargs)
+
+    def scanner(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().scanner(*args, **kwargs)
+
+    @property
+    def pattern(self) -> str:
+        return self.compiled().pattern
+
+    @property
+    def flags(self) -> int:
+        return self.compiled().flags
+
+    @property
+    def groups(self) -> int:
+        return self.compiled().groups
+
+    @property
+    def groupindex(self) -> Any:
+        return self.compiled().groupindex
 
     def __repr__(self) -> str:
-        return f"LazyPattern({self.__dict__['_source'][0]!r})"
+        return f"LazyPattern({self._source[0]!r})"
 
 
 def lazy_compile(source: str | Callable[[], str | re.Pattern[str]], flags: int = 0) -> Any:
