@@ -20,8 +20,8 @@ class LazyPattern:
     """A compiled :mod:`re` pattern made on first use (``source``: the pattern text, or a function
     that builds it).
 
-    Its matching methods are plain methods of this class until the first call, which compiles the
-    pattern and puts the compiled pattern's bound methods on the instance: they shadow the class's,
+    Its matching methods (set on the class below this definition) compile the pattern on the first
+    call and put the compiled pattern's bound methods on the instance: they shadow the class's,
     so every later call costs one instance lookup (the class has no ``__getattr__``, which would
     slow down every lookup, found or not)."""
 
@@ -41,51 +41,26 @@ class LazyPattern:
             self._compiled = got
         return got
 
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().search(*args, **kwargs)
-
-    def match(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().match(*args, **kwargs)
-
-    def fullmatch(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().fullmatch(*args, **kwargs)
-
-    def finditer(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().finditer(*args, **kwargs)
-
-    def findall(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().findall(*args, **kwargs)
-
-    def sub(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().sub(*args, **kwargs)
-
-    def subn(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().subn(*args, **kwargs)
-
-    def split(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().split(*args, **kwargs)
-
-    def scanner(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().scanner(*args, **kwargs)
-
-    @property
-    def pattern(self) -> str:
-        return self.compiled().pattern
-
-    @property
-    def flags(self) -> int:
-        return self.compiled().flags
-
-    @property
-    def groups(self) -> int:
-        return self.compiled().groups
-
-    @property
-    def groupindex(self) -> Any:
-        return self.compiled().groupindex
-
     def __repr__(self) -> str:
         return f"LazyPattern({self._source[0]!r})"
+
+
+def _deferred_method(name: str) -> Callable[..., Any]:
+    def method(self: LazyPattern, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.compiled(), name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _deferred_attribute(name: str) -> property:
+    return property(lambda self: getattr(self.compiled(), name), doc=f"The compiled pattern's ``{name}``.")
+
+
+for _name in _METHODS:
+    setattr(LazyPattern, _name, _deferred_method(_name))
+for _name in ("pattern", "flags", "groups", "groupindex"):
+    setattr(LazyPattern, _name, _deferred_attribute(_name))
 
 
 def lazy_compile(source: str | Callable[[], str | re.Pattern[str]], flags: int = 0) -> Any:
