@@ -8,26 +8,14 @@ from extractor.core.startup import cli_process_ready, cli_process_starting
 cli_process_starting()  # no garbage collection while the imports below run (see core.startup)
 
 import json
-import os
 import sys
 import time
-import types
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-
-# pydantic looks for plugins among every installed distribution when the first model is built
-# (15 ms of a 0.4 s run); the CLI uses none. A user who sets this keeps their setting.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-if os.environ["PYDANTIC_DISABLE_PLUGINS"] in ("__all__", "1", "true") and "pydantic.plugin._loader" not in sys.modules:
-    # with every plugin off, pydantic's loader answers "none" but first imports importlib.metadata
-    # (and the email package under it): another 12 ms. Its one function, answering the same.
-    _loader = types.ModuleType("pydantic.plugin._loader")
-    _loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
-    sys.modules[_loader.__name__] = _loader
 
 from extractor import __version__
 from extractor.cli_zh import use_chinese

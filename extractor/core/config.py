@@ -9,19 +9,18 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from extractor.core.errors import ConfigError
+from extractor.core.records import STRICT_CONFIG
 
 DEFAULTS = Path(__file__).with_name("review_defaults.toml")
-# unknown keys refused; validators built when a config is first loaded, not on import
-_STRICT = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Thresholds(BaseModel):
     """Numeric thresholds of the rules."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     low_execution_rate: float = Field(90.0, description="执行率低于该值（%）视为偏低")
     budget_adjust_share: float = Field(0.20, description="预算调整幅度超过该比例视为调整较大")
@@ -36,7 +35,7 @@ class Thresholds(BaseModel):
 class Bands(BaseModel):
     """Qualitative score bands."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     achieved_min: float = Field(0.8, description="达成年度指标的最低得分比例")
     partial_min: float = Field(0.6, description="部分达成的最低得分比例")
@@ -45,7 +44,7 @@ class Bands(BaseModel):
 class RiskWeights(BaseModel):
     """How flags and the rescoring gap add up to a risk score."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     error: float = Field(5.0, description="每个错误的风险分")
     warn: float = Field(2.0, description="每个警告的风险分")
@@ -61,7 +60,7 @@ class RiskWeights(BaseModel):
 class Rules(BaseModel):
     """Which rules run."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     disabled: list[str] = Field(default_factory=list, description="不运行的规则代码")
 
@@ -69,7 +68,7 @@ class Rules(BaseModel):
 class ReviewConfig(BaseModel):
     """Everything the review pass can be told."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     rules: Rules = Field(default_factory=Rules, description="规则开关")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="阈值")

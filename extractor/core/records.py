@@ -31,11 +31,12 @@ Amount = float | str | None
 
 # Unknown fields are refused. Validators are built when a model is first used, not at import: every
 # command imports these records and most use a few (``extract`` never builds a Report's validator);
-# building them all at import was a fifth of a small file's whole run.
-_STRICT = ConfigDict(extra="forbid", defer_build=True)
+# building them all at import was a fifth of a small file's whole run. The review configuration's
+# models use it too.
+STRICT_CONFIG = ConfigDict(extra="forbid", defer_build=True)
 
 
-@dataclass(slots=True, config=_STRICT)
+@dataclass(slots=True, config=STRICT_CONFIG)
 class SourceRef:
     """Where a value was read: page, line and character span in the page text, or a box.
 
@@ -68,7 +69,7 @@ def _source_ref() -> TypeAdapter[SourceRef]:
 class FundRow(BaseModel):
     """One row of the 项目资金 table."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     initial: Amount = Field(None, description="年初预算数，按表头单位（通常为万元）记数字；空或“—”为null")
     full_year: Amount = Field(None, description="全年预算数（调整后预算数）")
@@ -82,7 +83,7 @@ class FundRow(BaseModel):
 class Funds(BaseModel):
     """The 项目资金 table."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     unit: str | None = Field(None, description="表头注明的金额单位，如“万元”")
     total: FundRow = Field(default_factory=FundRow, description="年度资金总额")
@@ -94,7 +95,7 @@ class Funds(BaseModel):
 class Indicator(BaseModel):
     """One filled row of the 绩效指标 table."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     level1: str | None = Field(None, description="一级指标，如“产出指标”；合并单元格向下填充")
     level2: str | None = Field(None, description="二级指标，如“数量指标”；合并单元格向下填充")
@@ -115,7 +116,7 @@ class Indicator(BaseModel):
 class Flag(BaseModel):
     """One problem the review pass found, with its evidence and a fix."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     code: str = Field(description="问题代码（如 vague-target），含义见导出约定")
     severity: Literal["info", "warn", "error"] = Field(description="严重程度：info 提示、warn 警告、error 错误")
@@ -133,7 +134,7 @@ class Flag(BaseModel):
 class IndicatorRescore(BaseModel):
     """The recomputed score of one indicator."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     index: int = Field(description="指标序号（从0开始）")
     method: str = Field(description="重算方法：正向、反向、定性区间或未重算")
@@ -145,7 +146,7 @@ class IndicatorRescore(BaseModel):
 class Rescore(BaseModel):
     """Every score the form states, recomputed (domain.md §1.4)."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     budget_self: float | None = Field(None, description="预算执行自评得分")
     budget_expected: float | None = Field(None, description="预算执行重算得分 = min(执行率,100%) × 分值")
@@ -159,7 +160,7 @@ class Rescore(BaseModel):
 class LLMRun(BaseModel):
     """What the LLM step did for one form."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     prompt: str = Field(description="提示词名称与版本，如 form_extract@v1")
     model: str = Field(description="模型名称")
@@ -182,7 +183,7 @@ LOW_READING_CONFIDENCE = 0.7  # a form read below this goes first in the review 
 class Form(BaseModel):
     """One 项目支出绩效自评表 (or a table fragment with no 项目名称)."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     kind: Literal["project", "department", "transfer"] = Field(
         "project", description="表的种类：project 项目支出、department 部门整体支出、transfer 转移支付")
@@ -238,7 +239,7 @@ REPORT_SCALARS = ("kind", "unit", "project", "year", "budget_total", "executed_t
 class ReportProject(BaseModel):
     """A project (or funded item) a report lists by name with its amount."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     name: str = Field(description="项目名称，按原文")
     amount: float | None = Field(None, description="金额（万元）")
@@ -249,7 +250,7 @@ class ReportProject(BaseModel):
 class Report(BaseModel):
     """One narrative 绩效评价报告 (project, 部门整体, 自评 or 整改) found in a document."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     kind: Literal["evaluation", "department", "self", "rectification"] = Field(
         "evaluation", description="报告种类：evaluation 绩效评价报告、department 部门整体、self 单位自评报告、rectification 整改报告")
@@ -280,7 +281,7 @@ class Report(BaseModel):
 class ExtractionResult(BaseModel):
     """Everything read from one input file."""
 
-    model_config = _STRICT
+    model_config = STRICT_CONFIG
 
     source: str = Field(description="输入文件名")
     kind: str | None = Field(None, description="文件类型：txt、pdf、docx、xlsx")

@@ -235,7 +235,10 @@ def _pieces(obj: Any, indent: int | None, level: int) -> Iterator[str]:
             yield json.dumps(item[0], ensure_ascii=False) + ": "
             yield from _pieces(item[1], indent, level + 1)
         first = False
-    yield opening + closing if first else ("" if indent is None else "\n" + " " * (indent * level)) + closing
+    if first:  # nothing in it
+        yield opening + closing
+    else:
+        yield ("" if indent is None else "\n" + " " * (indent * level)) + closing
 
 
 def json_chunks(obj: Any, indent: int | None = 1) -> Iterator[str]:
